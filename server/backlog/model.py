@@ -1,0 +1,182 @@
+"""The task: field names, value rules and their one-line errors, in one place.
+
+A task is a plain dict shaped exactly like its JSON form (SPEC §3): absent fields are
+missing keys, never None; datetimes are UTC strings `YYYY-MM-DDTHH:MM:SSZ`, which sort
+and compare correctly as strings; `depends` and `parent` hold uuids. Keeping tasks as
+dicts makes loading a 10k-task store one `orjson.loads` and filtering a dict lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from datetime import datetime, timezone
+
+from backlog.errors import BacklogError
+
+STATUSES = ("pending", "completed", "deleted", "recurring")
+PRIORITIES = ("H", "M", "L")
+DATE_FIELDS = ("entry", "modified", "start", "end", "due", "wait", "scheduled", "until")
+LIST_FIELDS = ("tags", "depends", "annotations")
+TEXT_FIELDS = ("description", "project", "priority", "recur", "agent", "origin", "status")
+
+# Every stored field, in output order.
+FIELDS = (
+    "id", "uuid", "description", "status", "project", "tags", "priority",
+    "due", "scheduled", "wait", "until", "recur", "start", "end", "entry", "modified",
+    "agent", "depends", "parent", "annotations", "has_doc", "origin",
+)
+# The default field set of list output (SPEC §4 task_list).
+COMPACT_FIELDS = (
+    "id", "description", "status", "project", "tags", "priority", "due", "scheduled",
+    "wait", "start", "agent", "depends", "has_doc", "urgency",
+)
+# Fields a caller may set directly on add/modify.
+SETTABLE_FIELDS = (
+    "description", "project", "tags", "priority", "due", "depends", "wait", "scheduled",
+    "recur", "until", "agent",
+)
+
+VIRTUAL_TAGS = frozenset(
+    """PENDING COMPLETED DELETED RECURRING WAITING ACTIVE BLOCKED UNBLOCKED BLOCKING READY
+    OVERDUE DUE TODAY TOMORROW YESTERDAY WEEK MONTH QUARTER YEAR SCHEDULED UNTIL PROJECT
+    PRIORITY TAGGED ANNOTATED DOC CLAIMED TEMPLATE INSTANCE PARENT CHILD LATEST""".split()
+)
+
+MAX_DESCRIPTION = 500
+MAX_ID = 9_999_999
+FAR_FUTURE = "9999-12-30T00:00:00Z"
+
+_PROJECT = re.compile(r"[A-Za-z0-9_.-]+")
+_TAG = re.compile(r"[A-Za-z0-9_.:-]+")
+_AGENT = re.compile(r"[A-Za-z0-9_.:@/-]+")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_STORED_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def new_uuid() -> str:
+    """A fresh random UUID v4 in canonical lower-case form."""
+    return str(uuidlib.uuid4())
+
+
+def format_utc(moment: datetime) -> str:
+    """`2026-11-24T10:14:53Z` for an aware datetime (seconds, UTC)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """The aware UTC datetime of a stored date string."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.fullmatch(text))
+
+
+def check_description(value: object, field: str = "description") -> str:
+    """The trimmed description; raises BacklogError when empty, too long or not text."""
+    if not isinstance(value, str):
+        raise BacklogError(field, f"expected text, got {type(value).__name__}", "pass a string")
+    text = value.strip()
+    if not text:
+        raise BacklogError(field, "is empty", "give a short summary of the task")
+    if len(text) > MAX_DESCRIPTION:
+        raise BacklogError(
+            field, f"is {len(text)} chars, the limit is {MAX_DESCRIPTION}",
+            "shorten it and put the details in the doc (task_doc_write)",
+        )
+    return text
+
+
+def check_project(value: str) -> str:
+    if not _PROJECT.fullmatch(value) or value.startswith(".") or value.endswith("."):
+        raise BacklogError(
+            "project", f"'{value}' is not a valid project name",
+            "use letters, digits, '_', '-' and '.' for sub-projects, e.g. 'web.ui'",
+        )
+    return value
+
+
+def check_tag(value: str) -> str:
+    if not _TAG.fullmatch(value):
+        raise BacklogError(
+            "tags", f"'{value}' is not a valid tag",
+            "use letters, digits and '_', '.', ':', '-', e.g. 'bug' or 'area:api'",
+        )
+    if value.isupper() and value in VIRTUAL_TAGS:
+        raise BacklogError(
+            "tags", f"'{value}' is a reserved virtual tag",
+            f"use another name, e.g. '{value.lower()}'",
+        )
+    return value
+
+
+def check_priority(value: str) -> str:
+    upper = value.upper()
+    if upper not in PRIORITIES:
+        raise BacklogError("priority", f"'{value}' is not a priority", "use H, M or L ('' clears it)")
+    return upper
+
+
+def check_agent(value: str) -> str:
+    if not _AGENT.fullmatch(value):
+        raise BacklogError(
+            "agent", f"'{value}' is not a valid agent name",
+            "use letters, digits and '_', '.', ':', '@', '/', '-', e.g. 'backlog:task-planner'",
+        )
+    return value
+
+
+def check_status(value: str) -> str:
+    if value not in STATUSES:
+        raise BacklogError("status", f"'{value}' is not a status", "use " + ", ".join(STATUSES))
+    return value
+
+
+def check_stored_date(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _STORED_DATE.fullmatch(value):
+        raise BacklogError(field, f"'{value}' is not a UTC date", "use YYYY-MM-DDTHH:MM:SSZ")
+    return value
+
+
+def check_task(task: dict) -> dict:
+    """Raise BacklogError naming the first field of `task` that breaks SPEC §3; else return it."""
+    unknown = set(task) - set(FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise BacklogError(name, "is not a task field", "use one of " + ", ".join(FIELDS))
+    if not is_uuid(task.get("uuid", "")):
+        raise BacklogError("uuid", f"'{task.get('uuid')}' is not a UUID", "use a UUID v4")
+    task_id = task.get("id")
+    if task_id is not None and (type(task_id) is not int or not 1 <= task_id <= MAX_ID):
+        raise BacklogError("id", f"'{task_id}' is not a short id", "ids are integers from 1")
+    if check_description(task.get("description")) != task["description"]:
+        raise BacklogError("description", "has leading or trailing blanks", "trim it")
+    check_status(task.get("status", ""))
+    for field in DATE_FIELDS:
+        if field in task:
+            check_stored_date(field, task[field])
+    if "project" in task:
+        check_project(task["project"])
+    if "priority" in task and task["priority"] not in PRIORITIES:
+        check_priority(str(task["priority"]))
+        raise BacklogError("priority", "must be upper-case", "use H, M or L")
+    if "agent" in task:
+        check_agent(task["agent"])
+    tags = task.get("tags", [])
+    if not isinstance(tags, list) or len(set(tags)) != len(tags):
+        raise BacklogError("tags", "must be a list of unique tags", "remove the repeated tag")
+    for tag in tags:
+        check_tag(tag)
+    for dep in task.get("depends", []):
+        if not is_uuid(dep) or dep == task["uuid"]:
+            raise BacklogError("depends", f"'{dep}' is not another task's uuid", "depend on other tasks only")
+    for note in task.get("annotations", []):
+        if set(note) != {"entry", "description"} or not str(note["description"]).strip():
+            raise BacklogError("annotations", "each needs 'entry' and non-empty 'description'", "fix the annotation")
+        check_stored_date("annotations", note["entry"])
+    if "has_doc" in task and task["has_doc"] is not True:
+        raise BacklogError("has_doc", "is only stored when true", "omit it")
+    if "parent" in task and not is_uuid(task["parent"]):
+        raise BacklogError("parent", f"'{task['parent']}' is not a UUID", "use the template's uuid")
+    return task
