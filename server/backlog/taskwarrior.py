@@ -14,7 +14,7 @@ from backlog.errors import BacklogError
 from backlog.model import DATE_FIELDS, FIELDS, format_utc
 
 IGNORED_KEYS = frozenset({"id", "urgency", "mask", "imask", "modified"})
-_IMPORT_KEYS = frozenset(FIELDS) - {"id", "modified"}
+_IMPORT_KEYS = frozenset(FIELDS) - {"id", "modified", "has_doc"}
 _TW_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 
 

@@ -1,0 +1,238 @@
+"""The narrow seam between the store's logic and where its bytes live.
+
+`FileBackend` keeps a data dir on a local disk; a later S3 backend implements the same
+methods on a bucket (conditional puts instead of a lock file). Every write here is atomic
+and durable: whole files go through temp file + fsync + rename + fsync of the directory;
+journal lines are appended at a known offset and fdatasync'ed before the call returns.
+
+Layout of a data dir:
+    tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
+    tasks.prev.json       the snapshot before the newest compaction (doctor's fallback)
+    journal/<gen>.jsonl   one line per committed transaction; old generations are history
+    docs/<sha256>.md      doc bodies, content-addressed
+    archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
+    .lock                 the cross-process write lock
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock, Timeout
+
+from backlog.errors import StoreError
+
+SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
+LOCK_TIMEOUT_S = 30.0
+_SEGMENT = re.compile(r"\d{4}-Q[1-4]")
+_BLOB = re.compile(r"[0-9a-f]{64}")
+
+Token = tuple[int, int, int]
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+class FileBackend:
+    """A data dir on the local file system."""
+
+    def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.root = root
+        self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, thread_local=False)
+        self._append_fd: tuple[int, int] | None = None  # (generation, fd)
+
+    def describe(self, name: str) -> str:
+        """The path a user should look at for the item `name` (for error messages)."""
+        return str(self.root / name)
+
+    # -- locking ---------------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        self._ensure_dirs()
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise StoreError(
+                f"{self.root}: could not take the write lock within {self._lock.timeout:.0f}s; "
+                "another backlog process is holding it, retry when it is done"
+            ) from None
+
+    def _ensure_dirs(self) -> None:
+        try:
+            for sub in ("journal", "docs", "archive"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(
+                f"{self.root}: cannot create the data dir ({err.strerror}); "
+                "set TASKDATA to a writable directory"
+            ) from None
+
+    # -- snapshot ----------------------------------------------------------------------
+    def snapshot_token(self) -> Token | None:
+        """Changes whenever the snapshot is replaced; None when there is none."""
+        try:
+            st = os.stat(self.root / SNAPSHOT)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def read_snapshot(self, previous: bool = False) -> tuple[bytes | None, Token | None]:
+        path = self.root / (PREVIOUS if previous else SNAPSHOT)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                return f.read(), (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            return None, None
+
+    def write_snapshot(self, data: bytes) -> None:
+        """Install a new snapshot, keeping the current one as the previous."""
+        current, previous = self.root / SNAPSHOT, self.root / PREVIOUS
+        if current.exists():
+            previous.unlink(missing_ok=True)
+            os.link(current, previous)
+        write_atomic(current, data)
+
+    # -- journal -----------------------------------------------------------------------
+    def _journal(self, gen: int) -> Path:
+        return self.root / "journal" / f"{gen:06d}.jsonl"
+
+    def journal_name(self, gen: int) -> str:
+        return f"journal/{gen:06d}.jsonl"
+
+    def journal_size(self, gen: int) -> int:
+        try:
+            return os.stat(self._journal(gen)).st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_journal(self, gen: int, offset: int = 0) -> bytes:
+        try:
+            with open(self._journal(gen), "rb") as f:
+                f.seek(offset)
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def journal_generations(self) -> list[int]:
+        folder = self.root / "journal"
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.stem) for p in folder.glob("*.jsonl") if p.stem.isdigit())
+
+    def append_journal(self, gen: int, line: bytes, offset: int) -> None:
+        """Write `line` at `offset` (cutting any torn tail beyond it) and make it durable."""
+        fd = self._append_handle(gen)
+        if os.fstat(fd).st_size != offset:
+            os.ftruncate(fd, offset)
+        written = os.pwrite(fd, line, offset)
+        if written != len(line):
+            os.ftruncate(fd, offset)
+            raise StoreError(f"{self._journal(gen)}: short write (disk full?); nothing was saved")
+        os.fdatasync(fd)
+
+    def _append_handle(self, gen: int) -> int:
+        if self._append_fd and self._append_fd[0] == gen:
+            return self._append_fd[1]
+        self.close()
+        path = self._journal(gen)
+        created = not path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if created:
+            fsync_dir(path.parent)
+        self._append_fd = (gen, fd)
+        return fd
+
+    def replace_journal(self, gen: int, data: bytes) -> None:
+        """Rewrite a whole journal generation (doctor only)."""
+        self.close()
+        write_atomic(self._journal(gen), data)
+
+    def close(self) -> None:
+        if self._append_fd:
+            os.close(self._append_fd[1])
+            self._append_fd = None
+
+    # -- docs --------------------------------------------------------------------------
+    def _blob(self, digest: str) -> Path:
+        if not _BLOB.fullmatch(digest):
+            raise StoreError(f"refusing doc name '{digest}': not a sha256 digest")
+        return self.root / "docs" / f"{digest}.md"
+
+    def put_blob(self, digest: str, data: bytes) -> None:
+        path = self._blob(digest)
+        if not path.exists():
+            self._ensure_dirs()
+            write_atomic(path, data)
+
+    def get_blob(self, digest: str) -> bytes:
+        try:
+            return self._blob(digest).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(
+                f"{self._blob(digest)}: doc body missing; run `backlog doctor` to check the store"
+            ) from None
+
+    def blob_size(self, digest: str) -> int:
+        try:
+            return os.stat(self._blob(digest)).st_size
+        except FileNotFoundError:
+            return 0
+
+    def list_blobs(self) -> list[str]:
+        folder = self.root / "docs"
+        return [p.stem for p in folder.glob("*.md")] if folder.is_dir() else []
+
+    def delete_blob(self, digest: str) -> None:
+        self._blob(digest).unlink(missing_ok=True)
+
+    # -- archive segments -------------------------------------------------------------
+    def _segment(self, name: str) -> Path:
+        if not _SEGMENT.fullmatch(name):
+            raise StoreError(f"refusing segment name '{name}': not YYYY-Qn")
+        return self.root / "archive" / f"{name}.json"
+
+    def read_segment(self, name: str) -> bytes | None:
+        try:
+            return self._segment(name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_segment(self, name: str, data: bytes | None) -> None:
+        """Replace a segment atomically; None removes it."""
+        path = self._segment(name)
+        if data is None:
+            if path.exists():
+                path.unlink()
+                fsync_dir(path.parent)
+        else:
+            write_atomic(path, data)
+
+    def list_segments(self) -> list[str]:
+        folder = self.root / "archive"
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.json") if _SEGMENT.fullmatch(p.stem))

@@ -1,0 +1,160 @@
+"""Turning tool parameters into validated field changes, and applying them (pure).
+
+`parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field)
+plus the Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
+scalar field → stored value or None (clear); `tags` / `depends` → `ListEdit`.
+`apply_edits` returns a new task dict; stored tasks are never mutated.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Callable, Mapping
+
+import orjson
+
+from backlog import dates, recur
+from backlog.errors import BacklogError
+from backlog.model import (
+    check_agent, check_description, check_priority, check_project, check_tag, format_utc,
+)
+
+DATE_PARAMS = ("due", "wait", "scheduled", "until")
+EXTRA_KEYS = ("description", "project", "priority", "due", "wait", "scheduled", "until", "recur", "agent", "depends", "tags")
+
+
+@dataclass(frozen=True)
+class ListEdit:
+    """Replace the list (`replace` is not None) or add/remove items."""
+
+    replace: tuple[str, ...] | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+    def apply(self, current: list[str]) -> list[str]:
+        items = list(self.replace) if self.replace is not None else list(current)
+        items += [x for x in self.add if x not in items]
+        return [x for x in dict.fromkeys(items) if x not in self.remove]
+
+
+def split_list(field: str, value: str) -> list[str]:
+    """Items of a comma list or a JSON array of strings."""
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            items = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise BacklogError(field, f"cannot read JSON array {text[:40]!r}", 'use ["a","b"] or a comma list a,b') from None
+        if not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in items):
+            raise BacklogError(field, "the JSON array must hold strings", 'use ["a","b"]')
+        return [str(x).strip() for x in items if str(x).strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def list_edit(field: str, value: str, check: Callable[[str], str]) -> ListEdit:
+    """`a,b` replaces; `+a,-b,c` adds a and c and removes b; `""` clears."""
+    items = split_list(field, value)
+    if not any(item[0] in "+-" for item in items):
+        return ListEdit(replace=tuple(check(item) for item in items))
+    add = tuple(check(i[1:] if i[0] == "+" else i) for i in items if i[0] != "-")
+    remove = tuple(check(i[1:]) for i in items if i[0] == "-")
+    return ListEdit(add=add, remove=remove)
+
+
+def parse_extra(extra: str) -> dict[str, str]:
+    """`+a -b project:web due:"next friday"` → {"tags": "+a,-b", "project": "web", "due": ...}."""
+    try:
+        tokens = shlex.split(extra)
+    except ValueError as err:
+        raise BacklogError("extra", f"cannot read {extra!r} ({err})", 'quote values with spaces like due:"next friday"') from None
+    params: dict[str, str] = {}
+    tags: list[str] = []
+    for token in tokens:
+        if token[:1] in "+-" and len(token) > 1 and ":" not in token:
+            tags.append(token)
+            continue
+        key, sep, value = token.partition(":")
+        matches = [k for k in EXTRA_KEYS if k == key or (len(key) >= 3 and k.startswith(key))]
+        if not sep or len(matches) != 1:
+            raise BacklogError(
+                "extra", f"cannot use '{token}'",
+                "use +tag, -tag or key:value with key one of " + ", ".join(EXTRA_KEYS),
+            )
+        if matches[0] in params:
+            raise BacklogError("extra", f"sets {matches[0]} twice", "give each attribute once")
+        params[matches[0]] = value
+    if tags:
+        if "tags" in params:
+            raise BacklogError("extra", "mixes tags:… with +tag/-tag", "use one form")
+        params["tags"] = ",".join(tags)
+    return params
+
+
+def merge_params(params: Mapping[str, str | None], extra: str | None) -> dict[str, str]:
+    """Explicit parameters plus `extra` tokens; a field given both ways is an error."""
+    merged = {k: v for k, v in params.items() if v is not None}
+    for key, value in parse_extra(extra or "").items():
+        if key in merged:
+            raise BacklogError("extra", f"sets {key}, which the {key} parameter already sets", "give it once")
+        merged[key] = value
+    return merged
+
+
+def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
+                resolve_dep: Callable[[str], str]) -> dict[str, object]:
+    """Validated changes from string parameters; BacklogError names the parameter at fault."""
+    edits: dict[str, object] = {}
+    for field, raw in params.items():
+        value = raw.strip() if isinstance(raw, str) else raw
+        if not isinstance(value, str):
+            raise BacklogError(field, f"expected text, got {type(raw).__name__}", "pass a string")
+        if field == "description":
+            edits[field] = check_description(raw)
+        elif field == "tags":
+            edits[field] = list_edit("tags", value, check_tag)
+        elif field == "depends":
+            edits[field] = list_edit("depends", value, resolve_dep)
+        elif value == "":
+            edits[field] = None
+        elif field in DATE_PARAMS:
+            edits[field] = format_utc(dates.parse_date(value, now, tz, field))
+        elif field == "project":
+            edits[field] = check_project(value)
+        elif field == "priority":
+            edits[field] = check_priority(value)
+        elif field == "agent":
+            edits[field] = check_agent(value)
+        elif field == "recur":
+            edits[field] = recur.check_period(value)
+        else:
+            raise BacklogError(field, "cannot be set here", "use one of " + ", ".join(EXTRA_KEYS))
+    return edits
+
+
+def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
+    """A new task dict with `edits` applied (None removes a field; empty lists are dropped)."""
+    new = dict(task)
+    for field, value in edits.items():
+        if isinstance(value, ListEdit):
+            value = value.apply(task.get(field, [])) or None
+        if value is None:
+            new.pop(field, None)
+        else:
+            new[field] = value
+    return new
+
+
+def find_cycle(start: str, depends_of: Callable[[str], list[str]]) -> list[str] | None:
+    """A dependency path from `start` back to itself, or None."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        node, path = stack.pop()
+        for dep in depends_of(node):
+            if dep == start:
+                return path + [dep]
+            if dep not in seen:
+                seen.add(dep)
+                stack.append((dep, path + [dep]))
+    return None

@@ -1,0 +1,97 @@
+"""Shaping tasks for output: compact rows, full details, history entries (no store access)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from backlog.errors import BacklogError
+from backlog.match import Context
+from backlog.model import COMPACT_FIELDS, FIELDS
+from backlog.urgency import urgency
+
+OUTPUT_FIELDS = FIELDS + ("urgency",)
+_BOOKKEEPING = ("uuid", "modified")
+
+
+def parse_fields(text: str | None) -> tuple[str, ...]:
+    """The `fields` parameter: a comma list of task fields, `urgency`, or `all`."""
+    if text is None or not text.strip():
+        return COMPACT_FIELDS
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return OUTPUT_FIELDS
+    unknown = [n for n in names if n not in OUTPUT_FIELDS]
+    if unknown:
+        raise BacklogError("fields", f"unknown field '{unknown[0]}'", "use 'all' or any of " + ", ".join(OUTPUT_FIELDS))
+    return tuple(dict.fromkeys(names))
+
+
+def dependency_ids(uuids: Iterable[str], ctx: Context) -> list[int]:
+    """Short ids of the hot tasks among `uuids` (archived and purged ones have none)."""
+    return [ctx.tasks[u]["id"] for u in uuids if u in ctx.tasks]
+
+
+def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS, digits: int = 1) -> dict:
+    """The task restricted to `fields`, empty ones left out; depends as ids, urgency rounded."""
+    out: dict = {}
+    for name in fields:
+        if name == "urgency":
+            out[name] = round(urgency(task, ctx), digits)
+        elif name == "depends":
+            ids = dependency_ids(task.get("depends", ()), ctx)
+            if ids:
+                out[name] = ids
+        elif name in task:
+            out[name] = task[name]
+    return out
+
+
+def brief(task: dict, ctx: Context) -> dict:
+    """What a single-task mutation answers with: the compact row plus the uuid."""
+    out = row(task, ctx)
+    out["uuid"] = task["uuid"]
+    return out
+
+
+def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
+    """Every field of one task plus urgency, blocking/blocked-by ids and doc size."""
+    out = {name: task[name] for name in FIELDS if name in task}
+    if "depends" in task:
+        out["depends"] = dependency_ids(task["depends"], ctx)
+        blocked_by = [ctx.tasks[u]["id"] for u in task["depends"]
+                      if u in ctx.tasks and ctx.tasks[u]["status"] in ("pending", "recurring")]
+        if blocked_by:
+            out["blocked_by"] = blocked_by
+    blocking = sorted(t["id"] for t in ctx.tasks.values()
+                      if t["status"] == "pending" and task["uuid"] in t.get("depends", ()))
+    if blocking and task["status"] not in ("completed", "deleted"):
+        out["blocking"] = blocking
+    out["urgency"] = round(urgency(task, ctx), 4)
+    if doc_size is not None:
+        out["doc_size"] = doc_size
+    return out
+
+
+def history_entry(record: dict, uuid: str) -> dict:
+    """One history entry: who, when, through what, and each changed field as [old, new]."""
+    changes: dict = {}
+    archived = any(op["k"][0] == "a" for op in record["ops"])
+    for op in record["ops"]:
+        kind, _, rest = op["k"].partition(":")
+        old, new = op["o"], op["n"]
+        if kind == "d":
+            changes["doc"] = [old and old[:12], new and new[:12]]
+        elif kind == "a":
+            segment = rest.split(":")[0]
+            changes["archive"] = [None if old is None else segment, None if new is None else segment]
+        elif not archived:
+            old, new = old or {}, new or {}
+            for name in FIELDS:
+                if name not in _BOOKKEEPING and old.get(name) != new.get(name):
+                    changes[name] = [old.get(name), new.get(name)]
+            if not op["n"]:
+                changes["purged"] = [False, True]
+    entry = {"at": record["at"], "agent": record["agent"], "tool": record["tool"], "changes": changes}
+    if "undoes" in record:
+        entry["undoes"] = record["undoes"]
+    return entry

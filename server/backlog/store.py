@@ -1,0 +1,366 @@
+"""THE storage module: snapshot + journal, transactions, undo, docs, archive.
+
+Every change is data. A committed transaction is one journal line
+`{"seq", "at", "agent", "tool", "ops": [{"k", "o", "n"}], "next_id"?, "undoes"?}` where each
+op sets key `k` from old value `o` to new value `n` (None = absent). Keys:
+`t:<uuid>` a task in the hot store, `d:<uuid>` the sha256 of its doc body,
+`a:<YYYY-Qn>:<uuid>` an archived task. Undo appends the inverse of the newest
+not-yet-undone transaction as a new transaction, so the journal only grows.
+
+Writers take the backend's lock, catch up on lines they have not seen, append one line
+and fdatasync it; readers never lock: they stat the snapshot and the journal and parse
+only the new tail. A final line without its newline is a torn, never-acknowledged write:
+readers ignore it and the next writer cuts it. Any other unreadable line is corruption:
+the store refuses to open and points at `backlog doctor`.
+
+Compaction writes a new snapshot and starts a new journal generation; the old
+generations stay as history (task_history, undo beyond the current generation, and
+doctor's replay). Doc bodies live in content-addressed files, collected once no task and
+no transaction inside the undo window refers to them. Archive segment files are
+materialized from the journal after each archiving commit; readers apply any ops newer
+than a segment file's `seq`, so a crash between journal and segment loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from backlog.backend import SNAPSHOT, FileBackend
+from backlog.errors import StoreError
+
+COMPACT_EVERY = 1000
+UNDO_DEPTH = 200
+
+
+def doctor_hint(what: str) -> StoreError:
+    return StoreError(
+        f"{what}; nothing was changed: run `backlog doctor` to inspect and "
+        "`backlog doctor --repair` to restore the newest consistent state"
+    )
+
+
+def parse_record(line: bytes, where: str) -> dict:
+    """One journal line as a record dict; StoreError naming the place when it is damaged."""
+    try:
+        rec = orjson.loads(line)
+        if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int) or not isinstance(rec.get("ops"), list):
+            raise ValueError("not a transaction record")
+    except ValueError as err:
+        raise doctor_hint(f"{where} is damaged ({err})") from None
+    return rec
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], int]:
+    """Complete lines of `data` and the byte length they cover; a torn tail is left out."""
+    end = data.rfind(b"\n") + 1
+    return (data[: end - 1].split(b"\n") if end else []), end
+
+
+class Transaction:
+    """Buffered changes of one commit; reads see the store plus these changes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.changes: dict[str, object] = {}
+        self.next_id = store.next_id
+        self.record: dict | None = None
+
+    def get(self, uuid: str) -> dict | None:
+        key = "t:" + uuid
+        if key in self.changes:
+            return self.changes[key]  # type: ignore[return-value]
+        return self._store.tasks.get(uuid)
+
+    def put(self, task: dict) -> None:
+        """Create or replace a hot task (pass a new dict; stored tasks are never mutated)."""
+        self.changes["t:" + task["uuid"]] = task
+
+    def remove(self, uuid: str) -> None:
+        """Drop a task from the hot store for good (purge)."""
+        self.changes["t:" + uuid] = None
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def doc_digest(self, uuid: str) -> str | None:
+        key = "d:" + uuid
+        return self.changes[key] if key in self.changes else self._store.docs.get(uuid)  # type: ignore[return-value]
+
+    def write_doc(self, uuid: str, content: str) -> None:
+        data = content.encode()
+        digest = hashlib.sha256(data).hexdigest()
+        self._store.backend.put_blob(digest, data)
+        self.changes["d:" + uuid] = digest
+
+    def delete_doc(self, uuid: str) -> None:
+        self.changes["d:" + uuid] = None
+
+    def archive(self, task: dict, segment: str) -> None:
+        """Move a hot task into an archive segment."""
+        self.changes["t:" + task["uuid"]] = None
+        self.changes[f"a:{segment}:{task['uuid']}"] = task
+
+
+class Store:
+    """One data dir: the hot tasks in memory, kept fresh from the journal."""
+
+    def __init__(self, backend: FileBackend, *, compact_every: int = COMPACT_EVERY,
+                 undo_depth: int = UNDO_DEPTH) -> None:
+        self.backend = backend
+        self.compact_every = compact_every
+        self.undo_depth = undo_depth
+        self._mutex = threading.RLock()
+        self._old_records: dict[int, list[dict]] = {}
+        self.load()
+
+    @classmethod
+    def open(cls, root: Path | str, **options: int) -> Store:
+        return cls(FileBackend(Path(root)), **options)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- reading -----------------------------------------------------------------------
+    def load(self) -> None:
+        """(Re)read the snapshot and the current journal generation from scratch."""
+        data, token = self.backend.read_snapshot()
+        if data is None:
+            if any(gen > 0 for gen in self.backend.journal_generations()):
+                raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is missing")
+            snap: dict = {"gen": 0, "seq": 0, "next_id": 1, "tasks": [], "docs": {}}
+        else:
+            try:
+                snap = orjson.loads(data)
+                snap["gen"], snap["seq"], snap["next_id"], snap["tasks"], snap["docs"]  # noqa: B018
+            except (ValueError, KeyError, TypeError) as err:
+                raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is damaged ({err})") from None
+        self.tasks: dict[str, dict] = {t["uuid"]: t for t in snap["tasks"]}
+        self.ids: dict[int, str] = {t["id"]: u for u, t in self.tasks.items()}
+        self.docs: dict[str, str] = snap["docs"]
+        self.next_id: int = snap["next_id"]
+        self.seq: int = snap["seq"]
+        self.gen: int = snap["gen"]
+        self._token = token
+        self._records: list[dict] = []
+        self._offset = 0
+        self._catch_up()
+
+    def refresh(self) -> None:
+        """See every transaction committed by any process so far (two stats when idle)."""
+        with self._mutex:
+            if self.backend.snapshot_token() != self._token:
+                self.load()
+            elif self.backend.journal_size(self.gen) > self._offset:
+                self._catch_up()
+
+    def _catch_up(self) -> None:
+        lines, used = split_lines(self.backend.read_journal(self.gen, self._offset))
+        name = self.backend.journal_name(self.gen)
+        for line in lines:
+            where = f"{self.backend.describe(name)} line {len(self._records) + 1}"
+            rec = parse_record(line, where)
+            if rec["seq"] != self.seq + 1:
+                raise doctor_hint(f"{where} has sequence {rec['seq']}, expected {self.seq + 1}")
+            self._apply(rec)
+        self._offset += used
+
+    def _apply(self, rec: dict) -> None:
+        for op in rec["ops"]:
+            kind, _, name = op["k"].partition(":")
+            new = op["n"]
+            if kind == "t":
+                old = self.tasks.pop(name, None)
+                if old is not None:
+                    self.ids.pop(old["id"], None)
+                if new is not None:
+                    self.tasks[name] = new
+                    self.ids[new["id"]] = name
+            elif kind == "d":
+                if new is None:
+                    self.docs.pop(name, None)
+                else:
+                    self.docs[name] = new
+        self.seq = rec["seq"]
+        self.next_id = max(self.next_id, rec.get("next_id", 0))
+        self._records.append(rec)
+
+    def doc(self, uuid: str) -> str | None:
+        """The doc body attached to a hot task, or None."""
+        digest = self.docs.get(uuid)
+        return None if digest is None else self.backend.get_blob(digest).decode()
+
+    def doc_size(self, uuid: str) -> int | None:
+        digest = self.docs.get(uuid)
+        return None if digest is None else self.backend.blob_size(digest)
+
+    # -- writing -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, *, at: str, agent: str, tool: str) -> Iterator[Transaction]:
+        """Lock, catch up, let the caller stage changes, commit them as one journal line.
+
+        Nothing is written when the body raises or changes nothing; afterwards
+        `tx.record` is the committed record (or None).
+        """
+        with self._mutex, self.backend.lock():
+            self.refresh()
+            tx = Transaction(self)
+            yield tx
+            ops = []
+            for key, new in tx.changes.items():
+                old = self._current(key)
+                if old != new:
+                    ops.append({"k": key, "o": old, "n": new})
+            if ops or tx.next_id != self.next_id:
+                extra = {"next_id": tx.next_id} if tx.next_id != self.next_id else {}
+                tx.record = self._write(at, agent, tool, ops, **extra)
+
+    def _current(self, key: str) -> object:
+        kind, _, name = key.partition(":")
+        if kind == "t":
+            return self.tasks.get(name)
+        if kind == "d":
+            return self.docs.get(name)
+        return None  # archiving always adds a task that was not in the segment
+
+    def _write(self, at: str, agent: str, tool: str, ops: list[dict], **extra: object) -> dict:
+        record = {"seq": self.seq + 1, "at": at, "agent": agent, "tool": tool, "ops": ops, **extra}
+        line = orjson.dumps(record) + b"\n"
+        self.backend.append_journal(self.gen, line, self._offset)
+        self._apply(record)
+        self._offset += len(line)
+        for segment in {op["k"].split(":")[1] for op in ops if op["k"][0] == "a"}:
+            self._materialize(segment)
+        if len(self._records) >= self.compact_every:
+            self.compact()
+        return record
+
+    # -- undo ----------------------------------------------------------------------------
+    def undo(self, *, at: str, agent: str, tool: str = "task_undo") -> dict | None:
+        """Revert the newest not-yet-undone transaction; returns it, or None if there is none."""
+        with self._mutex, self.backend.lock():
+            self.refresh()
+            target = self._undo_target()
+            if target is None:
+                return None
+            inverse = [{"k": op["k"], "o": op["n"], "n": op["o"]} for op in reversed(target["ops"])]
+            self._write(at, agent, tool, inverse, undoes=target["seq"])
+            return target
+
+    def _undo_target(self) -> dict | None:
+        undone: set[int] = set()
+        candidates = 0
+        for rec in self.records_newest_first():
+            if "undoes" in rec:
+                undone.add(rec["undoes"])
+            elif rec["seq"] not in undone and rec["ops"]:
+                return rec
+            if "undoes" not in rec:
+                candidates += 1
+                if candidates >= self.undo_depth:
+                    return None
+        return None
+
+    def records_newest_first(self) -> Iterator[dict]:
+        """Every committed record, newest first, across journal generations."""
+        yield from reversed(self._records)
+        for gen in sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True):
+            yield from reversed(self._generation(gen))
+
+    def _generation(self, gen: int) -> list[dict]:
+        if gen not in self._old_records:
+            name = self.backend.journal_name(gen)
+            lines, _ = split_lines(self.backend.read_journal(gen))
+            self._old_records[gen] = [
+                parse_record(line, f"{self.backend.describe(name)} line {n}") for n, line in enumerate(lines, 1)
+            ]
+        return self._old_records[gen]
+
+    # -- history -----------------------------------------------------------------------
+    def history(self, uuid: str) -> list[dict]:
+        """Every record that touched task `uuid` (its task, doc or archive entry), oldest first."""
+        needle = uuid.encode()
+        found = []
+        for gen in self.backend.journal_generations():
+            name = self.backend.journal_name(gen)
+            lines, _ = split_lines(self.backend.read_journal(gen))
+            for n, line in enumerate(lines, 1):
+                if needle in line:
+                    rec = parse_record(line, f"{self.backend.describe(name)} line {n}")
+                    ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
+                    if ops:
+                        found.append({**rec, "ops": ops})
+        return found
+
+    # -- archive -------------------------------------------------------------------------
+    def segment(self, name: str) -> dict[str, dict]:
+        """Archived tasks of one segment, uuid → task (empty when the segment does not exist)."""
+        tasks, _ = self._segment_state(name)
+        return tasks
+
+    def segments(self) -> list[str]:
+        touched = {op["k"].split(":")[1] for rec in self._records for op in rec["ops"] if op["k"][0] == "a"}
+        return sorted(set(self.backend.list_segments()) | touched)
+
+    def _segment_state(self, name: str) -> tuple[dict[str, dict], bool]:
+        raw = self.backend.read_segment(name)
+        try:
+            body = orjson.loads(raw) if raw is not None else {"seq": 0, "tasks": []}
+            tasks = {t["uuid"]: t for t in body["tasks"]}
+            seq = body["seq"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise doctor_hint(f"{self.backend.describe('archive/' + name + '.json')} is damaged ({err})") from None
+        prefix, changed = f"a:{name}:", False
+        for rec in self._records:
+            if rec["seq"] > seq:
+                for op in rec["ops"]:
+                    if op["k"].startswith(prefix):
+                        changed = True
+                        uuid = op["k"][len(prefix):]
+                        if op["n"] is None:
+                            tasks.pop(uuid, None)
+                        else:
+                            tasks[uuid] = op["n"]
+        return tasks, changed
+
+    def _materialize(self, name: str) -> None:
+        tasks, changed = self._segment_state(name)
+        if changed:
+            body = orjson.dumps({"seq": self.seq, "tasks": list(tasks.values())}) if tasks else None
+            self.backend.write_segment(name, body)
+
+    # -- compaction ----------------------------------------------------------------------
+    def compact(self) -> None:
+        """Write a new snapshot and start a new journal generation (call under the lock)."""
+        for name in self.segments():
+            self._materialize(name)
+        self._collect_docs()
+        snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
+                "tasks": list(self.tasks.values()), "docs": self.docs}
+        self.backend.write_snapshot(orjson.dumps(snap))
+        self._old_records[self.gen] = self._records
+        self.gen += 1
+        self._records = []
+        self._offset = 0
+        self._token = self.backend.snapshot_token()
+
+    def _collect_docs(self) -> None:
+        keep = set(self.docs.values())
+        candidates = 0
+        for rec in self.records_newest_first():
+            for op in rec["ops"]:
+                if op["k"][0] == "d":
+                    keep.update(v for v in (op["o"], op["n"]) if v)
+            if "undoes" not in rec:
+                candidates += 1
+                if candidates >= self.undo_depth:
+                    break
+        for digest in self.backend.list_blobs():
+            if digest not in keep:
+                self.backend.delete_blob(digest)
