@@ -46,7 +46,7 @@ def test_four_processes_writing_at_once_lose_nothing(store_dir, compact_every):
 def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_dir, compact_every):
     rng = random.Random(7)
     acked: dict[str, int] = {}
-    for run in range(25):
+    for run in range(50):
         name = f"r{run}"
         proc = writer(store_dir, name, "groups", 0, compact_every)
         time.sleep(rng.uniform(0.25, 0.9))
@@ -66,6 +66,7 @@ def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_d
         assert len(set(ids)) == len(ids)
         store.close()
     assert sum(acked.values()) > 0
+    print("acknowledged rounds per killed writer:", sorted(acked.values()))
 
 
 def journal(root: Path) -> Path:
@@ -89,7 +90,7 @@ def test_a_damaged_middle_line_is_a_clear_error_and_nothing_is_overwritten(store
     path = journal(store_dir)
     lines = path.read_bytes().split(b"\n")
     assert len(lines) >= 3
-    lines[0] = lines[0][:20] + b"#garbage#" + lines[0][30:]
+    lines[0] = lines[0][: len(lines[0]) // 2]
     path.write_bytes(b"\n".join(lines))
     before = {p: p.read_bytes() for p in store_dir.rglob("*") if p.is_file()}
     for args in (["list"], ["add", "one more"]):
