@@ -56,6 +56,22 @@ def parse_record(line: bytes, where: str) -> dict:
     return rec
 
 
+def empty_snapshot() -> dict:
+    return {"gen": 0, "seq": 0, "next_id": 1, "tasks": [], "docs": {}}
+
+
+def parse_snapshot(data: bytes, where: str) -> dict:
+    """A snapshot dict; StoreError naming the file when it is damaged."""
+    try:
+        snap = orjson.loads(data)
+        for key, kind in (("gen", int), ("seq", int), ("next_id", int), ("tasks", list), ("docs", dict)):
+            if not isinstance(snap[key], kind):
+                raise ValueError(f"'{key}' is not {kind.__name__}")
+    except (ValueError, KeyError, TypeError) as err:
+        raise doctor_hint(f"{where} is damaged ({err})") from None
+    return snap
+
+
 def split_lines(data: bytes) -> tuple[list[bytes], int]:
     """Complete lines of `data` and the byte length they cover; a torn tail is left out."""
     end = data.rfind(b"\n") + 1
@@ -118,11 +134,14 @@ class Store:
         self.undo_depth = undo_depth
         self._mutex = threading.RLock()
         self._old_records: dict[int, list[dict]] = {}
-        self.load()
+        self._reset(empty_snapshot(), None)
 
     @classmethod
     def open(cls, root: Path | str, **options: int) -> Store:
-        return cls(FileBackend(Path(root)), **options)
+        """The store in data dir `root`, loaded; StoreError when a file is damaged."""
+        store = cls(FileBackend(Path(root)), **options)
+        store.load()
+        return store
 
     def close(self) -> None:
         self.backend.close()
@@ -134,13 +153,21 @@ class Store:
         if data is None:
             if any(gen > 0 for gen in self.backend.journal_generations()):
                 raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is missing")
-            snap: dict = {"gen": 0, "seq": 0, "next_id": 1, "tasks": [], "docs": {}}
+            snap = empty_snapshot()
         else:
-            try:
-                snap = orjson.loads(data)
-                snap["gen"], snap["seq"], snap["next_id"], snap["tasks"], snap["docs"]  # noqa: B018
-            except (ValueError, KeyError, TypeError) as err:
-                raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is damaged ({err})") from None
+            snap = parse_snapshot(data, self.backend.describe(SNAPSHOT))
+        self._reset(snap, token)
+        self._catch_up()
+
+    def replay_from(self, snap: dict) -> None:
+        """State = `snap` plus every later journal generation replayed in full (doctor's rebuild)."""
+        self._reset(snap, None)
+        for gen in self.backend.journal_generations():
+            if gen >= snap["gen"]:
+                self.gen, self._records, self._offset = gen, [], 0
+                self._catch_up()
+
+    def _reset(self, snap: dict, token: object) -> None:
         self.tasks: dict[str, dict] = {t["uuid"]: t for t in snap["tasks"]}
         self.ids: dict[int, str] = {t["id"]: u for u, t in self.tasks.items()}
         self.docs: dict[str, str] = snap["docs"]
@@ -150,7 +177,6 @@ class Store:
         self._token = token
         self._records: list[dict] = []
         self._offset = 0
-        self._catch_up()
 
     def refresh(self) -> None:
         """See every transaction committed by any process so far (two stats when idle)."""
