@@ -63,7 +63,8 @@ def test_undoing_every_transaction_restores_each_earlier_state(tmp_path_factory,
     store = Store.open(root, compact_every=compact_every)
     states = [state(root)]
     for ops in transactions:
-        if apply(store, ops):
+        record = apply(store, ops)
+        if record and record["ops"]:  # a record that only used up an id has nothing to undo
             states.append(state(root))
     for expected in reversed(states[:-1]):
         assert store.undo(at=AT, agent="prop") is not None

@@ -16,6 +16,7 @@ from backlog import render
 from backlog.edits import apply_edits, find_cycle, merge_params, parse_edits
 from backlog.errors import BacklogError
 from backlog.exchange import ExchangeCases
+from backlog.search import SearchCases
 from backlog.filter import compile_filter
 from backlog.match import Context
 from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uuid, new_uuid
@@ -31,7 +32,7 @@ MAX_DOC_BYTES = 1 << 20
 DEFAULT_LIMIT = 100
 
 
-class Backlog(ExchangeCases):
+class Backlog(ExchangeCases, SearchCases):
     """One backlog as seen by one writer (agent) through one channel (mcp, cli, hook:<Event>)."""
 
     def __init__(self, store: Store, *, tz: tzinfo, clock: Callable[[], datetime],

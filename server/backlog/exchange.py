@@ -55,7 +55,9 @@ class ExchangeCases:
                     raise BacklogError(f"{where}.uuid", f"'{uuid}' is not a UUID", "use a lower-case UUID or leave it out")
                 if uuid in batch:
                     raise BacklogError(f"{where}.uuid", f"{uuid} appears twice in the batch", "import each task once")
-                task["description"] = check_description(task.get("description"), f"{where}.description")
+                if "description" not in task:
+                    raise BacklogError(f"{where}.description", "is missing or empty", "give every task a short description")
+                task["description"] = check_description(task["description"], f"{where}.description")
                 task.setdefault("status", "pending")
                 had_entry = "entry" in task
                 task.setdefault("entry", stamp)

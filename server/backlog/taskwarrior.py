@@ -1,8 +1,10 @@
 """Conversion between Taskwarrior's `task export` JSON and our task dicts (pure).
 
 Import honours what SPEC §4 task_import lists; Taskwarrior's `id`, `urgency`, `mask`,
-`imask` and `modified` are bookkeeping we recompute and are ignored; any other unknown key
-is an error naming it. Export writes Taskwarrior 2.6's shape, so `task import` takes it.
+`imask` and `modified` are bookkeeping we recompute and are ignored, as is `rtype` when it
+is `periodic` (the only kind we have; export writes it back for every recurring task). Any
+other unknown key is an error naming it. Export writes Taskwarrior 2.6's shape, so
+`task import` takes it.
 """
 
 from __future__ import annotations
@@ -48,10 +50,14 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
     for key, value in raw.items():
         if key in IGNORED_KEYS:
             continue
+        if key == "rtype":
+            if value != "periodic":
+                raise BacklogError(f"{where}.rtype", f"'{value}' recurrence is not supported", "use periodic recurrence")
+            continue
         if key not in _IMPORT_KEYS:
             raise BacklogError(
                 f"{where}.{key}", "is not a task field",
-                "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS)),
+                "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS | {"rtype"})),
             )
         if value in (None, "", []):
             continue
@@ -88,6 +94,8 @@ def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
         elif key == "annotations":
             value = [{"entry": _tw_date(n["entry"]), "description": n["description"]} for n in value]
         out[key] = value
+    if "recur" in task:
+        out["rtype"] = "periodic"
     if urgency is not None:
         out["urgency"] = urgency
     return out

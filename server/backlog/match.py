@@ -1,0 +1,455 @@
+"""Evaluation context and the one definition of every virtual tag (SPEC §6).
+
+A `Context` carries everything a filter, urgency or sort needs beyond one task, for one
+call: all tasks of the hot store, one `now` and the time zone. Its indexes (id → task, the
+uuids that block, period windows, `now` as a stored-date string …) are computed on first
+use and cached on the instance, so building one is O(1).
+
+Virtual tags are Python expressions over a task `t` (`VIRTUAL`), with the per-call values
+they need (`now_s`, `open_uuids`, …) read once from the Context. The filter compiler
+inlines these expressions into generated code, urgency builds its loop from them, and
+`Context.has_virtual_tag` runs the same text compiled once: one definition for all.
+Stored dates are UTC strings that compare correctly as strings; absent dates use the
+sentinels `''` (below every date) and `'~'` (above every date).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from functools import cached_property
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
+
+from backlog.dates import period_bounds
+from backlog.model import format_utc
+
+_OPEN = "t['status'] == 'pending'"
+PENDING_AND = _OPEN + " and "  # the prefix of every pending-only tag (urgency strips it)
+_NOT_DONE = "t['status'] not in ('completed', 'deleted')"
+_WAITING = "t.get('wait', '') > now_s"
+_BLOCKED = "'depends' in t and any_open(t['depends'])"
+
+
+def _window(name: str) -> str:
+    return f"{_NOT_DONE} and {name}_lo <= t.get('due', '') < {name}_hi"
+
+
+# Virtual tag → Python expression over task `t` and the per-call names of `PRELUDE`.
+VIRTUAL: Mapping[str, str] = MappingProxyType({
+    "PENDING": "t['status'] == 'pending'",
+    "COMPLETED": "t['status'] == 'completed'",
+    "DELETED": "t['status'] == 'deleted'",
+    "RECURRING": "t['status'] == 'recurring'",
+    "WAITING": f"{_OPEN} and {_WAITING}",
+    "ACTIVE": f"{_OPEN} and 'start' in t",
+    "BLOCKED": f"{_OPEN} and {_BLOCKED}",
+    "UNBLOCKED": f"not ({_OPEN} and {_BLOCKED})",
+    "BLOCKING": f"t['uuid'] in blocking_uuids and {_NOT_DONE}",
+    "READY": f"{_OPEN} and not {_WAITING} and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
+    "OVERDUE": f"{_OPEN} and t.get('due', '~') < now_s",
+    "DUE": f"{_OPEN} and now_s <= t.get('due', '~') <= soon_s",
+    "TODAY": _window("today"),
+    "TOMORROW": _window("tomorrow"),
+    "YESTERDAY": _window("yesterday"),
+    "WEEK": _window("week"),
+    "MONTH": _window("month"),
+    "QUARTER": _window("quarter"),
+    "YEAR": _window("year"),
+    "SCHEDULED": "'scheduled' in t",
+    "UNTIL": "'until' in t",
+    "PROJECT": "'project' in t",
+    "PRIORITY": "'priority' in t",
+    "TAGGED": "bool(t.get('tags'))",
+    "ANNOTATED": "bool(t.get('annotations'))",
+    "DOC": "t.get('has_doc') is True",
+    "CLAIMED": f"{_OPEN} and 'agent' in t",
+    "TEMPLATE": "t['status'] == 'recurring'",
+    "PARENT": "t['status'] == 'recurring'",
+    "INSTANCE": "'parent' in t",
+    "CHILD": "'parent' in t",
+    "LATEST": "t.get('id') == max_id",
+})
+
+# Virtual tags that name a status: a filter using one gets no implicit `status:pending`.
+STATUS_TAGS = frozenset({"PENDING", "COMPLETED", "DELETED", "RECURRING", "WAITING", "TEMPLATE", "PARENT"})
+
+_WINDOWS = ("today", "tomorrow", "yesterday", "week", "month", "quarter", "year")
+# Per-call name → the statement that binds it from Context `c` in generated code.
+PRELUDE: Mapping[str, str] = MappingProxyType({
+    "now_s": "now_s = c.now_s",
+    "soon_s": "soon_s = c.soon_s",
+    "any_open": "any_open = c.any_open",
+    "blocking_uuids": "blocking_uuids = c.blocking_uuids",
+    "max_id": "max_id = c.max_id",
+    **{f"{w}_lo": f"{w}_lo, {w}_hi = c.windows[{w!r}]" for w in _WINDOWS},
+})
+
+
+def needs(source: str) -> list[str]:
+    """The prelude statements that generated `source` depends on, in a stable order."""
+    lines = []
+    for name, line in PRELUDE.items():
+        if name in source and line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _compile_tag(name: str, expr: str) -> Callable[[dict, Context], bool]:
+    body = "".join(f"    {line}\n" for line in needs(expr))
+    namespace: dict = {}
+    exec(f"def has_{name}(t, c):\n{body}    return bool({expr})\n", namespace)  # noqa: S102 - our own text
+    return namespace[f"has_{name}"]
+
+
+_TAG_TESTS: Mapping[str, Callable[[dict, Context], bool]] = MappingProxyType(
+    {name: _compile_tag(name, expr) for name, expr in VIRTUAL.items()}
+)
+
+
+class Context:
+    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call."""
+
+    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo) -> None:
+        self.tasks, self.now, self.tz = tasks, now, tz
+
+    # --- per-call constants -------------------------------------------------------------
+    @cached_property
+    def now_s(self) -> str:
+        """`now` as a stored date string."""
+        return format_utc(self.now)
+
+    @cached_property
+    def soon_s(self) -> str:
+        """now + 7 days (the DUE horizon, Taskwarrior's rc.due)."""
+        return format_utc(self.now + timedelta(days=7))
+
+    @cached_property
+    def windows(self) -> Mapping[str, tuple[str, str]]:
+        """Half-open `[lo, hi)` stored-date bounds of today, tomorrow, … this year (local)."""
+        lo, hi = period_bounds("day", self.now, self.tz)
+        out = {"today": (lo, hi), "tomorrow": period_bounds("day", hi, self.tz)}
+        out["yesterday"] = period_bounds("day", lo - timedelta(seconds=1), self.tz)
+        for unit in ("week", "month", "quarter", "year"):
+            out[unit] = period_bounds(unit, self.now, self.tz)
+        return {name: (format_utc(a), format_utc(b)) for name, (a, b) in out.items()}
+
+    # --- lazy indexes over all tasks -----------------------------------------------------
+    @cached_property
+    def by_id(self) -> Mapping[int, dict]:
+        """Short id → task."""
+        return {t["id"]: t for t in self.tasks.values() if "id" in t}
+
+    @cached_property
+    def max_id(self) -> int:
+        """The highest short id (0 for an empty store)."""
+        return max((t.get("id", 0) for t in self.tasks.values()), default=0)
+
+    @cached_property
+    def blocking_uuids(self) -> frozenset[str]:
+        """Uuids some pending task depends on."""
+        return frozenset(
+            uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
+        )
+
+    def any_open(self, uuids: Iterable[str]) -> bool:
+        """True when one of `uuids` is a pending or recurring task (a dependency that still blocks)."""
+        tasks = self.tasks
+        for uuid in uuids:
+            task = tasks.get(uuid)
+            if task is not None and task["status"] in ("pending", "recurring"):
+                return True
+        return False
+
+    @cached_property
+    def day_numbers(self) -> dict[str, int]:
+        """Cache `YYYY-MM-DD` → proleptic ordinal (filled by `day_number`)."""
+        return {}
+
+    def day_number(self, stamp: str) -> int:
+        """The ordinal day of a stored date's `YYYY-MM-DD` prefix (cached for this call)."""
+        key = stamp[:10]
+        found = self.day_numbers.get(key)
+        if found is None:
+            found = self.day_numbers[key] = date.fromisoformat(key).toordinal()
+        return found
+
+    def epoch(self, stamp: str) -> int:
+        """Seconds since 1970-01-01 of a stored date string."""
+        return (self.day_number(stamp) - 719163) * 86400 + (
+            int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + int(stamp[17:19])
+        )
+
+    def resolve_refs(self, refs: Iterable[str]) -> frozenset[str]:
+        """Uuids of the tasks named by ids (`3`) or uuids/uuid prefixes; unknown ones name nothing."""
+        found: set[str] = set()
+        for ref in refs:
+            if ref.isdigit():
+                task = self.by_id.get(int(ref))
+                if task is not None:
+                    found.add(task["uuid"])
+            elif ref in self.tasks:
+                found.add(ref)
+            else:
+                found.update(u for u in self.tasks if u.startswith(ref))
+        return frozenset(found)
+
+    # --- the virtual tags ----------------------------------------------------------------
+    def has_virtual_tag(self, task: dict, name: str) -> bool:
+        """True when `task` carries virtual tag `name` (SPEC §6); KeyError for unknown names."""
+        return _TAG_TESTS[name](task, self)
+
+    def is_blocked(self, task: dict) -> bool:
+        return _TAG_TESTS["BLOCKED"](task, self)
+
+    def is_blocking(self, task: dict) -> bool:
+        return _TAG_TESTS["BLOCKING"](task, self)
+
+    def is_ready(self, task: dict) -> bool:
+        return _TAG_TESTS["READY"](task, self)
+
+    def is_waiting(self, task: dict) -> bool:
+        return _TAG_TESTS["WAITING"](task, self)
+
+    def virtual_tags(self, task: dict) -> list[str]:
+        """Every virtual tag `task` carries, in `VIRTUAL` order (for task_info)."""
+        return [name for name, test in _TAG_TESTS.items() if test(task, self)]
+
+
+# --- attribute terms → Python source ---------------------------------------------------
+
+# Filter attribute → kind of value and matching rules.
+ATTRIBUTES: Mapping[str, str] = MappingProxyType({
+    "id": "id", "uuid": "uuid", "parent": "uuid", "description": "description",
+    "status": "status", "project": "project", "priority": "priority", "tags": "tags",
+    "depends": "depends", "annotations": "annotations", "has_doc": "bool", "urgency": "urgency",
+    "recur": "text", "agent": "text", "origin": "text",
+    **dict.fromkeys(("due", "scheduled", "wait", "until", "start", "end", "entry", "modified"), "date"),
+})
+# Modifier name or synonym → canonical modifier ('' = no modifier).
+MODIFIERS: Mapping[str, str] = MappingProxyType({
+    "is": "is", "equals": "is", "isnt": "isnt", "not": "not", "has": "has", "contains": "has",
+    "hasnt": "hasnt", "startswith": "startswith", "left": "startswith", "endswith": "endswith",
+    "right": "endswith", "word": "word", "noword": "noword", "before": "before", "below": "before",
+    "under": "before", "after": "after", "above": "after", "over": "after", "by": "by",
+    "none": "none", "any": "any",
+})
+_NEGATIONS = {"not": "", "isnt": "is", "hasnt": "has", "noword": "word"}
+_TEXT_ONLY = ("has", "startswith", "endswith", "word")
+_ORDER = ("before", "after", "by")
+_ALLOWED = {
+    "date": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
+    "id": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
+    "urgency": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
+    "bool": ("", "is", "not", "isnt", "none", "any"),
+    "depends": ("", "is", "not", "isnt", "has", "hasnt", "none", "any"),
+    "tags": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
+    "annotations": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
+}
+PRIORITY_RANK: Mapping[str, int] = MappingProxyType({"H": 3, "M": 2, "L": 1})
+_BOOLS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+_STATUS_VALUES = ("pending", "completed", "deleted", "recurring", "waiting")
+
+
+class TermError(Exception):
+    """A term that cannot match anything sensible: `problem` and `fix`, positioned by the caller."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+class Emitter:
+    """Collects the constants and once-per-call statements of one generated predicate."""
+
+    def __init__(self, now: datetime, tz: tzinfo) -> None:
+        self.now, self.tz = now, tz
+        self.constants: dict[str, object] = {}
+        self.per_call: list[str] = []
+
+    def const(self, value: object) -> str:
+        """A name bound to `value` in the generated code's namespace."""
+        name = f"k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def once(self, function: Callable, *values: object) -> str:
+        """A name bound, once per evaluation, to `function(c, *values)`."""
+        name = f"p{len(self.per_call)}"
+        args = "".join(f", {self.const(v)}" for v in values)
+        self.per_call.append(f"{name} = {self.const(function)}(c{args})")
+        return name
+
+
+def attribute_source(attr: str, mod: str, value: str, em: Emitter, read_date: Callable[[str], datetime]) -> str:
+    """Python source testing task `t` for `attr.mod:value`; TermError when it makes no sense."""
+    kind = ATTRIBUTES[attr]
+    if value == "" and mod in ("", "is", "not", "isnt"):
+        mod = "none" if mod in ("", "is") else "any"
+    if mod in ("none", "any"):
+        test = _presence(attr, kind)
+        return test if mod == "any" else f"not ({test})"
+    if value == "":
+        raise TermError("needs a value", f"give one, e.g. '{attr}.{mod}:x', or use '{attr}.none:'")
+    allowed = _ALLOWED.get(kind)
+    if allowed is not None and mod not in allowed:
+        names = ", ".join(m or "(none)" for m in allowed)
+        raise TermError(f"modifier '{mod}' does not apply to '{attr}'", f"use one of {names}")
+    if mod in _NEGATIONS:
+        return f"not ({attribute_source(attr, _NEGATIONS[mod], value, em, read_date)})"
+    if kind == "date":
+        return _date(attr, mod, read_date(value), em)
+    return _VALUE_KINDS.get(kind, _text)(attr, mod, value, em)
+
+
+def _presence(attr: str, kind: str) -> str:
+    if kind == "urgency":
+        return "True"
+    if kind == "bool":
+        return "t.get('has_doc') is True"
+    return f"bool(t.get({attr!r}))"
+
+
+def _date(attr: str, mod: str, moment: datetime, em: Emitter) -> str:
+    stamp = em.const(format_utc(moment))
+    if mod == "":
+        lo, hi = (em.const(format_utc(b)) for b in period_bounds("day", moment, em.tz))
+        return f"{lo} <= t.get({attr!r}, '') < {hi}"
+    return {
+        "is": f"t.get({attr!r}) == {stamp}",
+        "before": f"t.get({attr!r}, '~') < {stamp}",
+        "after": f"t.get({attr!r}, '') > {stamp}",
+        "by": f"t.get({attr!r}, '~') <= {stamp}",
+    }[mod]
+
+
+def _text(attr: str, mod: str, value: str, em: Emitter) -> str:
+    """Case-insensitive text rules; `is` is exact, before/after compare lower-cased text."""
+    get, low = f"t.get({attr!r}, '')", em.const(value.lower())
+    if mod == "is":
+        return f"t.get({attr!r}) == {em.const(value)}"
+    if mod in _ORDER:
+        op = {"before": "<", "after": ">", "by": "<="}[mod]
+        return f"{attr!r} in t and t[{attr!r}].lower() {op} {low}"
+    return _text_test(get, mod, value, em, equal=f"{get}.lower() == {low}")
+
+
+def _text_test(get: str, mod: str, value: str, em: Emitter, equal: str) -> str:
+    """`equal` for no modifier, else has/startswith/endswith/word on the text `get`."""
+    low = em.const(value.lower())
+    if mod == "":
+        return equal
+    if mod == "has":
+        return f"{low} in {get}.lower()"
+    if mod == "startswith":
+        return f"{get}.lower().startswith({low})"
+    if mod == "endswith":
+        return f"{get}.lower().endswith({low})"
+    import re
+
+    pattern = em.const(re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE))
+    return f"{pattern}.search({get}) is not None"
+
+
+def _description(attr: str, mod: str, value: str, em: Emitter) -> str:
+    return _text(attr, "has" if mod == "" else mod, value, em)
+
+
+def _uuid(attr: str, mod: str, value: str, em: Emitter) -> str:
+    return _text(attr, "startswith" if mod == "" else mod, value, em)
+
+
+def _project(attr: str, mod: str, value: str, em: Emitter) -> str:
+    if mod == "":
+        below = em.const(value.lower() + ".")
+        return f"(t.get('project', '') + '.').lower().startswith({below})"
+    return _text(attr, mod, value, em)
+
+
+def _status(attr: str, mod: str, value: str, em: Emitter) -> str:
+    if mod not in ("", "is"):
+        return _text(attr, mod, value, em)
+    name = value.lower()
+    if name not in _STATUS_VALUES:
+        raise TermError(f"'{value}' is not a status", _suggest(name, _STATUS_VALUES))
+    if name == "waiting":
+        return f"({VIRTUAL['WAITING']})"
+    return f"t['status'] == {em.const(name)}"
+
+
+def _priority(attr: str, mod: str, value: str, em: Emitter) -> str:
+    if mod not in ("", "is", *_ORDER):
+        return _text(attr, mod, value, em)
+    level = value.upper()
+    if level not in PRIORITY_RANK:
+        raise TermError(f"'{value}' is not a priority", f"use H, M or L, or '{attr}:' for none")
+    if mod in ("", "is"):
+        return f"t.get('priority') == {em.const(level)}"
+    op = {"before": "<", "after": ">", "by": "<="}[mod]
+    return f"{em.const(PRIORITY_RANK)}.get(t.get('priority'), 0) {op} {PRIORITY_RANK[level]}"
+
+
+def _list(attr: str, mod: str, value: str, em: Emitter) -> str:
+    """tags: exact element; annotations: text in some note; has/startswith/…: some element."""
+    items = "t.get('tags', ())" if attr == "tags" else "(a['description'] for a in t.get('annotations', ()))"
+    if attr == "tags" and mod in ("", "is"):
+        return f"{em.const(value)} in t.get('tags', ())"
+    if mod == "is":
+        return f"{em.const(value)} in {items}"
+    inner = _text_test("x", "has" if mod == "" else mod, value, em, equal="")
+    return f"any({inner} for x in {items})"
+
+
+def _depends(attr: str, mod: str, value: str, em: Emitter) -> str:
+    refs = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    for ref in refs:
+        if not (ref.isdigit() or (len(ref) >= 8 and all(ch in "0123456789abcdef-" for ch in ref))):
+            raise TermError(f"'{ref}' is not a task id or uuid", "name the task by id (3) or uuid (8+ hex digits)")
+    return f"not {em.once(Context.resolve_refs, refs)}.isdisjoint(t.get('depends', ()))"
+
+
+def _number(attr: str, mod: str, value: str, em: Emitter) -> str:
+    try:
+        number = float(value) if attr == "urgency" else int(value)
+    except ValueError:
+        example = "5.5" if attr == "urgency" else "12"
+        raise TermError(f"'{value}' is not a number", f"use a number, e.g. '{attr}.after:{example}'") from None
+    if attr == "urgency":
+        from backlog.urgency import scorer
+
+        get = f"{em.once(scorer)}(t)"
+        if mod == "":
+            return f"abs({get} - {number!r}) < 0.05"
+        low, high = get, get
+    else:
+        get, low, high = "t.get('id')", "0 < t.get('id', 0)", "t.get('id', 0)"
+        if mod == "":
+            mod = "is"
+    return {
+        "is": f"{get} == {number!r}",
+        "before": f"{low} < {number!r}",
+        "after": f"{high} > {number!r}",
+        "by": f"{low} <= {number!r}",
+    }[mod]
+
+
+def _bool(attr: str, mod: str, value: str, em: Emitter) -> str:
+    wanted = _BOOLS.get(value.lower())
+    if wanted is None:
+        raise TermError(f"'{value}' is not yes or no", f"use {attr}:yes or {attr}:no (true/false, 1/0)")
+    return "t.get('has_doc') is True" if wanted else "t.get('has_doc') is not True"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1)
+    listing = ", ".join(choices)
+    return f"did you mean '{close[0]}'? use one of {listing}" if close else f"use one of {listing}"
+
+
+_VALUE_KINDS: Mapping[str, Callable[[str, str, str, Emitter], str]] = MappingProxyType({
+    "description": _description, "uuid": _uuid, "project": _project, "status": _status,
+    "priority": _priority, "tags": _list, "annotations": _list, "depends": _depends,
+    "id": _number, "urgency": _number, "bool": _bool,
+})

@@ -1,0 +1,82 @@
+"""Sorting task lists (SPEC §4 task_list `sort`): `due+,priority-`, default `urgency-,id+`.
+
+Every key becomes a number per task (numbers and urgency as they are, priority as its
+rank H > M > L, text and dates as their rank among the values present), so one tuple per
+task compares in C; the task's position ends each tuple, which keeps the sort stable.
+Absent values sort last in both directions. With a small `limit` only the top is found
+(heapq). Text compares case-insensitively (ties by exact text); dates as stored strings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from typing import Sequence
+
+from backlog.errors import BacklogError
+from backlog.match import PRIORITY_RANK, Context
+from backlog.model import FIELDS
+from backlog.urgency import urgencies
+
+DEFAULT_SORT = "urgency-,id+"
+SORT_FIELDS = tuple(f for f in FIELDS if f not in ("annotations", "depends")) + ("urgency",)
+_NUMERIC = ("id", "urgency")
+_ABSENT = float("inf")
+
+
+def parse_sort(text: str | None) -> list[tuple[str, bool]]:
+    """`[(field, descending), …]` of a comma list like `due+,priority-`; BacklogError('sort', …) on unknown fields."""
+    if text is None or not text.strip():
+        text = DEFAULT_SORT
+    keys = []
+    for part in text.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        descending = item.endswith("-")
+        name = item[:-1].strip() if item[-1] in "+-" else item
+        if name not in SORT_FIELDS:
+            close = difflib.get_close_matches(name, SORT_FIELDS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise BacklogError("sort", f"unknown field '{name}'", f"{hint}use one of {', '.join(SORT_FIELDS)}")
+        keys.append((name, descending))
+    return keys
+
+
+def _column(tasks: Sequence[dict], name: str, descending: bool, ctx: Context) -> list[float]:
+    """One sortable number per task for key `name` (smaller first; absent = +inf)."""
+    sign = -1 if descending else 1
+    if name == "urgency":
+        return [sign * u for u in urgencies(tasks, ctx)]
+    if name == "id":
+        return [sign * t["id"] if "id" in t else _ABSENT for t in tasks]
+    if name == "priority":
+        return [sign * PRIORITY_RANK[t["priority"]] if "priority" in t else _ABSENT for t in tasks]
+    if name == "has_doc":
+        return [sign * 1 if t.get("has_doc") else _ABSENT for t in tasks]
+    values = [_text(t.get(name)) for t in tasks]
+    order = sorted({v for v in values if v is not None})
+    rank = {v: i for i, v in enumerate(order)}
+    return [_ABSENT if v is None else sign * rank[v] for v in values]
+
+
+def _text(value: object) -> tuple[str, str] | None:
+    if value is None or value == "" or value == []:
+        return None
+    text = ",".join(value) if isinstance(value, list) else str(value)
+    return (text.lower(), text)
+
+
+def sort_tasks(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int | None = None) -> list[dict]:
+    """`tasks` ordered by `keys` (stable; absent values last); only the first `limit` when given (0 = all)."""
+    if not tasks or not keys:
+        return list(tasks[:limit] if limit else tasks)
+    first = _column(tasks, *keys[0], ctx)
+    if limit and limit < len(tasks):
+        # Only tasks at or above the limit-th best first key can make the cut.
+        cut = heapq.nsmallest(limit, first)[-1]
+        picked = [i for i, value in enumerate(first) if value <= cut]
+        tasks, first = [tasks[i] for i in picked], [first[i] for i in picked]
+    columns = [first, *(_column(tasks, name, descending, ctx) for name, descending in keys[1:])]
+    rows = sorted(zip(*columns, range(len(tasks))))
+    return [tasks[row[-1]] for row in rows[:limit or None]]

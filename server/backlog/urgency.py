@@ -1,0 +1,136 @@
+"""Urgency (SPEC §9): Taskwarrior 2.6's default formula, for pending tasks (others 0).
+
+Terms, checked one by one against `task export` of Taskwarrior 2.6.2:
+- next tag 15; due 12 × (0.2 at ≥ 14 days ahead, rising linearly to 1.0 at ≥ 7 days
+  overdue; days = (now − due) / 86400 exactly); blocking 8; priority H 6, M 3.9, L 1.8;
+  scheduled 5 when scheduled < now; active 4 (start set, also while waiting); age 2 ×
+  min(days, 365) / 365 with whole days, truncated (Taskwarrior's `int age`; an entry in
+  the future gives a negative age); annotations 1 and tags 1 × 0.8 / 0.9 / 1.0 for 1 / 2 /
+  ≥ 3; project 1; waiting −3; blocked −5.
+- WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.match`.
+
+The loop is generated once at import from `_LOOP` (no per-task function call) and reads
+dates as strings: most tasks never need a date converted (due far ahead or long overdue,
+entry over a year old), the rest use the Context's per-call day cache.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
+
+from backlog.match import PENDING_AND, VIRTUAL, Context, needs
+from backlog.model import format_utc
+
+COEFFICIENTS: Mapping[str, float] = MappingProxyType({
+    "next": 15.0, "due": 12.0, "blocking": 8.0, "priority.H": 6.0, "priority.M": 3.9,
+    "priority.L": 1.8, "scheduled": 5.0, "active": 4.0, "age": 2.0, "annotations": 1.0,
+    "tags": 1.0, "project": 1.0, "waiting": -3.0, "blocked": -5.0,
+})
+AGE_MAX_DAYS = 365
+
+_SETUP = """\
+{setup}
+    days, times, ages = {}, {}, {}
+    now_day, now_time, now_epoch = c.day_number(now_s), now_s[10:], c.epoch(now_s)
+    overdue_s = format_utc(c.now - timedelta(days=7))
+    far_s = format_utc(c.now + timedelta(days=14))
+    old_s = format_utc(c.now - timedelta(days=AGE_MAX))
+"""
+# One task `t` → `u`; {skip} leaves a non-pending task at 0, {emit} hands `u` over.
+_BODY = """\
+        if t['status'] != 'pending':
+            {skip}
+        u = 0.0
+        tags = t.get('tags')
+        if tags:
+            n = len(tags)
+            u += COUNT_TERM[n] * C_TAGS if n < 3 else C_TAGS
+            if 'next' in tags:
+                u += C_NEXT
+        if 'annotations' in t:
+            n = len(t['annotations'])
+            u += COUNT_TERM[n] * C_ANNOTATIONS if n < 3 else C_ANNOTATIONS
+        if 'project' in t:
+            u += C_PROJECT
+        if 'priority' in t:
+            u += PRIORITY.get(t['priority'], 0.0)
+        if 'due' in t:
+            due = t['due']
+            if due <= overdue_s:
+                u += C_DUE
+            elif due > far_s:
+                u += C_DUE * 0.2
+            else:
+                # days overdue = (now - due) / 86400, from cached day and time-of-day parts
+                day = days.get(due[:10])
+                if day is None:
+                    day = days[due[:10]] = (now_day - c.day_number(due)) * 86400 + now_epoch % 86400
+                tod = times.get(due[11:])
+                if tod is None:
+                    tod = times[due[11:]] = c.epoch(due) % 86400
+                u += C_DUE * (((day - tod) / 86400.0 + 14.0) * 0.8 / 21.0 + 0.2)
+        entry = t.get('entry', '')
+        if entry <= old_s:
+            u += C_AGE
+        elif entry > now_s:
+            u -= C_AGE * ((c.epoch(entry) - now_epoch) // 86400) / AGE_MAX
+        else:
+            # per entry day: (that day at now's time of day, age term before it, after it)
+            hit = ages.get(entry[:10])
+            if hit is None:
+                whole = now_day - c.day_number(entry)
+                hit = ages[entry[:10]] = (entry[:10] + now_time, C_AGE * whole / AGE_MAX, C_AGE * (whole - 1) / AGE_MAX)
+            u += hit[2] if entry > hit[0] else hit[1]
+        if 'start' in t:
+            u += C_ACTIVE
+        if 'scheduled' in t and t['scheduled'] < now_s:
+            u += C_SCHEDULED
+        if {WAITING}:
+            u += C_WAITING
+        if {BLOCKED}:
+            u += C_BLOCKED
+        if {BLOCKING}:
+            u += C_BLOCKING
+        {emit}
+"""
+
+
+def _source() -> str:
+    """`urgencies(tasks, c)` (a loop) and `scorer(c)` (a closure), both around `_BODY`."""
+    # Both only reach pending tasks: drop the tags' own pending check.
+    body = _BODY
+    for name in ("WAITING", "BLOCKED", "BLOCKING"):
+        body = body.replace("{" + name + "}", VIRTUAL[name].removeprefix(PENDING_AND))
+    setup = _SETUP.replace("{setup}", "\n".join(f"    {line}" for line in needs(body + _SETUP)))
+    loop = body.replace("{skip}", "append(0.0)\n            continue").replace("{emit}", "append(u)")
+    one = body.replace("{skip}", "return 0.0").replace("{emit}", "return u")
+    return (
+        f"def urgencies(tasks, c):\n{setup}    out = []\n    append = out.append\n"
+        f"    for t in tasks:\n{loop}    return out\n\n"
+        f"def scorer(c):\n{setup}    def one(t):\n{one}    return one\n"
+    )
+
+
+def _build() -> dict:
+    namespace: dict = {
+        "format_utc": format_utc, "timedelta": timedelta, "AGE_MAX": AGE_MAX_DAYS,
+        "COUNT_TERM": (0.0, 0.8, 0.9),
+        "PRIORITY": {level: COEFFICIENTS[f"priority.{level}"] for level in "HML"},
+        **{f"C_{key.upper()}": value for key, value in COEFFICIENTS.items() if "." not in key},
+    }
+    exec(compile(_source(), "<urgency>", "exec"), namespace)  # noqa: S102 - our own text
+    return namespace
+
+
+_GENERATED = _build()
+urgencies: Callable[[Iterable[dict], Context], list[float]] = _GENERATED["urgencies"]
+urgencies.__doc__ = "Urgency of each task, in order, in one pass (SPEC §9)."
+scorer: Callable[[Context], Callable[[dict], float]] = _GENERATED["scorer"]
+scorer.__doc__ = "A function task → urgency for this call's Context (setup done once)."
+
+
+def urgency(task: dict, ctx: Context) -> float:
+    """Urgency of one task (0.0 unless pending)."""
+    return urgencies((task,), ctx)[0]
