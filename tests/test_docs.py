@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from backlog.filter import compile_filter
+from tests.server_support import McpServer, server_env
 
 REPO = Path(__file__).resolve().parent.parent
-# The README sections live here until the lead merges them; then point this at README.md.
-README = REPO / "docs" / "plugin-readme-sections.md"
+README = REPO / "README.md"
 PREFIX = "mcp__plugin_backlog_backlog__"
 SKILLS = ("tasks", "plan", "standup", "refine", "spec", "implement", "handoff")
 EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
@@ -19,13 +19,12 @@ BUILTIN_TOOLS = {"Read", "Grep", "Glob"}  # what the planner may use besides our
 SKILL_KEYS = {"name", "description", "argument-hint", "allowed-tools"}
 AGENT_KEYS = {"name", "description", "tools", "model", "color"}
 
-# SPEC §4: tool -> (required parameters, optional parameters).
-# TODO: read this from the server's tool list once it exists.
+# SPEC §4: tool -> (required parameters, optional parameters); the server is checked against it.
 _FIELDS = {"project", "tags", "priority", "due", "agent", "extra"}
 _DATES = {"depends", "wait", "scheduled", "recur", "until"}
 TOOLS = {
-    "task_list": ({"filter"}, {"sort", "limit", "fields"}),
-    "task_count": ({"filter"}, set()),
+    "task_list": (set(), {"filter", "sort", "limit", "fields"}),  # empty filter: pending
+    "task_count": (set(), {"filter"}),
     "task_info": ({"id"}, set()),
     "task_projects": (set(), set()),
     "task_tags": (set(), set()),
@@ -133,6 +132,16 @@ def short_names(body):
 
 def test_the_tool_table_has_the_27_tools_of_the_spec():
     assert len(TOOLS) == 27
+
+
+def test_the_tool_table_matches_the_server(tmp_path):
+    with McpServer(server_env(tmp_path)) as server:
+        served = {tool.name: tool.input_schema for tool in server.list_tools()}
+    assert set(served) == set(TOOLS)
+    for name, schema in served.items():
+        required, optional = TOOLS[name]
+        assert set(schema.get("required", [])) == required, name
+        assert set(schema.get("properties", {})) == required | optional, name
 
 
 def test_every_skill_and_the_planner_exist():
