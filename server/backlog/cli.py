@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+from datetime import tzinfo
 from typing import Callable, Sequence
 
 import orjson
@@ -18,6 +19,7 @@ import orjson
 from backlog import __version__
 from backlog.edits import EXTRA_KEYS
 from backlog.errors import BacklogError, StoreError
+from backlog.model import parse_utc
 
 DEMO_TASKS = [
     {"description": "Set up CI for the web app", "project": "web", "tags": ["infra"], "priority": "H", "due": "tomorrow"},
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     elif args.command == "list":
         result = backlog.list(" ".join(args.filter), sort=args.sort, limit=args.limit, fields=args.fields)
         if not as_json:
-            out(table(result["tasks"], result["total"]))
+            out(table(result["tasks"], result["total"], backlog.tz))
             return 0
     elif args.command == "info":
         result = backlog.info(args.id)
@@ -121,8 +123,8 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     return 0
 
 
-def table(tasks: list[dict], total: int) -> str:
-    """A fixed-width table of task rows, the description cut to the terminal width."""
+def table(tasks: list[dict], total: int, tz: tzinfo) -> str:
+    """A fixed-width table of task rows (dates as local days), the description cut to the terminal width."""
     if not tasks:
         return "no matching tasks"
     columns = [("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"),
@@ -133,8 +135,8 @@ def table(tasks: list[dict], total: int) -> str:
         value = task.get(key, "")
         if key == "tags":
             return " ".join(value)
-        if key in ("due",) and value:
-            return value[:10]
+        if key == "due" and value:
+            return parse_utc(value).astimezone(tz).strftime("%Y-%m-%d")
         if key == "description" and task.get("start"):
             return f"* {value}"
         return str(value)
@@ -180,7 +182,7 @@ def demo(env: dict, out: Callable[[str], None]) -> int:
         backlog.add(spec.pop("description"), **{k: (",".join(v) if isinstance(v, list) else v) for k, v in spec.items()})
     backlog.start("1")
     backlog.annotate("2", "Reproduced with Safari 18; cookie path is wrong")
-    out(table(backlog.list()["tasks"], backlog.count()["count"]))
+    out(table(backlog.list()["tasks"], backlog.count()["count"], backlog.tz))
     out(f"\nThis demo backlog lives in {root}; explore it with:\n  TASKDATA={root} backlog list +READY")
     return 0
 

@@ -1,0 +1,114 @@
+"""The human CLI as a subprocess: commands, table, --json, exit codes, the README's setup."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from tests.conftest import REPO, run_backlog
+
+
+@pytest.fixture
+def env(clean_env, store_dir) -> dict:
+    return {**clean_env, "TASKDATA": str(store_dir), "COLUMNS": "100"}
+
+
+def ok(args: list[str], env: dict, stdin: str | None = None) -> str:
+    result = run_backlog(args, env, stdin)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def test_add_list_done_undo_round(env):
+    assert ok(["add", "Fix", "login", "redirect", "project:web", "+bug", "priority:H", "due:2026-12-01"], env) == "added task 1\n"
+    assert ok(["add", "Write docs", "+docs"], env) == "added task 2\n"
+    table = ok(["list"], env).splitlines()
+    assert re.split(r"\s+", table[0]) == ["ID", "P", "Project", "Tags", "Due", "Urg", "Description"]
+    assert table[1].split()[:5] == ["1", "H", "web", "bug", "2026-12-01"] and table[1].endswith("Fix login redirect")
+    assert ok(["done", "1"], env) == "completed task 1\n"
+    assert ok(["list", "+COMPLETED"], env).splitlines()[1].split()[0] == "1"
+    assert ok(["undo"], env).startswith("undid cli:done by user")
+    assert [t["id"] for t in orjson.loads(ok(["list", "--json"], env))["tasks"]] == [1, 2]
+
+
+def test_json_prints_the_tool_result_object(env):
+    added = orjson.loads(ok(["add", "A", "--json"], env))
+    assert added["message"] == "added task 1" and added["task"]["uuid"]
+    assert orjson.loads(ok(["list", "--json", "--fields", "id,description"], env)) == {
+        "tasks": [{"id": 1, "description": "A"}], "total": 1, "truncated": False}
+    assert orjson.loads(ok(["info", "1", "--json"], env))["task"]["description"] == "A"
+
+
+def test_modify_takes_a_filter_then_changes(env):
+    ok(["add", "A", "project:web"], env)
+    ok(["add", "B", "project:web"], env)
+    assert ok(["modify", "project:web", "priority:L", "+x"], env) == "modified 2 tasks\n"
+    assert ok(["modify", "1", "Renamed", "task"], env) == "modified 1 task\n"
+    info = orjson.loads(ok(["info", "1", "--json"], env))["task"]
+    assert (info["description"], info["priority"], info["tags"]) == ("Renamed task", "L", ["x"])
+
+
+def test_user_errors_exit_1_with_one_line(env):
+    result = run_backlog(["add", "A", "due:nxt", "week"], env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("backlog: due: cannot read 'nxt'")
+    result = run_backlog(["done", "7"], env)
+    assert (result.returncode, result.stderr) == (1, "backlog: id: no task 7; list ids with task_list\n")
+
+
+def test_store_problems_exit_2(env, store_dir):
+    (store_dir / "tasks.json").write_text("{not json")
+    result = run_backlog(["list"], env)
+    assert result.returncode == 2 and "tasks.json is damaged" in result.stderr and "backlog doctor" in result.stderr
+
+
+def test_a_bad_setting_names_the_variable(env):
+    result = run_backlog(["list"], {**env, "BACKLOG_BACKEND": "ftp"})
+    assert (result.returncode, result.stderr) == (1, "backlog: BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files'\n")
+
+
+def test_import_export_through_stdin_and_stdout(env):
+    ok(["import"], env, stdin='[{"description": "from json", "tags": ["a"], "due": "20261201T120000Z"}]')
+    exported = orjson.loads(ok(["export"], env))
+    assert [(t["description"], t["due"], t["tags"]) for t in exported] == [("from json", "20261201T120000Z", ["a"])]
+
+
+def test_doctor_reports_a_healthy_store(env, store_dir):
+    ok(["add", "A"], env)
+    assert ok(["doctor"], env).strip() == f"{store_dir}: healthy"
+    assert ok(["doctor", "--repair"], env).strip() == f"{store_dir}: healthy, nothing to repair"
+
+
+def test_demo_never_touches_the_users_backlog(env, store_dir):
+    out = ok(["demo"], env)
+    assert "Fix login redirect loop" in out and "backlog-demo-" in out
+    assert list(store_dir.iterdir()) == []
+
+
+def test_version_matches_the_package(env):
+    from backlog import __version__
+    assert ok(["--version"], env) == f"backlog {__version__}\n"
+
+
+def test_readme_setup_command_works_from_a_fresh_copy(tmp_path, clean_env):
+    """README's first command, run in a copy of the tracked files: installs and shows the demo."""
+    readme = (REPO / "README.md").read_text()
+    command = re.search(r"temporary data dir, never yours\):\n\n```\n(.+)\n```", readme).group(1)
+    assert command.startswith("python3 -m venv .venv")
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    clone = tmp_path / "clone"
+    for name in files:
+        if (REPO / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, clone / name)
+    env = {**clean_env, "PATH": f"{sys.base_prefix}/bin:{clean_env['PATH']}"}
+    env.pop("PYTHONPATH")
+    result = subprocess.run(["bash", "-c", command], cwd=clone, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Fix login redirect loop" in result.stdout and "backlog-demo-" in result.stdout
