@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from filelock import FileLock, Timeout
-
 from backlog.errors import StoreError
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
@@ -60,7 +58,8 @@ class FileBackend:
 
     def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.root = root
-        self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, thread_local=False)
+        self.lock_timeout = lock_timeout
+        self._lock = None  # the FileLock, made by the first writer: readers never import filelock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
 
     def describe(self, name: str) -> str:
@@ -70,13 +69,17 @@ class FileBackend:
     # -- locking ---------------------------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
+
         self._ensure_dirs()
+        if self._lock is None:
+            self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
             with self._lock:
                 yield
         except Timeout:
             raise StoreError(
-                f"{self.root}: could not take the write lock within {self._lock.timeout:.0f}s; "
+                f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                 "another backlog process is holding it, retry when it is done"
             ) from None
 

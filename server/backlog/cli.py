@@ -6,13 +6,10 @@ Exit codes: 0 ok, 1 bad input or refused operation (one line on stderr), 2 store
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 from datetime import tzinfo
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import orjson
 
@@ -20,6 +17,9 @@ from backlog import __version__
 from backlog.edits import EXTRA_KEYS
 from backlog.errors import BacklogError, StoreError
 from backlog.model import parse_utc
+
+if TYPE_CHECKING:
+    import argparse
 
 DEMO_TASKS = [
     {"description": "Set up CI for the web app", "project": "web", "tags": ["infra"], "priority": "H", "due": "tomorrow"},
@@ -45,6 +45,8 @@ def split_words(words: Sequence[str]) -> tuple[str, str]:
 
 
 def parser() -> argparse.ArgumentParser:
+    import argparse  # not at the top: `backlog hook` skips it (~10 ms with the parser)
+
     top = argparse.ArgumentParser(prog="backlog", description="Persistent task backlog for Claude Code and you.")
     top.add_argument("--version", action="version", version=f"backlog {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -125,6 +127,8 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
 
 def table(tasks: list[dict], total: int, tz: tzinfo) -> str:
     """A fixed-width table of task rows (dates as local days), the description cut to the terminal width."""
+    import shutil
+
     if not tasks:
         return "no matching tasks"
     columns = [("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"),
@@ -171,6 +175,8 @@ def doctor(repair: bool, env: dict, out: Callable[[str], None]) -> int:
 
 
 def demo(env: dict, out: Callable[[str], None]) -> int:
+    import tempfile
+
     from backlog.runtime import open_backlog
 
     root = tempfile.mkdtemp(prefix="backlog-demo-")
@@ -188,7 +194,12 @@ def demo(env: dict, out: Callable[[str], None]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    if len(words) == 2 and words[0] == "hook" and not words[1].startswith("-"):
+        # Claude Code runs this on every event: no argparse, no CLI-only imports.
+        from backlog.hooks import main as hook_main
+        return hook_main(words[1], sys.stdin.buffer.read(), dict(os.environ), os.getcwd(), sys.stdout)
+    args = parser().parse_args(words)
     env = dict(os.environ)
     try:
         return run(args, env, print)

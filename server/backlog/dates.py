@@ -36,8 +36,6 @@ from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from dateutil import tz as dateutil_tz
-
 from backlog.errors import BacklogError
 
 SOMEDAY = datetime(9999, 12, 30, tzinfo=timezone.utc)
@@ -420,6 +418,8 @@ def local_zone(env: Mapping[str, str], localtime: str = "/etc/localtime") -> tzi
         pass
     try:
         if _POSIX_TZ.fullmatch(name):
+            from dateutil import tz as dateutil_tz  # only for POSIX rules: its import costs hooks ~10 ms
+
             return dateutil_tz.tzstr(name, posix_offset=True)
     except ValueError:
         pass
@@ -437,4 +437,6 @@ def _machine_zone(localtime: str) -> tzinfo:
         with open(localtime, "rb") as handle:
             return ZoneInfo.from_file(handle)
     except (OSError, ValueError):
+        from dateutil import tz as dateutil_tz  # only without /etc/localtime: its import costs hooks ~10 ms
+
         return dateutil_tz.tzlocal()

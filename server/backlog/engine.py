@@ -116,7 +116,7 @@ class Backlog(ExchangeCases, SearchCases):
             raise BacklogError("limit", f"'{limit}' is not a count", "use a whole number ≥ 1, or 0 for all")
         found = self.select(filter, ctx)
         chosen = sort_tasks(found, keys, ctx, limit or None)
-        return {"tasks": [render.row(t, ctx, shown) for t in chosen], "total": len(found),
+        return {"tasks": render.rows(chosen, ctx, shown), "total": len(found),
                 "truncated": len(chosen) < len(found)}
 
     def count(self, filter: str = "") -> dict:
@@ -157,10 +157,11 @@ class Backlog(ExchangeCases, SearchCases):
 
     # -- creating --------------------------------------------------------------------------
     def add(self, description: str, *, extra: str | None = None, origin: str | None = None,
-            **params: str | None) -> dict:
+            annotation: str | None = None, **params: str | None) -> dict:
         """Create a pending task (a template plus its first instance when `recur` is given).
 
         With `origin`, an existing task of that origin is returned unchanged (idempotent hooks).
+        A non-blank `annotation` becomes the task's first note, in the same transaction.
         """
         now = self.clock()
         with self.transaction("add", now) as tx:
@@ -172,6 +173,8 @@ class Backlog(ExchangeCases, SearchCases):
             task = self._new_task(tx, now, edits, status="pending")
             if origin:
                 task["origin"] = origin
+            if isinstance(annotation, str) and annotation.strip():
+                task["annotations"] = [{"entry": format_utc(now), "description": annotation.strip()}]
             message = f"added task {task['id']}"
             if "recur" in task:
                 task["status"] = "recurring"

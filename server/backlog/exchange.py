@@ -103,7 +103,7 @@ class ExchangeCases:
         if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 0:
             raise BacklogError("older_than_days", f"'{older_than_days}' is not a day count", "use a whole number ≥ 0, e.g. 90")
         now = self.clock()
-        cutoff = format_utc(now - timedelta(days=older_than_days))
+        cutoff = format_utc(now - timedelta(days=min(older_than_days, 700_000)))  # no date is that old
         with self.transaction("archive", now) as tx:
             moved = sorted((t for t in self.store.tasks.values()
                             if t["status"] in ("completed", "deleted") and t.get("end", "") < cutoff),

@@ -9,10 +9,15 @@ alike. User text never enters the source; values are bound as names (`k0`, `k1`,
 Decisions where SPEC §6 is silent:
 - Positions in errors are 1-based character columns of the token in the filter text.
 - Operators `and or xor not` are case-insensitive; quote a word to search for it.
-- Attribute and modifier names may be abbreviated to ≥ 2 characters (Taskwarrior's
+- Attribute names may be abbreviated to ≥ 2 characters (Taskwarrior's
   abbreviation.minimum=2) when the prefix names one of them; an exact name always wins.
+  Modifiers are exact (synonyms included), as in Taskwarrior and SPEC §6's own example:
+  `due.befor:` is an error suggesting `before`, never a silent guess.
 - Id and uuid terms juxtaposed in one `and` chain form one set (`3 7` = tasks 3 and 7,
-  as in Taskwarrior); `id:`/`uuid:` equality terms count as naming ids.
+  as in Taskwarrior). For the status rule, `id:`/`uuid:` equality terms name ids too, and
+  ids under `not` do not (`not 3` is the default view without task 3).
+- UUID prefixes must have the shape of a uuid's start (8 hex digits, then `-` where a uuid
+  has one): `2026-11-24` stays a word. An empty quoted string is an error.
 - A date value that is not a date on its own takes up to two following plain words
   (`due.before:next week`, `due:in 3 days`). Quote values containing parentheses.
 - `+NAME` in upper case that is not a virtual tag but close to one is an error (typo).
@@ -24,12 +29,14 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from typing import Callable, Union
+from types import MappingProxyType
+from typing import Callable, Mapping, Union
 
 from backlog.dates import parse_date
 from backlog.errors import BacklogError
 from backlog.match import (
-    ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, needs,
+    ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, ids_source, needs,
+    tag_source, word_source,
 )
 from backlog.model import VIRTUAL_TAGS
 
@@ -37,11 +44,10 @@ _QUOTES = "\"'"
 _TAG = re.compile(r"[A-Za-z0-9_.:-]+")
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)
 _ID_PART = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
-_OPERATOR_CHARS = set("<>=!~*/%^")
+_OPERATOR_CHARS = frozenset("<>=!~*/%^")
 _UUID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-_HEX = set("0123456789abcdef")
-_ALIASES = {"doc": "has_doc"}
-_ATTRIBUTE_NAMES = {**{name: name for name in ATTRIBUTES}, **_ALIASES}
+_HEX = frozenset("0123456789abcdef")
+_ATTRIBUTE_NAMES = MappingProxyType({**{name: name for name in ATTRIBUTES}, "doc": "has_doc"})
 _REFERENCE_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -111,7 +117,7 @@ class Ids:
 
     def __str__(self) -> str:
         parts = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges]
-        return "(ids " + " ".join(parts + list(self.uuids)) + ")"
+        return "(ids " + " ".join(parts + [f"uuid:{u}" for u in self.uuids]) + ")"
 
 
 @dataclass(frozen=True)
@@ -193,22 +199,26 @@ def _words(text: str) -> list[tuple[str, str, int, bool]]:
     return out
 
 
-def _resolve_name(word: str, names: dict[str, str], what: str, raw: str, pos: int) -> str:
-    """The canonical name for `word` or an unambiguous ≥2-char prefix; BacklogError otherwise."""
+def _resolve_name(word: str, names: Mapping[str, str], what: str, raw: str, pos: int,
+                  abbreviate: bool = True) -> str:
+    """The canonical name for `word` (or an unambiguous ≥2-char prefix); BacklogError otherwise."""
     if word in names:
         return names[word]
-    starts = sorted(n for n in names if n.startswith(word))
+    starts = sorted(n for n in names if n.startswith(word)) if abbreviate else []
     targets = sorted({names[n] for n in starts})
     if len(targets) == 1 and len(word) >= 2:
         return targets[0]
     where = f"'{word}' in '{raw}' at {pos}"
-    if len(targets) > 1 or (starts and len(word) < 2):
-        listed = " or ".join(f"'{n}'" for n in starts)
+    listed = " or ".join(f"'{n}'" for n in starts)
+    if len(targets) > 1:
         raise _fail(f"ambiguous {what} {where}", f"use {listed}")
+    if starts:
+        raise _fail(f"{what} {where} is too short to abbreviate", f"use {listed}")
     listing = ", ".join(sorted(names))
     close = difflib.get_close_matches(word, list(names), n=1)
     if close:
-        raise _fail(f"unknown {what} {where}", f"did you mean '{close[0]}'? {what}s: {listing}")
+        known = f" {what}s: {listing}" if what == "attribute" else ""
+        raise _fail(f"unknown {what} {where}", f"did you mean '{close[0]}'?{known}")
     extra = f', or quote it ("{raw}") to search for the text' if what == "attribute" else ""
     raise _fail(f"unknown {what} {where}", f"use one of {listing}{extra}")
 
@@ -252,6 +262,8 @@ def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
 
 def _classify(text: str, raw: str, pos: int, quoted: bool) -> _Token:
     if quoted:
+        if not text:
+            raise _fail(f"empty quotes at {pos}", "put the text to search for inside them or remove them")
         return _Token("word", text, raw, pos, Word(text))
     if raw in ("(", ")"):
         return _Token(raw, raw, raw, pos)
@@ -266,7 +278,7 @@ def _classify(text: str, raw: str, pos: int, quoted: bool) -> _Token:
     if match:
         name = _resolve_name(match.group(1).lower(), _ATTRIBUTE_NAMES, "attribute", raw, pos)
         mod = match.group(2)
-        mod = _resolve_name(mod.lower(), dict(MODIFIERS), "modifier", raw, pos) if mod else ""
+        mod = _resolve_name(mod.lower(), MODIFIERS, "modifier", raw, pos, abbreviate=False) if mod else ""
         return _Token("term", text, raw, pos, Attr(name, mod, match.group(3), raw, pos))
     ids = _ids(text, pos)
     if ids is not None:
@@ -292,12 +304,14 @@ def _join_dates(tokens: list[_Token]) -> list[_Token]:
         if isinstance(node, Attr) and ATTRIBUTES[node.name] == "date" and node.value and not _readable(node.value):
             for take in (1, 2):
                 following = tokens[i:i + take]
-                if len(following) < take or any(t.kind not in ("word", "ids") or t.raw[0] in _QUOTES for t in following):
+                plain = all(t.kind in ("word", "ids") and t.raw[0] not in _QUOTES for t in following)
+                if len(following) < take or not plain:
                     break
                 value = " ".join([node.value, *(t.text for t in following)])
                 if _readable(value):
                     raw = " ".join([token.raw, *(t.raw for t in following)])
-                    token = _Token("term", token.text, raw, token.pos, Attr(node.name, node.modifier, value, raw, token.pos))
+                    joined = Attr(node.name, node.modifier, value, raw, token.pos)
+                    token = _Token("term", token.text, raw, token.pos, joined)
                     i += take
                     break
         out.append(token)
@@ -402,16 +416,18 @@ def parse_filter(text: str) -> Node:
 
 # --- compiler --------------------------------------------------------------------------
 
-def _walk(node: Node):
+def _walk(node: Node, negated: bool = True):
+    """Every node of the tree; with `negated=False`, not those under a `not`."""
     yield node
     if isinstance(node, Not):
-        yield from _walk(node.item)
+        if negated:
+            yield from _walk(node.item)
     elif isinstance(node, (And, Or)):
         for item in node.items:
-            yield from _walk(item)
+            yield from _walk(item, negated)
     elif isinstance(node, Xor):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
+        yield from _walk(node.left, negated)
+        yield from _walk(node.right, negated)
 
 
 def names_status(node: Node) -> bool:
@@ -423,10 +439,10 @@ def names_status(node: Node) -> bool:
 
 
 def names_ids(node: Node) -> bool:
-    """True when the filter names tasks by id or uuid (id lists, `id:3`, `uuid:…`)."""
+    """True when the filter picks tasks by id or uuid (id lists, `id:3`, `uuid:…`, not under `not`)."""
     return any(
         isinstance(n, Ids) or (isinstance(n, Attr) and n.name in ("id", "uuid") and n.modifier in ("", "is"))
-        for n in _walk(node)
+        for n in _walk(node, negated=False)
     )
 
 
@@ -463,17 +479,14 @@ class _Generator:
             inner, cost = self.source(node.item)
             return f"(not {inner})", cost
         if isinstance(node, Tag):
-            return f"({self.em.const(node.name)} {'in' if node.present else 'not in'} t.get('tags', ()))", 2
+            return f"({tag_source(node.name, node.present, self.em)})", 2
         if isinstance(node, Virtual):
             expr = VIRTUAL[node.name]
-            cost = 0 if node.name in STATUS_TAGS else 3
-            return (f"({expr})" if node.present else f"(not ({expr}))"), cost
+            return (f"({expr})" if node.present else f"(not ({expr}))"), 0 if node.name in STATUS_TAGS else 3
         if isinstance(node, Word):
-            low = self.em.const(node.text.lower())
-            notes = f"any({low} in a['description'].lower() for a in t['annotations'])"
-            return f"({low} in t['description'].lower() or ('annotations' in t and {notes}))", 5
+            return f"({word_source(node.text, self.em)})", 5
         if isinstance(node, Ids):
-            return self.ids(node), 1
+            return f"({ids_source(node.ranges, node.uuids, self.em)})", 1
         return self.attribute(node)
 
     def attribute(self, node: Attr) -> tuple[str, int]:
@@ -485,27 +498,13 @@ class _Generator:
         cost = {"status": 0, "urgency": 20, "annotations": 6, "description": 5}.get(kind, 2)
         return f"({expr})", cost
 
-    def ids(self, node: Ids) -> str:
-        const, parts = self.em.const, []
-        small = frozenset(i for lo, hi in node.ranges if hi - lo < 1000 for i in range(lo, hi + 1))
-        if small:
-            parts.append(f"t.get('id') in {const(small)}")
-        for lo, hi in node.ranges:
-            if hi - lo >= 1000:
-                parts.append(f"{const(lo)} <= t.get('id', 0) <= {const(hi)}")
-        full = frozenset(u for u in node.uuids if len(u) == 36)
-        if full:
-            parts.append(f"t['uuid'] in {const(full)}")
-        prefixes = tuple(u for u in node.uuids if len(u) < 36)
-        if prefixes:
-            parts.append(f"t['uuid'].startswith({const(prefixes)})")
-        return "(" + " or ".join(parts) + ")"
-
 
 class Filter:
     """A compiled filter; `select` and `matches` run the same generated expression."""
 
-    def __init__(self, ast: Node, now: datetime, tz: tzinfo, *, names_status: bool, names_ids: bool, is_empty: bool) -> None:
+    def __init__(
+        self, ast: Node, now: datetime, tz: tzinfo, *, names_status: bool, names_ids: bool, is_empty: bool,
+    ) -> None:
         self.ast, self.names_status, self.names_ids, self.is_empty = ast, names_status, names_ids, is_empty
         gen = _Generator(now, tz)
         expr, _ = gen.source(ast)

@@ -6,7 +6,7 @@ uuids that block, period windows, `now` as a stored-date string …) are compute
 use and cached on the instance, so building one is O(1).
 
 Virtual tags are Python expressions over a task `t` (`VIRTUAL`), with the per-call values
-they need (`now_s`, `open_uuids`, …) read once from the Context. The filter compiler
+they need (`now_s`, `blocking_uuids`, …) read once from the Context. The filter compiler
 inlines these expressions into generated code, urgency builds its loop from them, and
 `Context.has_virtual_tag` runs the same text compiled once: one definition for all.
 Stored dates are UTC strings that compare correctly as strings; absent dates use the
@@ -15,6 +15,8 @@ sentinels `''` (below every date) and `'~'` (above every date).
 
 from __future__ import annotations
 
+import difflib
+import re
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
 from types import MappingProxyType
@@ -26,7 +28,7 @@ from backlog.model import format_utc
 _OPEN = "t['status'] == 'pending'"
 PENDING_AND = _OPEN + " and "  # the prefix of every pending-only tag (urgency strips it)
 _NOT_DONE = "t['status'] not in ('completed', 'deleted')"
-_WAITING = "t.get('wait', '') > now_s"
+_WAITING = "'wait' in t and t['wait'] > now_s"
 _BLOCKED = "'depends' in t and any_open(t['depends'])"
 
 
@@ -45,7 +47,7 @@ VIRTUAL: Mapping[str, str] = MappingProxyType({
     "BLOCKED": f"{_OPEN} and {_BLOCKED}",
     "UNBLOCKED": f"not ({_OPEN} and {_BLOCKED})",
     "BLOCKING": f"t['uuid'] in blocking_uuids and {_NOT_DONE}",
-    "READY": f"{_OPEN} and not {_WAITING} and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
+    "READY": f"{_OPEN} and not ({_WAITING}) and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
     "OVERDUE": f"{_OPEN} and t.get('due', '~') < now_s",
     "DUE": f"{_OPEN} and now_s <= t.get('due', '~') <= soon_s",
     "TODAY": _window("today"),
@@ -160,6 +162,11 @@ class Context:
                 return True
         return False
 
+    def blockers(self, task: dict) -> list[dict]:
+        """The dependencies of `task` that still block it (pending or recurring), in its order."""
+        found = (self.tasks.get(uuid) for uuid in task.get("depends", ()))
+        return [dep for dep in found if dep is not None and dep["status"] in ("pending", "recurring")]
+
     @cached_property
     def day_numbers(self) -> dict[str, int]:
         """Cache `YYYY-MM-DD` → proleptic ordinal (filled by `day_number`)."""
@@ -233,10 +240,10 @@ MODIFIERS: Mapping[str, str] = MappingProxyType({
     "under": "before", "after": "after", "above": "after", "over": "after", "by": "by",
     "none": "none", "any": "any",
 })
-_NEGATIONS = {"not": "", "isnt": "is", "hasnt": "has", "noword": "word"}
+_NEGATIONS = MappingProxyType({"not": "", "isnt": "is", "hasnt": "has", "noword": "word"})
 _TEXT_ONLY = ("has", "startswith", "endswith", "word")
 _ORDER = ("before", "after", "by")
-_ALLOWED = {
+_ALLOWED = MappingProxyType({
     "date": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
     "id": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
     "urgency": ("", "is", "not", "isnt", *_ORDER, "none", "any"),
@@ -244,9 +251,9 @@ _ALLOWED = {
     "depends": ("", "is", "not", "isnt", "has", "hasnt", "none", "any"),
     "tags": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
     "annotations": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
-}
+})
 PRIORITY_RANK: Mapping[str, int] = MappingProxyType({"H": 3, "M": 2, "L": 1})
-_BOOLS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+_BOOLS = MappingProxyType({"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False})
 _STATUS_VALUES = ("pending", "completed", "deleted", "recurring", "waiting")
 
 
@@ -292,8 +299,8 @@ def attribute_source(attr: str, mod: str, value: str, em: Emitter, read_date: Ca
         raise TermError("needs a value", f"give one, e.g. '{attr}.{mod}:x', or use '{attr}.none:'")
     allowed = _ALLOWED.get(kind)
     if allowed is not None and mod not in allowed:
-        names = ", ".join(m or "(none)" for m in allowed)
-        raise TermError(f"modifier '{mod}' does not apply to '{attr}'", f"use one of {names}")
+        names = ", ".join(m for m in allowed if m)
+        raise TermError(f"modifier '{mod}' does not apply to '{attr}'", f"use no modifier or one of {names}")
     if mod in _NEGATIONS:
         return f"not ({attribute_source(attr, _NEGATIONS[mod], value, em, read_date)})"
     if kind == "date":
@@ -344,8 +351,6 @@ def _text_test(get: str, mod: str, value: str, em: Emitter, equal: str) -> str:
         return f"{get}.lower().startswith({low})"
     if mod == "endswith":
         return f"{get}.lower().endswith({low})"
-    import re
-
     pattern = em.const(re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE))
     return f"{pattern}.search({get}) is not None"
 
@@ -413,22 +418,22 @@ def _number(attr: str, mod: str, value: str, em: Emitter) -> str:
     except ValueError:
         example = "5.5" if attr == "urgency" else "12"
         raise TermError(f"'{value}' is not a number", f"use a number, e.g. '{attr}.after:{example}'") from None
+    value_name = em.const(number)
     if attr == "urgency":
-        from backlog.urgency import scorer
+        from backlog.urgency import scorer  # urgency builds on this module
 
         get = f"{em.once(scorer)}(t)"
         if mod == "":
-            return f"abs({get} - {number!r}) < 0.05"
-        low, high = get, get
+            return f"abs({get} - {value_name}) < 0.05"
+        low = high = get
     else:
         get, low, high = "t.get('id')", "0 < t.get('id', 0)", "t.get('id', 0)"
-        if mod == "":
-            mod = "is"
+        mod = mod or "is"
     return {
-        "is": f"{get} == {number!r}",
-        "before": f"{low} < {number!r}",
-        "after": f"{high} > {number!r}",
-        "by": f"{low} <= {number!r}",
+        "is": f"{get} == {value_name}",
+        "before": f"{low} < {value_name}",
+        "after": f"{high} > {value_name}",
+        "by": f"{low} <= {value_name}",
     }[mod]
 
 
@@ -440,8 +445,6 @@ def _bool(attr: str, mod: str, value: str, em: Emitter) -> str:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
-    import difflib
-
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1)
     listing = ", ".join(choices)
@@ -453,3 +456,33 @@ _VALUE_KINDS: Mapping[str, Callable[[str, str, str, Emitter], str]] = MappingPro
     "priority": _priority, "tags": _list, "annotations": _list, "depends": _depends,
     "id": _number, "urgency": _number, "bool": _bool,
 })
+
+
+# --- tags, bare words, id sets → Python source -----------------------------------------
+
+def tag_source(name: str, present: bool, em: Emitter) -> str:
+    """`+name` / `-name`: an ordinary tag, exact and case-sensitive."""
+    return f"{em.const(name)} {'in' if present else 'not in'} t.get('tags', ())"
+
+
+def word_source(text: str, em: Emitter) -> str:
+    """A bare word: case-insensitive substring of the description or of an annotation."""
+    low = em.const(text.lower())
+    notes = f"any({low} in a['description'].lower() for a in t['annotations'])"
+    return f"{low} in t['description'].lower() or ('annotations' in t and {notes})"
+
+
+def ids_source(ranges: Iterable[tuple[int, int]], uuids: Iterable[str], em: Emitter) -> str:
+    """Any of the id ranges, full uuids or uuid prefixes."""
+    ranges, uuids, parts = list(ranges), list(uuids), []
+    small = frozenset(i for lo, hi in ranges if hi - lo < 1000 for i in range(lo, hi + 1))
+    if small:
+        parts.append(f"t.get('id') in {em.const(small)}")
+    parts += [f"{em.const(lo)} <= t.get('id', 0) <= {em.const(hi)}" for lo, hi in ranges if hi - lo >= 1000]
+    full = frozenset(u for u in uuids if len(u) == 36)
+    if full:
+        parts.append(f"t['uuid'] in {em.const(full)}")
+    prefixes = tuple(u for u in uuids if len(u) < 36)
+    if prefixes:
+        parts.append(f"t['uuid'].startswith({em.const(prefixes)})")
+    return " or ".join(parts)

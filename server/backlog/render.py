@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from backlog.errors import BacklogError
 from backlog.match import Context
 from backlog.model import COMPACT_FIELDS, FIELDS
-from backlog.urgency import urgency
+from backlog.urgency import scorer, urgency
 
 OUTPUT_FIELDS = FIELDS + ("urgency",)
 _BOOKKEEPING = ("uuid", "modified")
@@ -31,12 +31,13 @@ def dependency_ids(uuids: Iterable[str], ctx: Context) -> list[int]:
     return [ctx.tasks[u]["id"] for u in uuids if u in ctx.tasks]
 
 
-def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS, digits: int = 1) -> dict:
+def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS, digits: int = 1,
+        score: Callable[[dict], float] | None = None) -> dict:
     """The task restricted to `fields`, empty ones left out; depends as ids, urgency rounded."""
     out: dict = {}
     for name in fields:
         if name == "urgency":
-            out[name] = round(urgency(task, ctx), digits)
+            out[name] = round(score(task) if score else urgency(task, ctx), digits)
         elif name == "depends":
             ids = dependency_ids(task.get("depends", ()), ctx)
             if ids:
@@ -44,6 +45,12 @@ def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS, digi
         elif name in task:
             out[name] = task[name]
     return out
+
+
+def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
+    """`row` of each task, the urgency set-up done once for all of them."""
+    score = scorer(ctx)
+    return [row(task, ctx, fields, score=score) for task in tasks]
 
 
 def brief(task: dict, ctx: Context) -> dict:
@@ -63,7 +70,8 @@ def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
         if blocked_by:
             out["blocked_by"] = blocked_by
     blocking = sorted(t["id"] for t in ctx.tasks.values()
-                      if t["status"] == "pending" and task["uuid"] in t.get("depends", ()))
+                      if t["status"] == "pending" and task["uuid"] in t.get("depends", ())
+                      ) if task["uuid"] in ctx.blocking_uuids else []
     if blocking and task["status"] not in ("completed", "deleted"):
         out["blocking"] = blocking
     out["urgency"] = round(urgency(task, ctx), 4)

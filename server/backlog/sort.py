@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import difflib
 import heapq
+from itertools import compress
 from typing import Sequence
 
 from backlog.errors import BacklogError
 from backlog.match import PRIORITY_RANK, Context
 from backlog.model import FIELDS
-from backlog.urgency import urgencies
+from backlog.urgency import AGE_MAX, urgencies, urgencies_without_age
 
 DEFAULT_SORT = "urgency-,id+"
-SORT_FIELDS = tuple(f for f in FIELDS if f not in ("annotations", "depends")) + ("urgency",)
-_NUMERIC = ("id", "urgency")
+SORT_FIELDS = ("id", "urgency", *(f for f in FIELDS if f not in ("id", "annotations", "depends")))
 _ABSENT = float("inf")
 
 
 def parse_sort(text: str | None) -> list[tuple[str, bool]]:
-    """`[(field, descending), …]` of a comma list like `due+,priority-`; BacklogError('sort', …) on unknown fields."""
+    """`[(field, descending), …]` of a list like `due+,priority-`; BacklogError('sort', …) on unknown fields."""
     if text is None or not text.strip():
         text = DEFAULT_SORT
     keys = []
@@ -35,6 +35,8 @@ def parse_sort(text: str | None) -> list[tuple[str, bool]]:
             continue
         descending = item.endswith("-")
         name = item[:-1].strip() if item[-1] in "+-" else item
+        if name in FIELDS and name not in SORT_FIELDS:
+            raise BacklogError("sort", f"cannot sort by '{name}'", f"use one of {', '.join(SORT_FIELDS)}")
         if name not in SORT_FIELDS:
             close = difflib.get_close_matches(name, SORT_FIELDS, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
@@ -67,10 +69,25 @@ def _text(value: object) -> tuple[str, str] | None:
     return (text.lower(), text)
 
 
+def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int) -> list[dict]:
+    """The tasks that can reach the first `limit` places; all of them unless a cheap bound helps.
+
+    For `urgency-` first: exact urgency = urgency without age + 0 … AGE_MAX, so once `limit`
+    tasks reach some value without age, no task below it minus AGE_MAX can overtake them.
+    """
+    if keys[0] != ("urgency", True) or limit >= len(tasks):
+        return tasks
+    partial = urgencies_without_age(tasks, ctx)
+    cut = heapq.nlargest(limit, partial)[-1] - AGE_MAX - 1e-9
+    return list(compress(tasks, map(cut.__le__, partial)))
+
+
 def sort_tasks(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int | None = None) -> list[dict]:
     """`tasks` ordered by `keys` (stable; absent values last); only the first `limit` when given (0 = all)."""
     if not tasks or not keys:
         return list(tasks[:limit] if limit else tasks)
+    if limit:
+        tasks = _candidates(tasks, keys, ctx, limit)
     first = _column(tasks, *keys[0], ctx)
     if limit and limit < len(tasks):
         # Only tasks at or above the limit-th best first key can make the cut.

@@ -238,22 +238,26 @@ class Store:
             self.refresh()
             tx = Transaction(self)
             yield tx
-            ops = []
+            ops, segments = [], {}
             for key, new in tx.changes.items():
-                old = self._current(key)
+                old = self._current(key, segments)
                 if old != new:
                     ops.append({"k": key, "o": old, "n": new})
             if ops or tx.next_id != self.next_id:
                 extra = {"next_id": tx.next_id} if tx.next_id != self.next_id else {}
                 tx.record = self._write(at, agent, tool, ops, **extra)
 
-    def _current(self, key: str) -> object:
+    def _current(self, key: str, segments: dict[str, dict[str, dict]]) -> object:
+        """The committed value of `key`; archive segments are read once per commit into `segments`."""
         kind, _, name = key.partition(":")
         if kind == "t":
             return self.tasks.get(name)
         if kind == "d":
             return self.docs.get(name)
-        return None  # archiving always adds a task that was not in the segment
+        segment, _, uuid = name.partition(":")
+        if segment not in segments:
+            segments[segment] = self.segment(segment)
+        return segments[segment].get(uuid)
 
     def _write(self, at: str, agent: str, tool: str, ops: list[dict], **extra: object) -> dict:
         record = {"seq": self.seq + 1, "at": at, "agent": agent, "tool": tool, "ops": ops, **extra}

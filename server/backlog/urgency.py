@@ -5,13 +5,15 @@ Terms, checked one by one against `task export` of Taskwarrior 2.6.2:
   overdue; days = (now − due) / 86400 exactly); blocking 8; priority H 6, M 3.9, L 1.8;
   scheduled 5 when scheduled < now; active 4 (start set, also while waiting); age 2 ×
   min(days, 365) / 365 with whole days, truncated (Taskwarrior's `int age`; an entry in
-  the future gives a negative age); annotations 1 and tags 1 × 0.8 / 0.9 / 1.0 for 1 / 2 /
-  ≥ 3; project 1; waiting −3; blocked −5.
+  the future gives a negative age; no entry counts as old); annotations 1 and tags 1 ×
+  0.8 / 0.9 / 1.0 for 1 / 2 / ≥ 3; project 1; waiting −3; blocked −5.
 - WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.match`.
 
-The loop is generated once at import from `_LOOP` (no per-task function call) and reads
-dates as strings: most tasks never need a date converted (due far ahead or long overdue,
-entry over a year old), the rest use the Context's per-call day cache.
+Speed: the per-task code (`_BODY`) is generated once at import into a loop (`urgencies`),
+a closure (`scorer`) and a loop without the age term (`urgencies_without_age`, for top-n
+selection: exact urgency = that value + 0 … AGE_MAX). Dates are compared as strings; only
+due dates inside the 21-day ramp and entries younger than a year are converted, through
+per-call caches keyed by day.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ COEFFICIENTS: Mapping[str, float] = MappingProxyType({
     "tags": 1.0, "project": 1.0, "waiting": -3.0, "blocked": -5.0,
 })
 AGE_MAX_DAYS = 365
+AGE_MAX = COEFFICIENTS["age"]  # the largest age term
 
 _SETUP = """\
 {setup}
@@ -36,7 +39,7 @@ _SETUP = """\
     now_day, now_time, now_epoch = c.day_number(now_s), now_s[10:], c.epoch(now_s)
     overdue_s = format_utc(c.now - timedelta(days=7))
     far_s = format_utc(c.now + timedelta(days=14))
-    old_s = format_utc(c.now - timedelta(days=AGE_MAX))
+    old_s = format_utc(c.now - timedelta(days=AGE_DAYS))
 """
 # One task `t` → `u`; {skip} leaves a non-pending task at 0, {emit} hands `u` over.
 _BODY = """\
@@ -46,12 +49,12 @@ _BODY = """\
         tags = t.get('tags')
         if tags:
             n = len(tags)
-            u += COUNT_TERM[n] * C_TAGS if n < 3 else C_TAGS
+            u += TAGS_TERM[n] if n < 3 else C_TAGS
             if 'next' in tags:
                 u += C_NEXT
         if 'annotations' in t:
             n = len(t['annotations'])
-            u += COUNT_TERM[n] * C_ANNOTATIONS if n < 3 else C_ANNOTATIONS
+            u += NOTES_TERM[n] if n < 3 else C_ANNOTATIONS
         if 'project' in t:
             u += C_PROJECT
         if 'priority' in t:
@@ -63,26 +66,18 @@ _BODY = """\
             elif due > far_s:
                 u += C_DUE * 0.2
             else:
-                # days overdue = (now - due) / 86400, from cached day and time-of-day parts
+                # seconds overdue = now - due, from the due day (cached) and its time of day
                 day = days.get(due[:10])
                 if day is None:
                     day = days[due[:10]] = (now_day - c.day_number(due)) * 86400 + now_epoch % 86400
                 tod = times.get(due[11:])
                 if tod is None:
-                    tod = times[due[11:]] = c.epoch(due) % 86400
+                    tod = times[due[11:]] = int(due[11:13]) * 3600 + int(due[14:16]) * 60 + int(due[17:19])
                 u += C_DUE * (((day - tod) / 86400.0 + 14.0) * 0.8 / 21.0 + 0.2)
         entry = t.get('entry', '')
-        if entry <= old_s:
-            u += C_AGE
-        elif entry > now_s:
-            u -= C_AGE * ((c.epoch(entry) - now_epoch) // 86400) / AGE_MAX
-        else:
-            # per entry day: (that day at now's time of day, age term before it, after it)
-            hit = ages.get(entry[:10])
-            if hit is None:
-                whole = now_day - c.day_number(entry)
-                hit = ages[entry[:10]] = (entry[:10] + now_time, C_AGE * whole / AGE_MAX, C_AGE * (whole - 1) / AGE_MAX)
-            u += hit[2] if entry > hit[0] else hit[1]
+        if entry > now_s:
+            u -= C_AGE * ((c.epoch(entry) - now_epoch) // 86400) / AGE_DAYS
+{age}
         if 'start' in t:
             u += C_ACTIVE
         if 'scheduled' in t and t['scheduled'] < now_s:
@@ -95,28 +90,43 @@ _BODY = """\
             u += C_BLOCKING
         {emit}
 """
+# The age term of a task entered at or before now (whole days, as Taskwarrior).
+_AGE = """\
+        elif entry <= old_s:
+            u += C_AGE
+        else:
+            # per entry day: (that day at now's time of day, age term before it, after it)
+            hit = ages.get(entry[:10])
+            if hit is None:
+                whole = now_day - c.day_number(entry)
+                hit = ages[entry[:10]] = (
+                    entry[:10] + now_time, C_AGE * whole / AGE_DAYS, C_AGE * (whole - 1) / AGE_DAYS,
+                )
+            u += hit[2] if entry > hit[0] else hit[1]"""
 
 
 def _source() -> str:
-    """`urgencies(tasks, c)` (a loop) and `scorer(c)` (a closure), both around `_BODY`."""
-    # Both only reach pending tasks: drop the tags' own pending check.
+    """The three generated functions, all around `_BODY`."""
     body = _BODY
-    for name in ("WAITING", "BLOCKED", "BLOCKING"):
+    for name in ("WAITING", "BLOCKED", "BLOCKING"):  # the body only sees pending tasks
         body = body.replace("{" + name + "}", VIRTUAL[name].removeprefix(PENDING_AND))
-    setup = _SETUP.replace("{setup}", "\n".join(f"    {line}" for line in needs(body + _SETUP)))
+    setup = _SETUP.replace("{setup}", "\n".join(f"    {line}" for line in needs(body + _AGE + _SETUP)))
     loop = body.replace("{skip}", "append(0.0)\n            continue").replace("{emit}", "append(u)")
     one = body.replace("{skip}", "return 0.0").replace("{emit}", "return u")
-    return (
+    return "\n".join((
         f"def urgencies(tasks, c):\n{setup}    out = []\n    append = out.append\n"
-        f"    for t in tasks:\n{loop}    return out\n\n"
-        f"def scorer(c):\n{setup}    def one(t):\n{one}    return one\n"
-    )
+        f"    for t in tasks:\n{loop.replace('{age}', _AGE)}    return out\n",
+        f"def urgencies_without_age(tasks, c):\n{setup}    out = []\n    append = out.append\n"
+        f"    for t in tasks:\n{loop.replace('{age}', '')}    return out\n",
+        f"def scorer(c):\n{setup}    def one(t):\n{one.replace('{age}', _AGE)}    return one\n",
+    ))
 
 
 def _build() -> dict:
     namespace: dict = {
-        "format_utc": format_utc, "timedelta": timedelta, "AGE_MAX": AGE_MAX_DAYS,
-        "COUNT_TERM": (0.0, 0.8, 0.9),
+        "format_utc": format_utc, "timedelta": timedelta, "AGE_DAYS": AGE_MAX_DAYS,
+        "TAGS_TERM": tuple(COEFFICIENTS["tags"] * f for f in (0.0, 0.8, 0.9)),
+        "NOTES_TERM": tuple(COEFFICIENTS["annotations"] * f for f in (0.0, 0.8, 0.9)),
         "PRIORITY": {level: COEFFICIENTS[f"priority.{level}"] for level in "HML"},
         **{f"C_{key.upper()}": value for key, value in COEFFICIENTS.items() if "." not in key},
     }
@@ -127,6 +137,8 @@ def _build() -> dict:
 _GENERATED = _build()
 urgencies: Callable[[Iterable[dict], Context], list[float]] = _GENERATED["urgencies"]
 urgencies.__doc__ = "Urgency of each task, in order, in one pass (SPEC §9)."
+urgencies_without_age: Callable[[Iterable[dict], Context], list[float]] = _GENERATED["urgencies_without_age"]
+urgencies_without_age.__doc__ = "Urgency minus the age term of each task: exact = this + 0 … AGE_MAX."
 scorer: Callable[[Context], Callable[[dict], float]] = _GENERATED["scorer"]
 scorer.__doc__ = "A function task → urgency for this call's Context (setup done once)."
 
