@@ -22,6 +22,13 @@ from mcp.types import CallToolResult
 from tests.conftest import REPO
 
 CALL_TIMEOUT_S = 120
+TOOLS = {  # SPEC §4: the original's 24 names plus task_claim, task_search and task_history
+    "task_list", "task_count", "task_info", "task_projects", "task_tags", "task_add", "task_log",
+    "task_modify", "task_duplicate", "task_done", "task_delete", "task_start", "task_stop",
+    "task_annotate", "task_denotate", "task_undo", "task_purge", "task_import", "task_doc_write",
+    "task_doc_read", "task_doc_delete", "task_archive", "task_archive_list", "task_archive_load",
+    "task_claim", "task_search", "task_history",
+}
 
 
 def compact(obj: Any) -> str:

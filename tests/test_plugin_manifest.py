@@ -4,7 +4,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import backlog
+from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = "${CLAUDE_PLUGIN_ROOT}/hooks/launch"
@@ -35,13 +35,8 @@ def pyproject_version():
 
 @pytest.fixture(scope="module")
 def claude():
-    """The Claude Code CLI: on PATH or in <repo>/.tools (installed by .ci/run)."""
-    exe = shutil.which("claude") or shutil.which("claude", path=str(REPO / ".tools/node_modules/.bin"))
-    if exe:
-        return exe
-    if os.environ.get("CI") == "true":
-        pytest.fail("claude CLI not found; .ci/run installs @anthropic-ai/claude-code into .tools")
-    pytest.skip("claude CLI not installed (npm install --prefix .tools @anthropic-ai/claude-code)")
+    """The Claude Code CLI (.ci/run installs it; a missing one fails under CI=true)."""
+    return require_tool("claude")
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,8 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from tests.server_support import McpServer, server_env
+from tests.server_support import TOOLS, McpServer, server_env
 
-TOOLS = {
-    "task_list", "task_count", "task_info", "task_projects", "task_tags", "task_add", "task_log",
-    "task_modify", "task_duplicate", "task_done", "task_delete", "task_start", "task_stop",
-    "task_annotate", "task_denotate", "task_undo", "task_purge", "task_import", "task_doc_write",
-    "task_doc_read", "task_doc_delete", "task_archive", "task_archive_list", "task_archive_load",
-    "task_claim", "task_search", "task_history",
-}
 READ_ONLY = {"task_list", "task_count", "task_info", "task_projects", "task_tags", "task_doc_read",
              "task_archive_list", "task_archive_load", "task_search", "task_history"}
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -60,24 +53,32 @@ def test_legacy_handshake_identifies_the_server(mcp_client):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", mcp_client.client.protocol_version)
 
 
-def test_a_raw_initialize_like_claude_code_gets_an_answer_and_the_tools(tmp_path):
-    """Claude Code speaks newline-delimited JSON-RPC with an `initialize` handshake."""
-    env = server_env(tmp_path)
-    lines = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "2"}}},
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "task_count", "arguments": {}}},
-    ]
-    proc = subprocess.run([sys.executable, "-m", "backlog", "serve"], input="".join(json.dumps(m) + "\n" for m in lines),
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
-    answers = {m["id"]: m for m in map(json.loads, proc.stdout.splitlines())}
-    assert answers[1]["result"]["protocolVersion"] == "2025-06-18"
-    assert answers[1]["result"]["serverInfo"]["name"] == "backlog"
-    assert {t["name"] for t in answers[2]["result"]["tools"]} == TOOLS
-    assert answers[3]["result"]["structuredContent"] == {"count": 0}
-    assert answers[3]["result"]["content"][0]["text"] == '{"count":0}'
+def test_a_raw_initialize_like_claude_code_gets_answers(tmp_path):
+    """Claude Code speaks newline-delimited JSON-RPC and starts with an `initialize` handshake."""
+    proc = subprocess.Popen([sys.executable, "-m", "backlog", "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env=server_env(tmp_path), cwd=REPO, text=True)
+
+    def send(message: dict) -> dict | None:
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline()) if "id" in message else None
+
+    try:
+        hello = send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "2"}}})
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        listed = send({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+        counted = send({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                        "params": {"name": "task_count", "arguments": {}}})
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert hello["result"]["protocolVersion"] == "2025-06-18"
+    assert hello["result"]["serverInfo"]["name"] == "backlog"
+    assert {t["name"] for t in listed["result"]["tools"]} == TOOLS
+    assert counted["result"] == {"content": [{"type": "text", "text": '{"count":0}'}],
+                                 "structuredContent": {"count": 0}, "isError": False}
+    assert proc.returncode == 0
 
 
 def test_the_auto_mode_client_works_too(tmp_path):
@@ -190,8 +191,9 @@ def test_add_answers_message_and_compact_task_with_uuid(mcp_client):
 
 
 def test_add_takes_extra_tokens_and_json_array_tags(mcp_client):
-    task = add(mcp_client, "tokens", tags='["x1","x2"]', extra="+x3 project:extra priority:L")
-    assert task["tags"] == ["x1", "x2", "x3"] and task["project"] == "extra" and task["priority"] == "L"
+    task = add(mcp_client, "tokens", tags='["x1","x2"]', extra="project:extra priority:L")
+    assert task["tags"] == ["x1", "x2"] and task["project"] == "extra" and task["priority"] == "L"
+    assert add(mcp_client, "more tokens", extra="+x3 -x4 due:2030-01-01")["tags"] == ["x3"]
 
 
 def test_add_recurring_answers_the_template_and_names_the_first_instance(mcp_client):

@@ -361,8 +361,7 @@ class Backlog(ExchangeCases, SearchCases):
         if ctx.is_waiting(task):
             return f"it waits until {task['wait']}"
         if ctx.is_blocked(task):
-            ids = render.dependency_ids(
-                [u for u in task["depends"] if u in ctx.tasks and ctx.tasks[u]["status"] in ("pending", "recurring")], ctx)
+            ids = [dep["id"] for dep in ctx.blockers(task)]
             return "it depends on unfinished task" + "s" * (len(ids) > 1) + " " + ", ".join(map(str, ids))
         return f"it is scheduled for {task.get('scheduled')}"
 

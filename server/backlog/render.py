@@ -65,8 +65,7 @@ def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
     out = {name: task[name] for name in FIELDS if name in task}
     if "depends" in task:
         out["depends"] = dependency_ids(task["depends"], ctx)
-        blocked_by = [ctx.tasks[u]["id"] for u in task["depends"]
-                      if u in ctx.tasks and ctx.tasks[u]["status"] in ("pending", "recurring")]
+        blocked_by = [dep["id"] for dep in ctx.blockers(task)]
         if blocked_by:
             out["blocked_by"] = blocked_by
     blocking = sorted(t["id"] for t in ctx.tasks.values()

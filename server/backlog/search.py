@@ -70,13 +70,15 @@ def snippet(texts: Sequence[str], query: Sequence[str], width: int = SNIPPET_CHA
             continue
         if len(flat) <= width:
             return flat
-        start = max(0, min(hit.start() - width // 3, len(flat) - width))
-        piece = flat[start:start + width]
-        if start > 0:
-            piece = "…" + piece[1:]
-        if start + width < len(flat):
-            piece = piece[:-1] + "…"
-        return piece
+        begin = max(0, min(hit.start() - width // 3, len(flat) - width + 1))
+        if begin > 0:  # start at a word, after a leading "…"
+            space = flat.find(" ", begin, min(hit.start(), begin + 20))
+            begin = space + 1 if space != -1 else begin
+        end = begin + width - (begin > 0)
+        if end < len(flat):  # stop at a word, before a trailing "…"
+            space = flat.rfind(" ", max(hit.end(), end - 20), end)
+            end = space if space != -1 else end - 1
+        return ("…" if begin > 0 else "") + flat[begin:end].strip() + ("…" if end < len(flat) else "")
     return ""
 
 
@@ -108,10 +110,9 @@ class SearchCases:
                 counts.update(words(part))
             documents.append(counts)
         found = rank(terms, documents)
-        results = []
-        for index, score in found[:limit or None]:
-            row = render.row(tasks[index], ctx)
+        chosen = found[:limit or None]
+        results = render.rows([tasks[index] for index, _ in chosen], ctx)
+        for row, (index, score) in zip(results, chosen):
             row["score"] = round(score, 2)
             row["snippet"] = snippet(texts[index], terms)
-            results.append(row)
         return {"results": results}

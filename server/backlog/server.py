@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from backlog.errors import BacklogError, StoreError
 
@@ -28,8 +28,8 @@ INTERNAL_TEXT_LIMIT = 300
 class Opening:
     """The server's one backlog, opened on a background thread while the SDK imports."""
 
-    def __init__(self, env: Mapping[str, str], cwd: str, opener: Callable[..., Backlog] | None = None) -> None:
-        self._env, self._cwd, self._opener = env, cwd, opener
+    def __init__(self, env: Mapping[str, str], cwd: str) -> None:
+        self._env, self._cwd = env, cwd
         self._backlog: Backlog | None = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
@@ -38,10 +38,9 @@ class Opening:
 
     def _open(self) -> None:
         try:
-            if self._opener is None:  # imported here, so the engine's imports overlap the SDK's too
-                from backlog.runtime import open_backlog
-                self._opener = open_backlog
-            self._backlog, self._error = self._opener(self._env, self._cwd, channel="mcp"), None
+            from backlog.runtime import open_backlog  # here, so the engine's imports overlap the SDK's
+
+            self._backlog, self._error = open_backlog(self._env, self._cwd, channel="mcp"), None
         except Exception as err:  # kept and reported by every call
             self._error = err
 
@@ -59,6 +58,13 @@ class Opening:
             if self._backlog is None:
                 raise (self._error or RuntimeError("the backlog did not open")).with_traceback(None)
             yield self._backlog
+
+    def close(self) -> None:
+        """Wait for a call in progress, then release the store."""
+        self._thread.join()
+        with self._lock:
+            if self._backlog is not None:
+                self._backlog.store.close()
 
 
 def failure_line(exc: BaseException) -> str:
@@ -148,7 +154,7 @@ def compact_schema(node: Any) -> Any:
         return node
     out = {k: compact_schema(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
     options = out.get("anyOf")
-    if isinstance(options, list):
+    if isinstance(options, list) and any(o != {"type": "null"} for o in options):
         kept = [o for o in options if o != {"type": "null"}]
         if len(kept) < len(options) and out.get("default", 0) is None:
             del out["default"]
@@ -162,4 +168,7 @@ def serve(env: dict, cwd: str) -> None:
     opening = Opening(env, cwd)
     from backlog.tools import build_server  # imports mcp while the store opens
 
-    build_server(opening).run("stdio")
+    try:
+        build_server(opening).run("stdio")
+    finally:
+        opening.close()

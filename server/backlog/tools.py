@@ -15,7 +15,6 @@ given"; the advertised schemas omit the `null` arms to save tokens.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Annotated, Any, Callable
 
@@ -33,7 +32,6 @@ from backlog.server import Opening, compact_schema, failure_line, unknown_parame
 log = logging.getLogger("backlog")
 
 TaskId = Annotated[str | int, Field(description="task id (12), uuid, or uuid prefix (8+ hex)")]
-Filter = Annotated[str, Field(description="Taskwarrior filter, e.g. 'project:web +bug'")]
 Description = Annotated[str, Field(description="one line, ≤500 chars; details go in the doc")]
 NewDescription = Annotated[str | None, Field(description="new description")]
 Project = Annotated[str | None, Field(description="e.g. 'web', or 'web.ui' for a sub-project")]
@@ -47,7 +45,6 @@ Recur = Annotated[str | None, Field(description="daily, weekdays, weekly, monthl
 Depends = Annotated[str | int | list[str | int] | None, Field(description="ids/uuids it waits for: '3,5'")]
 Agent = Annotated[str | None, Field(description="owner agent name")]
 Extra = Annotated[str | None, Field(description="Taskwarrior tokens: '+tag -tag key:value'")]
-Limit = Annotated[int | None, Field(description="max rows; 0 = all")]
 
 
 def tool(*, read_only: bool = False, destructive: bool = False, idempotent: bool = False) -> Callable:
@@ -89,11 +86,11 @@ class Tools:
                   ) -> CallToolResult:
         """List tasks matching a filter, most urgent first (default sort 'urgency-,id+'). Use it to
         find work and ids. A filter naming no status or ids shows pending tasks only. Terms:
-        project:web (includes web.ui), +tag, -tag, priority:H, due.before:eow, description.has:x,
-        bare words, ids 3,7 or 3-7, virtual tags +READY +ACTIVE +BLOCKED +OVERDUE +WAITING
-        +COMPLETED +DELETED, and/or/not with parentheses. Rows are compact (non-empty fields);
-        task_info shows everything. Returns {tasks, total, truncated}.
-        Example: filter='project:web +READY', sort='due+', limit=10."""
+        project:web (includes web.ui), +tag, -tag, priority:H, due.before:eow, status:completed,
+        description.has:x, bare words, ids 3,7 or 3-7, virtual tags +READY +ACTIVE +BLOCKED
+        +OVERDUE +WAITING +DELETED, and/or/not with parentheses. Rows are compact (non-empty
+        fields); task_info shows everything. Returns {tasks, total, truncated}; truncated means
+        more matched than limit. Example: filter='project:web +READY', sort='due+', limit=10."""
         with self.opening.use() as backlog:
             return answer(backlog.list(filter, sort=sort, limit=limit, fields=fields))
 
@@ -237,8 +234,8 @@ class Tools:
                    ) -> CallToolResult:
         """Atomically take a +READY task and start it: sets agent and start. Parallel agents use it
         to pick work; two never get the same task. With id, claims that task; without, the most
-        urgent +READY task matching filter that no agent holds. Example: agent='worker-1',
-        filter='project:api'."""
+        urgent +READY task matching filter that no agent holds. When finished, task_done; to hand
+        it back, task_stop. Example: agent='worker-1', filter='project:api'."""
         with self.opening.use() as backlog:
             return answer(backlog.claim(agent, id=id, filter=filter))
 
@@ -343,7 +340,8 @@ class BacklogServer(MCPServer):
 
 
 def failure(line: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=line)], is_error=True)
+    """An isError result of one line (whitespace from the caller's own text folded)."""
+    return CallToolResult(content=[TextContent(type="text", text=" ".join(line.split()))], is_error=True)
 
 
 def build_tools(tools: Tools) -> list[Tool]:
@@ -354,7 +352,8 @@ def build_tools(tools: Tools) -> list[Tool]:
         if hints is None:
             continue
         method = getattr(tools, name)
-        spec = Tool.from_function(method, description=inspect.cleandoc(member.__doc__ or ""), annotations=hints)
+        description = " ".join((member.__doc__ or "").split())  # one paragraph, no indentation
+        spec = Tool.from_function(method, description=description, annotations=hints)
         spec.parameters = compact_schema(spec.parameters)
         built.append(spec)
     return built
