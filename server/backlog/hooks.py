@@ -1,0 +1,246 @@
+"""Claude Code hook events (SPEC §10): one function per event, payload in → context out.
+
+`main` is the whole entry point of `backlog hook <Event>`: it reads one JSON object from
+stdin, opens the project's backlog the way the server does (CLAUDE_PROJECT_DIR, else the
+payload's `cwd`), runs the event's handler and prints either nothing or exactly
+`{"hookSpecificOutput": {"hookEventName": ..., "additionalContext": ...}}`. It returns 0
+whatever happens: ignored input and internal errors become one line in
+`<data dir>/hooks.log` (nowhere when the data dir cannot be resolved). Empty stdin is not
+an event (someone ran the command by hand): nothing happens and nothing is logged.
+
+Only SessionStart and SubagentStart print; TaskCreated and TaskCompleted mirror Claude's
+own task list into the backlog silently (Claude already sees its task; a second id adds
+noise, and Claude Code documents no additionalContext for those events).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Callable, Mapping, TextIO
+
+from backlog.errors import BacklogError
+
+PREFIX = "mcp__plugin_backlog_backlog__"
+MAX_CONTEXT = 1500
+MAX_LOG_BYTES = 1 << 20
+READY_SHOWN = 5
+ACTIVE_SHOWN = 5
+ALL_SHOWN = 10
+_NOT_AGENT = re.compile(r"[^A-Za-z0-9_.:@/-]+")
+
+
+class Ignored(Exception):
+    """An event that changes nothing, for a reason worth one log line."""
+
+
+class Hook:
+    """One hook call: the event, its payload and the environment, and the way to the backlog."""
+
+    def __init__(self, event: str, payload: dict, env: Mapping[str, str], cwd: str) -> None:
+        self.event, self.payload, self.env, self.cwd = event, payload, env, cwd
+
+    def text(self, key: str) -> str | None:
+        """A payload field as stripped text (a number as its digits); None when missing or blank."""
+        value = self.payload.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value.strip() or None if isinstance(value, str) else None
+
+    def backlog(self, agent: str | None = None):  # -> Backlog
+        # Imported here, inside main's try: even a broken installation only logs and exits 0.
+        from backlog.runtime import open_backlog
+
+        return open_backlog(self.env, self.cwd, channel=f"hook:{self.event}",
+                            payload_cwd=self.text("cwd"), agent=agent)
+
+    def log(self, message: str) -> None:
+        """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""
+        try:
+            from backlog.paths import resolve_data_dir
+            from backlog.runtime import utc_now
+
+            root = resolve_data_dir(self.env, self.cwd, self.text("cwd"))
+            root.mkdir(parents=True, exist_ok=True)
+            path = root / "hooks.log"
+            mode = "w" if path.exists() and path.stat().st_size > MAX_LOG_BYTES else "a"
+            line = " ".join(f"{utc_now():%Y-%m-%dT%H:%M:%SZ} {self.event} {message}".split())
+            with open(path, mode, encoding="utf-8") as f:
+                f.write(line + "\n")
+        except Exception:  # noqa: BLE001, S110 - a hook must never fail; there is nowhere else to say it
+            pass
+
+
+def main(event: str, stdin: bytes, env: Mapping[str, str], cwd: str, out: TextIO) -> int:
+    """Handle one Claude Code hook event; print its additionalContext or nothing; always 0."""
+    hook = Hook(event, {}, env, cwd)
+    try:
+        handler = HANDLERS.get(event)
+        if handler is None:
+            raise Ignored(f"unknown event {event!r}; handled: {', '.join(HANDLERS)}")
+        if not stdin.strip():
+            return 0
+        try:
+            payload = json.loads(stdin)
+        except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+            raise Ignored(f"stdin is not JSON ({err})") from None
+        if not isinstance(payload, dict):
+            raise Ignored(f"stdin is a JSON {type(payload).__name__}, not an object")
+        hook.payload = payload
+        context = handler(hook)
+        if context:
+            out.write(json.dumps({"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}) + "\n")
+            out.flush()
+    except Ignored as why:
+        hook.log(f"ignored: {why}")
+    except BacklogError as err:
+        hook.log(f"ignored: {err}")
+    except Exception as err:  # noqa: BLE001 - a hook must never fail the session
+        hook.log(f"error: {type(err).__name__}: {err}{_where(err)}")
+    return 0
+
+
+def _where(err: BaseException) -> str:
+    """` (at file.py:123)`: the innermost frame of the error, for the log."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    return f" (at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+
+
+def agent_name(name: str | None) -> str | None:
+    """A Claude name (`backlog:task-planner`, a teammate) as a valid agent: other chars → `-`."""
+    if not name:
+        return None
+    return _NOT_AGENT.sub("-", name).strip("-") or None
+
+
+# -- the events ---------------------------------------------------------------------------
+
+def session_start(hook: Hook) -> str | None:
+    """Brief the session: counts, active tasks, the most urgent ready ones, where to look."""
+    backlog = hook.backlog()
+    ctx = backlog.context()
+    counts = {name: len(backlog.select(query, ctx)) for name, query in (
+        ("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
+        ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))}
+    if not counts["pending"]:
+        return None
+    head = ", ".join(f"{n} {name}" for name, n in counts.items() if n or name != "waiting")
+    lines = [f"Backlog of this project (persistent across sessions; tools {PREFIX}*): {head}."]
+    active = backlog.list("+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
+    if active["tasks"]:
+        shown = "; ".join(f"#{t['id']} {_cut(t['description'], 60)} ({t.get('agent', 'no agent')})"
+                          for t in active["tasks"])
+        lines.append(f"Active: {shown}" + (f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""))
+    ready = backlog.list("+READY -ACTIVE", limit=READY_SHOWN)["tasks"]
+    if ready:
+        lines.append("Next ready, most urgent first:")
+        lines += [f"#{t['id']} {_cut(t['description'], 90)}{_facts(t, backlog)}" for t in ready]
+    lines.append("/backlog:tasks shows and triages the backlog; /backlog:implement picks up the next task.")
+    return _fit(lines)
+
+
+def task_created(hook: Hook) -> None:
+    """Mirror a task Claude created: same subject, its description as a note, its origin."""
+    subject = hook.text("task_subject")
+    if not subject:
+        raise Ignored("no task_subject")
+    agent = agent_name(hook.text("teammate_name"))
+    session, task_id = hook.text("session_id"), hook.text("task_id")
+    origin = f"claude:{session}:{task_id}" if session and task_id else None
+    description = subject if len(subject) <= 500 else subject[:499] + "…"
+    hook.backlog(agent).add(description, origin=origin, annotation=hook.text("task_description"),
+                            **({"agent": agent} if agent else {}))
+
+
+def task_completed(hook: Hook) -> None:
+    """Complete the mirror of a task Claude finished: by origin, else by its exact subject."""
+    session, task_id = hook.text("session_id"), hook.text("task_id")
+    origin = f"claude:{session}:{task_id}" if session and task_id else ""
+    subject = hook.text("task_subject") or ""
+    if not origin and not subject:
+        raise Ignored("neither session_id and task_id nor task_subject given")
+    done = hook.backlog(agent_name(hook.text("teammate_name"))).complete_external(origin, subject)
+    if done is None:
+        raise Ignored(f"no single pending task has origin {origin or '-'} or description {subject!r}; nothing completed")
+
+
+def subagent_start(hook: Hook) -> str | None:
+    """Assign the subagent the most urgent ready unassigned task (BACKLOG_SUBAGENT_ASSIGN=off|all)."""
+    mode = (hook.env.get("BACKLOG_SUBAGENT_ASSIGN") or "one").strip().lower()
+    if mode in ("off", "no", "false", "0", "none"):
+        return None
+    agent = agent_name(hook.text("agent_type"))
+    if not agent:
+        raise Ignored("no agent_type")
+    backlog = hook.backlog(agent)
+    if not backlog.count("-CLAIMED")["count"]:
+        return None  # no unassigned pending task: no lock taken, nothing written
+    everything = mode == "all"
+    assigned = backlog.assign(agent, everything=everything)
+    if not assigned:
+        return None
+    claim = f'{PREFIX}task_claim(agent="{agent}", id="<id>")'
+    if not everything:
+        task = assigned[0]
+        tid = task["id"]
+        doc = (f" It has a spec doc: read it with {PREFIX}task_doc_read(id=\"{tid}\")."
+               if task.get("has_doc") else f" It has no doc; {PREFIX}task_info(id=\"{tid}\") shows its notes.")
+        lines = [
+            f"Backlog task #{tid} was assigned to you (agent \"{agent}\"): "
+            f"{_cut(task['description'], 200)}{_facts(task, backlog, agent=False)}.{doc}",
+            f"If it is your job, start it with {claim.replace('<id>', str(tid))}, record progress with "
+            f"{PREFIX}task_annotate and finish with {PREFIX}task_done(id=\"{tid}\").",
+            f"If it is not, release it: {PREFIX}task_modify(filter=\"{tid}\", agent=\"\").",
+        ]
+        return _fit(lines)
+    shown = assigned[:ALL_SHOWN]
+    lines = [f"{len(assigned)} backlog tasks were assigned to you (agent \"{agent}\"):"]
+    lines += [f"#{t['id']} {_cut(t['description'], 80)}{_facts(t, backlog, agent=False)}" for t in shown]
+    if len(assigned) > len(shown):
+        lines.append(f"+{len(assigned) - len(shown)} more: {PREFIX}task_list(filter=\"agent:{agent}\")")
+    lines.append(f"Work on one at a time: {claim}; release the rest with {PREFIX}task_modify(filter=\"agent:{agent}\", agent=\"\").")
+    return _fit(lines)
+
+
+HANDLERS: dict[str, Callable[[Hook], str | None]] = {
+    "SessionStart": session_start,
+    "TaskCreated": task_created,
+    "TaskCompleted": task_completed,
+    "SubagentStart": subagent_start,
+}
+
+
+# -- text for a model ------------------------------------------------------------------------
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _facts(task: dict, backlog, agent: bool = True) -> str:
+    """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; local dates."""
+    from backlog.model import format_utc, parse_utc
+
+    facts = [task["priority"]] if task.get("priority") else []
+    if task.get("due"):
+        late = " (overdue)" if task["due"] < format_utc(backlog.clock()) else ""
+        facts.append(f"due {parse_utc(task['due']).astimezone(backlog.tz):%Y-%m-%d}{late}")
+    if task.get("project"):
+        facts.append(f"project {task['project']}")
+    if task.get("has_doc"):
+        facts.append("doc")
+    if agent and task.get("agent"):
+        facts.append(f"agent {task['agent']}")
+    return f" [{', '.join(facts)}]" if facts else ""
+
+
+def _fit(lines: list[str]) -> str:
+    """The lines joined, dropping middle lines until the text fits MAX_CONTEXT chars."""
+    while len(lines) > 2 and len("\n".join(lines)) > MAX_CONTEXT:
+        del lines[-2]
+    return "\n".join(lines)[:MAX_CONTEXT]

@@ -1,0 +1,251 @@
+"""The plugin inside the real Claude Code CLI, offline: hooks, MCP server and launcher together.
+
+`../shared/e2e/fake_anthropic.py` (beside the repo, as in CI) stands in for the model API on 127.0.0.1 and logs every request;
+`claude -p` (the npm package .ci/run installs) loads the plugin from this repository with
+`--plugin-dir`, so its hooks and MCP server run through `hooks/launch` from the environment
+the launcher built under CLAUDE_PLUGIN_DATA (`$CLAUDE_CONFIG_DIR/plugins/data/backlog-inline`).
+Backlogs live under TASKDATA_ROOT, so the project's slug decides the data dir exactly as it
+does for a user: the hooks, the server and the test resolve it on their own.
+
+One prepared environment serves the scripted session whose results the first tests read;
+the cold-start test builds its own from nothing (a pip install, ~15 s).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import backlog
+from backlog.runtime import open_backlog
+from tests.conftest import REPO, require_tool
+
+FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
+PREFIX = "mcp__plugin_backlog_backlog__"
+PLANNER = "backlog:task-planner"
+INSTALL_TIMEOUT = 600
+SESSION_TIMEOUT = 180
+
+
+class Home:
+    """A user's machine in a temp dir: Claude Code's home, the plugin's data, a project, its backlog."""
+
+    def __init__(self, base: Path) -> None:
+        self.home = base / "home"
+        self.config = self.home / ".claude"
+        self.plugin_data = self.config / "plugins" / "data" / "backlog-inline"
+        self.project = (base / "project").resolve()
+        self.backlogs = base / "backlogs"
+        for folder in (self.config, self.project):
+            folder.mkdir(parents=True)
+        keep = {k: v for k, v in os.environ.items()
+                if not k.startswith(("CLAUDE", "ANTHROPIC_", "TASKDATA", "BACKLOG_")) and k not in ("XDG_DATA_HOME", "TZ")}
+        self.env = {**keep, "HOME": str(self.home), "CLAUDE_CONFIG_DIR": str(self.config),
+                    "TASKDATA_ROOT": str(self.backlogs), "TZ": "UTC", "ANTHROPIC_API_KEY": "sk-ant-test",
+                    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
+                    "ENABLE_TOOL_SEARCH": "false"}
+
+    def backlog(self):
+        """The project's backlog as the CLI in the project dir finds it (no CLAUDE_PROJECT_DIR)."""
+        return open_backlog(self.env, str(self.project), channel="cli", agent="tester")
+
+    def prepare(self) -> Path:
+        """Build the plugin's environment the way the launcher does on first use."""
+        env = {**self.env, "CLAUDE_PLUGIN_ROOT": str(REPO), "CLAUDE_PLUGIN_DATA": str(self.plugin_data)}
+        run = subprocess.run([str(REPO / "hooks" / "launch"), "--prepare"], capture_output=True, text=True,
+                             env=env, timeout=INSTALL_TIMEOUT)
+        assert run.returncode == 0, run.stderr + self.install_log()
+        return Path(run.stdout.strip())
+
+    def install_log(self) -> str:
+        log = self.plugin_data / "install.log"
+        return log.read_text() if log.exists() else ""
+
+
+class Session:
+    """One `claude -p` run against the fake API: its stream-json events and the model requests it sent."""
+
+    def __init__(self, claude: str, home: Home, steps: list[dict], allowed: list[str], tmp: Path) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        script, log = tmp / "steps.json", tmp / "requests.jsonl"
+        script.write_text(json.dumps(steps))
+        api = subprocess.Popen([sys.executable, str(FAKE_API), "--script", str(script), "--log", str(log)],
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(api.stdout.readline().split()[1])
+            cmd = [claude, "-p", "go", "--plugin-dir", str(REPO), "--output-format", "stream-json", "--verbose",
+                   "--include-hook-events"] + (["--allowedTools", " ".join(allowed)] if allowed else [])
+            run = subprocess.run(cmd, capture_output=True, text=True, cwd=home.project, timeout=SESSION_TIMEOUT,
+                                 env={**home.env, "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}"})
+        finally:
+            api.terminate()
+            api.wait(timeout=10)
+        assert run.returncode == 0, run.stderr[-2000:]
+        self.events = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+        logged = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        self.requests = [r["body"] for r in logged if r["path"].startswith("/v1/messages") and "count_tokens" not in r["path"]]
+        self.stderr = run.stderr
+
+    @property
+    def init(self) -> dict:
+        return next(e for e in self.events if e.get("subtype") == "init")
+
+    def hook_responses(self, event: str) -> list[dict]:
+        return [e for e in self.events if e.get("subtype") == "hook_response" and e.get("hook_event") == event]
+
+    def contexts(self, event: str) -> list[str]:
+        """The additionalContext each hook of `event` printed."""
+        out = []
+        for response in self.hook_responses(event):
+            assert (response["exit_code"], response["stderr"]) == (0, ""), response
+            if response["stdout"].strip():
+                answer = json.loads(response["stdout"])["hookSpecificOutput"]
+                assert answer["hookEventName"] == event
+                out.append(answer["additionalContext"])
+        return out
+
+    def tool_result(self, tool: str) -> tuple[str, str]:
+        """(tool_use id, result text) of the one call of `tool` in the stream."""
+        (use,) = [b for e in self.events if e.get("type") == "assistant"
+                  for b in e["message"]["content"] if b.get("type") == "tool_use" and b["name"] == tool]
+        (result,) = [b for e in self.events if e.get("type") == "user" and isinstance(e["message"]["content"], list)
+                     for b in e["message"]["content"] if b.get("tool_use_id") == use["id"]]
+        return use["id"], flatten(result["content"])
+
+    def requests_containing(self, text: str) -> list[dict]:
+        return [r for r in self.requests if text in flatten(r.get("messages", []))]
+
+
+def flatten(content: object) -> str:
+    """All text inside a message or content structure, JSON-escaping undone."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(flatten(c) for c in content)
+    if isinstance(content, dict):
+        return "\n".join(flatten(v) for k, v in content.items() if k in ("content", "text"))
+    return ""
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def installer_idle(data: Path) -> bool:
+    with open(data / "install.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return True
+
+
+@pytest.fixture(scope="module")
+def claude() -> str:
+    return require_tool("claude")
+
+
+# -- a prepared environment, one scripted session --------------------------------------------
+
+SCRIPT = [
+    {"tool": "TaskCreate", "input": {"subject": "Write docs", "description": "Document the hook events"}},
+    {"tool": "TaskUpdate", "input": {"taskId": "1", "status": "completed"}},
+    {"tool": PREFIX + "task_list", "input": {"filter": ""}},
+    {"tool": "Agent", "input": {"description": "plan the work", "prompt": "Plan it.", "subagent_type": PLANNER}},
+]
+
+
+@pytest.fixture(scope="module")
+def scripted(claude, tmp_path_factory) -> tuple[Home, Session]:
+    """A prepared plugin, a backlog of two tasks, and one session that fires all four hooks."""
+    home = Home(tmp_path_factory.mktemp("e2e"))
+    home.prepare()
+    tasks = home.backlog()
+    tasks.add("Fix login redirect loop", priority="H", project="web")  # 1: the most urgent
+    tasks.add("Write API reference", priority="L")                       # 2
+    session = Session(claude, home, SCRIPT, ["TaskCreate", "TaskUpdate", "Agent", PREFIX + "task_list"],
+                      tmp_path_factory.mktemp("e2e-run"))
+    return home, session
+
+
+def test_every_hook_ran_through_the_launcher_and_exited_0(scripted):
+    _, session = scripted
+    for event in ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart"):
+        responses = session.hook_responses(event)
+        assert responses, f"{event} did not fire"
+        assert all((r["exit_code"], r["outcome"], r["stderr"]) == (0, "success", "") for r in responses), responses
+    assert {"name": "plugin:backlog:backlog", "status": "connected", "source": "plugin"} in session.init["mcp_servers"]
+    assert PREFIX + "task_claim" in session.init["tools"]
+
+
+def test_session_start_context_reaches_the_model(scripted):
+    _, session = scripted
+    (brief,) = session.contexts("SessionStart")
+    assert "2 pending, 2 ready" in brief and "#1 Fix login redirect loop [H, project web]" in brief
+    first = session.requests[0]
+    assert "#1 Fix login redirect loop [H, project web]" in flatten(first["messages"])
+    assert any(t["name"] == "TaskCreate" for t in first["tools"]), "the main session's first request"
+
+
+def test_task_create_then_complete_leaves_a_completed_mirror(scripted):
+    home, session = scripted
+    assert session.contexts("TaskCreated") == [] and session.contexts("TaskCompleted") == []
+    (mirror,) = [t for t in home.backlog().list("status:completed", limit=0, fields="all")["tasks"]]
+    assert (mirror["description"], mirror["origin"]) == ("Write docs", f"claude:{session.init['session_id']}:1")
+    assert [n["description"] for n in mirror["annotations"]] == ["Document the hook events"]
+
+
+def test_task_list_answers_through_the_launcher(scripted):
+    _, session = scripted
+    use_id, text = session.tool_result(PREFIX + "task_list")
+    result = json.loads(text)
+    assert [(t["id"], t["description"]) for t in result["tasks"]] == [
+        (1, "Fix login redirect loop"), (2, "Write API reference")]
+    sent = [b for r in session.requests for m in r["messages"] if isinstance(m["content"], list)
+            for b in m["content"] if b.get("tool_use_id") == use_id]
+    assert sent and json.loads(flatten(sent[0]["content"])) == result, "the model saw the same result"
+
+
+def test_subagent_start_assigns_a_task_and_briefs_the_subagent(scripted):
+    home, session = scripted
+    (brief,) = session.contexts("SubagentStart")
+    assert brief.startswith(f'Backlog task #1 was assigned to you (agent "{PLANNER}"): Fix login redirect loop')
+    task = home.backlog().info(1)["task"]
+    assert task["agent"] == PLANNER and "start" not in task
+    (request,) = session.requests_containing("Backlog task #1 was assigned to you")
+    assert not any(t["name"] == "TaskCreate" for t in request["tools"]), "the subagent's own request"
+
+
+# -- a cold start --------------------------------------------------------------------------------
+
+def test_cold_start_hooks_stay_silent_then_the_next_session_works(claude, tmp_path):
+    home = Home(tmp_path)
+    home.backlog().add("Survive the cold start", priority="H")
+
+    cold = Session(claude, home, [], [], tmp_path / "cold")
+    (response,) = cold.hook_responses("SessionStart")
+    assert (response["exit_code"], response["stdout"], response["stderr"]) == (0, "", "")
+    assert cold.requests and not cold.requests_containing("Survive the cold start")
+
+    venv = home.plugin_data / f"venv-{backlog.__version__}"
+    wait_for(lambda: (venv / ".ready").exists(), INSTALL_TIMEOUT, "the first-use install\n" + home.install_log())
+    wait_for(lambda: installer_idle(home.plugin_data), 60, "the installer to exit")
+
+    warm = Session(claude, home, [{"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}],
+                   [PREFIX + "task_list"], tmp_path / "warm")
+    (brief,) = warm.contexts("SessionStart")
+    assert "#1 Survive the cold start [H]" in brief
+    assert warm.requests_containing("#1 Survive the cold start [H]")
+    _, text = warm.tool_result(PREFIX + "task_list")
+    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Survive the cold start"]
