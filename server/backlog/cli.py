@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import orjson
 
 from backlog import __version__
-from backlog.edits import EXTRA_KEYS
 from backlog.errors import BacklogError, StoreError
 from backlog.model import parse_utc
 
@@ -34,10 +33,12 @@ DEMO_TASKS = [
 
 def split_words(words: Sequence[str]) -> tuple[str, str]:
     """Command-line words → (description, extra): `+tag`, `-tag` and `key:value` go to extra."""
+    from backlog.edits import extra_key
+
     text, extra = [], []
     for word in words:
         key = word.partition(":")[0]
-        is_attr = ":" in word and any(k == key or (len(key) >= 3 and k.startswith(key)) for k in EXTRA_KEYS)
+        is_attr = ":" in word and extra_key(key) is not None
         is_tag = len(word) > 1 and word[0] in "+-" and " " not in word
         (extra if is_attr or is_tag else text).append(word if " " not in word or not is_attr else
                                                        f'{key}:"{word.partition(":")[2]}"')

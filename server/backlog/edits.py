@@ -63,6 +63,12 @@ def list_edit(field: str, value: str, check: Callable[[str], str]) -> ListEdit:
     return ListEdit(add=add, remove=remove)
 
 
+def extra_key(key: str) -> str | None:
+    """The attribute an `extra` key names: exact, or an unambiguous prefix of ≥ 3 chars (`pri`)."""
+    matches = [k for k in EXTRA_KEYS if k == key or (len(key) >= 3 and k.startswith(key))]
+    return matches[0] if len(matches) == 1 else None
+
+
 def parse_extra(extra: str) -> dict[str, str]:
     """`+a -b project:web due:"next friday"` → {"tags": "+a,-b", "project": "web", "due": ...}."""
     try:
@@ -76,15 +82,15 @@ def parse_extra(extra: str) -> dict[str, str]:
             tags.append(token)
             continue
         key, sep, value = token.partition(":")
-        matches = [k for k in EXTRA_KEYS if k == key or (len(key) >= 3 and k.startswith(key))]
-        if not sep or len(matches) != 1:
+        name = extra_key(key)
+        if not sep or name is None:
             raise BacklogError(
                 "extra", f"cannot use '{token}'",
                 "use +tag, -tag or key:value with key one of " + ", ".join(EXTRA_KEYS),
             )
-        if matches[0] in params:
-            raise BacklogError("extra", f"sets {matches[0]} twice", "give each attribute once")
-        params[matches[0]] = value
+        if name in params:
+            raise BacklogError("extra", f"sets {name} twice", "give each attribute once")
+        params[name] = value
     if tags:
         if "tags" in params:
             raise BacklogError("extra", "mixes tags:… with +tag/-tag", "use one form")

@@ -220,7 +220,12 @@ class Store:
     def doc(self, uuid: str) -> str | None:
         """The doc body attached to a hot task, or None."""
         digest = self.docs.get(uuid)
-        return None if digest is None else self.backend.get_blob(digest).decode()
+        if digest is None:
+            return None
+        try:
+            return self.backend.get_blob(digest).decode()
+        except UnicodeDecodeError:
+            raise doctor_hint(f"{self.backend.describe('docs/' + digest + '.md')} is damaged (not UTF-8)") from None
 
     def doc_size(self, uuid: str) -> int | None:
         digest = self.docs.get(uuid)
