@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_store import make_tasks  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -90,23 +91,6 @@ class Rpc:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
-
-
-def make_tasks(n: int, seed: int = 7) -> list[dict]:
-    """Tasks shaped like mcp_bench.py's: 20 projects, 0-3 tags, 30% priority, 30% due."""
-    rnd = random.Random(seed)
-    tasks = []
-    for i in range(n):
-        task = {"description": f"task {i} {rnd.choice(['fix', 'add', 'refactor', 'document'])} "
-                               f"{rnd.choice(['auth', 'parser', 'cache', 'login', 'billing'])} module",
-                "project": f"p{rnd.randrange(20)}", "tags": rnd.sample(["bug", "feature", "docs", "perf", "ui"],
-                                                                      rnd.randint(0, 3))}
-        if rnd.random() < 0.3:
-            task["priority"] = rnd.choice("HML")
-        if rnd.random() < 0.3:
-            task["due"] = f"2026-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}T12:00:00Z"
-        tasks.append(task)
-    return tasks
 
 
 def starts(command: list[str], env: dict, reps: int) -> float:

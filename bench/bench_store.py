@@ -26,13 +26,14 @@ PROJECTS = [f"p{i}" for i in range(20)]
 TAGS = ["bug", "feature", "docs", "perf", "ui", "api", "infra", "test"]
 
 
-def make_tasks(n: int, seed: int = 7) -> list[dict]:
+def make_tasks(n: int, seed: int = 7, completed_share: float = 0.0) -> list[dict]:
+    """Tasks shaped like ../shared/bench/mcp_bench.py's: 20 projects, 0-3 tags, 30% priority, 30% due."""
     rnd = random.Random(seed)
     tasks = []
     for i in range(n):
         task = {"description": f"task {i} {rnd.choice(['fix', 'add', 'document'])} {rnd.choice(['auth', 'cache', 'billing'])}",
                 "project": rnd.choice(PROJECTS), "tags": rnd.sample(TAGS, rnd.randint(0, 3)),
-                "status": "pending" if rnd.random() < 0.8 else "completed"}
+                "status": "completed" if rnd.random() < completed_share else "pending"}
         if rnd.random() < 0.3:
             task["priority"] = rnd.choice("HML")
         if rnd.random() < 0.3:
@@ -63,7 +64,7 @@ def bare_fsync_ms(folder: Path, reps: int) -> float:
 def bench(n: int, reps: int) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"bench-store-{n}-"))
     backlog = Backlog(Store.open(root), tz=timezone.utc, clock=lambda: NOW)
-    tasks = make_tasks(n)
+    tasks = make_tasks(n, completed_share=0.2)
     for i in range(0, n, 5000):
         backlog.import_tasks(orjson.dumps(tasks[i:i + 5000]).decode())
     backlog.store.compact()

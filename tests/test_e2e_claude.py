@@ -13,7 +13,6 @@ the cold-start test builds its own from nothing (a pip install, ~15 s).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 import backlog
 from backlog.runtime import open_backlog
 from tests.conftest import REPO, require_tool
+from tests.test_launcher import installer_idle
 
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
 PREFIX = "mcp__plugin_backlog_backlog__"
@@ -139,16 +139,6 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
-
-
-def installer_idle(data: Path) -> bool:
-    with open(data / "install.lock", "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        return True
 
 
 @pytest.fixture(scope="module")
