@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable
 
 from backlog.errors import BacklogError
 from backlog.match import Context
 from backlog.model import COMPACT_FIELDS, FIELDS
-from backlog.urgency import scorer, urgency
+from backlog.urgency import urgencies, urgency
 
 OUTPUT_FIELDS = FIELDS + ("urgency",)
 _BOOKKEEPING = ("uuid", "modified")
@@ -31,26 +31,28 @@ def dependency_ids(uuids: Iterable[str], ctx: Context) -> list[int]:
     return [ctx.tasks[u]["id"] for u in uuids if u in ctx.tasks]
 
 
-def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS, digits: int = 1,
-        score: Callable[[dict], float] | None = None) -> dict:
-    """The task restricted to `fields`, empty ones left out; depends as ids, urgency rounded."""
-    out: dict = {}
-    for name in fields:
-        if name == "urgency":
-            out[name] = round(score(task) if score else urgency(task, ctx), digits)
-        elif name == "depends":
-            ids = dependency_ids(task.get("depends", ()), ctx)
+def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
+    """Each task restricted to `fields`, empty ones left out; depends as ids, urgency to 1 decimal."""
+    tasks = list(tasks)
+    plain = tuple(f for f in fields if f not in ("depends", "urgency"))
+    scores = urgencies(tasks, ctx) if "urgency" in fields else None
+    with_depends = "depends" in fields
+    out = []
+    for n, task in enumerate(tasks):
+        shown = {name: task[name] for name in plain if name in task}
+        if with_depends and "depends" in task:
+            ids = dependency_ids(task["depends"], ctx)
             if ids:
-                out[name] = ids
-        elif name in task:
-            out[name] = task[name]
+                shown["depends"] = ids
+        if scores is not None:
+            shown["urgency"] = round(scores[n], 1)
+        out.append(shown)
     return out
 
 
-def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
-    """`row` of each task, the urgency set-up done once for all of them."""
-    score = scorer(ctx)
-    return [row(task, ctx, fields, score=score) for task in tasks]
+def row(task: dict, ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> dict:
+    """`rows` of one task."""
+    return rows([task], ctx, fields)[0]
 
 
 def brief(task: dict, ctx: Context) -> dict:
