@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 
@@ -17,6 +17,7 @@ from backlog import __version__
 from backlog.errors import BacklogError, StoreError
 from backlog.model import parse_utc
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     import argparse
 

@@ -33,7 +33,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from backlog.errors import BacklogError

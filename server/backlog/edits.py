@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import orjson
 

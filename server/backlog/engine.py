@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from backlog import render
 from backlog.edits import apply_edits, find_cycle, merge_params, parse_edits

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import orjson
 
@@ -16,6 +15,7 @@ from backlog.recur import check_period
 from backlog.taskwarrior import from_taskwarrior, to_taskwarrior
 from backlog.urgency import urgency
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.engine import Backlog
 

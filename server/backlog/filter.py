@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from types import MappingProxyType
-from typing import Callable, Mapping, Union
+from collections.abc import Callable, Mapping
 
 from backlog.dates import parse_date
 from backlog.errors import BacklogError
@@ -153,7 +153,7 @@ class Xor:
         return f"(xor {self.left} {self.right})"
 
 
-Node = Union[All, Attr, Tag, Virtual, Word, Ids, Not, And, Or, Xor]
+Node = All | Attr | Tag | Virtual | Word | Ids | Not | And | Or | Xor
 
 
 # --- tokens ----------------------------------------------------------------------------

@@ -18,7 +18,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Callable, Mapping, TextIO
+from collections.abc import Callable, Mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from typing import IO
 
 from backlog.errors import BacklogError
 
@@ -72,7 +76,7 @@ class Hook:
             pass
 
 
-def main(event: str, stdin: bytes, env: Mapping[str, str], cwd: str, out: TextIO) -> int:
+def main(event: str, stdin: bytes, env: Mapping[str, str], cwd: str, out: IO[str]) -> int:
     """Handle one Claude Code hook event; print its additionalContext or nothing; always 0."""
     hook = Hook(event, {}, env, cwd)
     try:

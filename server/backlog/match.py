@@ -20,7 +20,7 @@ import re
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from backlog.dates import period_bounds
 from backlog.model import format_utc

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
-from typing import Mapping
+from collections.abc import Mapping
 
 from backlog.dates import UNITS, add_months, localize
 from backlog.errors import BacklogError

@@ -8,7 +8,7 @@ BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Mapping
+from collections.abc import Mapping
 
 from backlog.dates import local_zone
 from backlog.engine import Backlog

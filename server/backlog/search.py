@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
 
 from backlog import render
 from backlog.errors import BacklogError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.engine import Backlog
 

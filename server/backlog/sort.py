@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import heapq
 from itertools import compress
-from typing import Sequence
+from collections.abc import Sequence
 
 from backlog.errors import BacklogError
 from backlog.match import PRIORITY_RANK, Context

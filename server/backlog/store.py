@@ -27,7 +27,7 @@ import hashlib
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import orjson
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from backlog.match import PENDING_AND, VIRTUAL, Context, needs
 from backlog.model import format_utc
