@@ -328,9 +328,9 @@ class Backlog(ExchangeCases, SearchCases):
 
     def claim(self, agent: str, id: object = None, filter: str | None = None) -> dict:
         """Atomically give `agent` a READY task (that one, or the most urgent free match) and start it."""
-        agent = check_agent(agent) if isinstance(agent, str) else agent
-        if not isinstance(agent, str):
+        if not isinstance(agent, str) or not agent.strip():
             raise BacklogError("agent", "is missing", "pass your agent name, e.g. 'claude'")
+        agent = check_agent(agent.strip())
         now = self.clock()
         with self.transaction("claim", now, agent=agent) as tx:
             ctx = Context(self.store.tasks, now, self.tz)
