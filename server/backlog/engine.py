@@ -24,7 +24,6 @@ from backlog.recur import occurrence_on_or_after
 from backlog.dates import start_of_day
 from backlog.sort import parse_sort, sort_tasks
 from backlog.store import Store, Transaction
-from backlog.urgency import urgency
 
 _ID = re.compile(r"[0-9]{1,7}")
 _UUID_PREFIX = re.compile(r"[0-9a-f-]+")
@@ -132,7 +131,8 @@ class Backlog(ExchangeCases, SearchCases):
         counts: dict[str, int] = {}
         for task in self.store.tasks.values():
             if task["status"] in ("pending", "recurring"):
-                for name in (task.get(field) or ()) if field == "tags" else ([task[field]] if field in task else []):
+                value = task.get(field)
+                for name in value if isinstance(value, list) else [value] if value else []:
                     counts[name] = counts.get(name, 0) + (task["status"] == "pending")
         return {"items": [{"name": n, "pending": counts[n]} for n in sorted(counts)]}
 

@@ -129,11 +129,10 @@ class ExchangeCases:
         return {"items": [item for item in items if item["count"]]}
 
     def archive_load(self: Backlog, segment: str) -> dict:
-        self.store.refresh()
-        names = [item["segment"] for item in self.archive_list()["items"]]
-        if not isinstance(segment, str) or not _SEGMENT.fullmatch(segment) or segment not in names:
+        ctx = self.context()
+        found = self.store.segment(segment) if isinstance(segment, str) and _SEGMENT.fullmatch(segment) else {}
+        if not found:
+            names = [item["segment"] for item in self.archive_list()["items"]]
             raise BacklogError("segment", f"no archive segment '{segment}'",
                                "use one of " + (", ".join(names) if names else "none: nothing is archived yet"))
-        ctx = self.context()
-        tasks = sorted(self.store.segment(segment).values(), key=lambda t: t["id"])
-        return {"tasks": [render.row(t, ctx, ARCHIVE_FIELDS) for t in tasks]}
+        return {"tasks": render.rows(sorted(found.values(), key=lambda t: t["id"]), ctx, ARCHIVE_FIELDS)}
