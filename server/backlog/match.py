@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from backlog.dates import period_bounds
 from backlog.model import format_utc
 
+DUE_DAYS = 7  # Taskwarrior's rc.due
 _OPEN = "t['status'] == 'pending'"
 PENDING_AND = _OPEN + " and "  # the prefix of every pending-only tag (urgency strips it)
 _NOT_DONE = "t['status'] not in ('completed', 'deleted')"
@@ -49,7 +50,7 @@ VIRTUAL: Mapping[str, str] = MappingProxyType({
     "BLOCKING": f"t['uuid'] in blocking_uuids and {_NOT_DONE}",
     "READY": f"{_OPEN} and not ({_WAITING}) and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
     "OVERDUE": f"{_OPEN} and t.get('due', '~') < now_s",
-    "DUE": f"{_OPEN} and now_s <= t.get('due', '~') <= soon_s",
+    "DUE": f"{_NOT_DONE} and today_lo <= t.get('due', '') < due_hi",
     "TODAY": _window("today"),
     "TOMORROW": _window("tomorrow"),
     "YESTERDAY": _window("yesterday"),
@@ -79,7 +80,7 @@ _WINDOWS = ("today", "tomorrow", "yesterday", "week", "month", "quarter", "year"
 # Per-call name → the statement that binds it from Context `c` in generated code.
 PRELUDE: Mapping[str, str] = MappingProxyType({
     "now_s": "now_s = c.now_s",
-    "soon_s": "soon_s = c.soon_s",
+    "due_hi": "due_hi = c.due_hi",
     "any_open": "any_open = c.any_open",
     "blocking_uuids": "blocking_uuids = c.blocking_uuids",
     "max_id": "max_id = c.max_id",
@@ -121,9 +122,14 @@ class Context:
         return format_utc(self.now)
 
     @cached_property
-    def soon_s(self) -> str:
-        """now + 7 days (the DUE horizon, Taskwarrior's rc.due)."""
-        return format_utc(self.now + timedelta(days=7))
+    def due_hi(self) -> str:
+        """The end of the DUE window: local midnight today + 7 × 86,400 s (Taskwarrior's rc.due).
+
+        Plain seconds, as Taskwarrior adds them: an hour off local midnight when a DST
+        change falls in the week.
+        """
+        lo, _ = period_bounds("day", self.now, self.tz)
+        return format_utc(lo.astimezone(timezone.utc) + timedelta(seconds=DUE_DAYS * 86400))
 
     @cached_property
     def windows(self) -> Mapping[str, tuple[str, str]]:
