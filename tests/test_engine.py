@@ -364,6 +364,29 @@ def test_archive_segments_by_end_quarter_and_resolves_dependencies(backlog, cloc
     assert backlog.archive_list() == {"items": []} and 1 in backlog.store.ids
 
 
+def test_archive_zero_days_takes_every_closed_task_even_one_ended_this_second(backlog, clock):
+    backlog.add("ended a day ago")
+    backlog.add("ended now")
+    backlog.add("deleted now")
+    backlog.add("still open")
+    clock.advance(days=-1)
+    backlog.done("1")
+    clock.now = NOW
+    backlog.done("2")
+    backlog.delete("3")
+    assert backlog.archive(0) == {"message": "archived 3 tasks into 2026-Q4", "ids": [1, 2, 3]}
+    assert list(backlog.store.ids) == [4]
+
+
+def test_archive_keeps_tasks_that_ended_exactly_n_days_ago(backlog, clock):
+    backlog.add("a")
+    backlog.done("1")
+    clock.advance(days=1)
+    assert backlog.archive(1) == {"message": "nothing ended more than 1 day ago", "ids": []}
+    clock.advance(seconds=1)
+    assert backlog.archive(1)["ids"] == [1]
+
+
 def test_list_hides_waiting_by_default_and_limits(backlog):
     for n in range(5):
         backlog.add(f"t{n}")

@@ -99,14 +99,18 @@ class ExchangeCases:
 
     # -- archive -------------------------------------------------------------------------
     def archive(self: Backlog, older_than_days: object = 90) -> dict:
-        """Move completed/deleted tasks that ended more than N days ago into quarter segments."""
+        """Move completed/deleted tasks that ended more than N days ago into quarter segments.
+
+        0 days takes every completed/deleted task, including one that ended this second.
+        """
         if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 0:
             raise BacklogError("older_than_days", f"'{older_than_days}' is not a day count", "use a whole number ≥ 0, e.g. 90")
         now = self.clock()
         cutoff = format_utc(now - timedelta(days=min(older_than_days, 700_000)))  # no date is that old
         with self.transaction("archive", now) as tx:
             moved = sorted((t for t in self.store.tasks.values()
-                            if t["status"] in ("completed", "deleted") and t.get("end", "") < cutoff),
+                            if t["status"] in ("completed", "deleted")
+                            and (older_than_days == 0 or t.get("end", "") < cutoff)),
                            key=lambda t: t["id"])
             segments = set()
             for task in moved:
@@ -114,7 +118,9 @@ class ExchangeCases:
                 segments.add(segment)
                 tx.archive(task, segment)
         if not moved:
-            return {"message": f"nothing ended more than {older_than_days} days ago", "ids": []}
+            days = f"{older_than_days} day{'s' * (older_than_days != 1)}"
+            return {"message": f"nothing ended more than {days} ago" if older_than_days else "nothing to archive",
+                    "ids": []}
         return {"message": f"archived {len(moved)} task{'s' * (len(moved) != 1)} into {', '.join(sorted(segments))}",
                 "ids": [t["id"] for t in moved]}
 

@@ -294,8 +294,8 @@ class Tools:
     def task_archive(self, older_than_days: Annotated[int, Field(description="days since end, ≥ 0")] = 90,
                      ) -> CallToolResult:
         """Move completed and deleted tasks that ended more than older_than_days ago out of the
-        active store into quarterly segments (2026-Q3), keeping lists fast. Returns {message,
-        ids}. Example: older_than_days=30."""
+        active store into quarterly segments (2026-Q3), keeping lists fast; 0 moves every one.
+        Returns {message, ids}. Example: older_than_days=30."""
         with self.opening.use() as backlog:
             return answer(backlog.archive(older_than_days))
 
