@@ -303,6 +303,16 @@ def test_doc_write_read_delete(mcp_client):
     assert "has_doc" not in deleted["task"] and deleted["task"]["tags"] == ["spec"]
 
 
+def test_the_doc_tag_follows_the_doc_only(mcp_client):
+    task = add(mcp_client, "derived tag", tags="spec,doc")
+    assert task["tags"] == ["spec"]
+    mcp_client.ok("task_doc_write", {"id": task["id"], "content": "# Plan"})
+    assert mcp_client.fail("task_modify", {"filter": str(task["id"]), "extra": "-doc"}) == (
+        "tags: 'doc' follows the task's doc and cannot be removed by hand; delete the doc with task_doc_delete")
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": ""})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["doc"]
+
+
 def test_archive_moves_old_finished_tasks_into_quarter_segments(mcp_client):
     old = {"description": "shipped long ago", "status": "completed", "entry": "2025-07-01T10:00:00Z",
            "end": "2025-08-15T10:00:00Z"}

@@ -18,10 +18,11 @@ import orjson
 from backlog import dates, recur
 from backlog.errors import BacklogError
 from backlog.model import (
-    check_agent, check_description, check_priority, check_project, check_tag, format_utc,
+    DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, format_utc, sync_doc_tag,
 )
 
 DATE_PARAMS = ("due", "wait", "scheduled", "until")
+DOC_TAG_NOTE = "; ignored tag doc: task_doc_write adds it with a doc"
 EXTRA_KEYS = ("description", "project", "priority", "due", "wait", "scheduled", "until", "recur", "agent", "depends", "tags")
 
 
@@ -120,6 +121,9 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
             edits[field] = check_description(raw)
         elif field == "tags":
             edits[field] = list_edit("tags", value, check_tag)
+            if DOC_TAG in edits[field].remove:
+                raise BacklogError("tags", "'doc' follows the task's doc and cannot be removed by hand",
+                                   "delete the doc with task_doc_delete")
         elif field == "depends":
             edits[field] = list_edit("depends", value, resolve_dep)
         elif value == "":
@@ -139,8 +143,18 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
     return edits
 
 
+def doc_tag_note(edits: Mapping[str, object]) -> str:
+    """The message note when `edits` ask for tag `doc`, which only follows has_doc ('' otherwise)."""
+    tags = edits.get("tags")
+    asked = isinstance(tags, ListEdit) and DOC_TAG in (*tags.add, *(tags.replace or ()))
+    return DOC_TAG_NOTE if asked else ""
+
+
 def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
-    """A new task dict with `edits` applied (None removes a field; empty lists are dropped)."""
+    """A new task dict with `edits` applied (None removes a field; empty lists are dropped).
+
+    Tag `doc` stays derived: kept exactly when the task has a doc, whatever `edits` say.
+    """
     new = dict(task)
     for field, value in edits.items():
         if isinstance(value, ListEdit):
@@ -149,7 +163,7 @@ def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
             new.pop(field, None)
         else:
             new[field] = value
-    return new
+    return sync_doc_tag(new)
 
 
 def find_cycle(start: str, depends_of: Callable[[str], list[str]]) -> list[str] | None:

@@ -180,7 +180,8 @@ class Tools:
         """Add many tasks at once, all or nothing, e.g. a plan. Takes a JSON array (or Taskwarrior
         'task export' output) of objects with description and optionally uuid, status, project,
         tags, priority, due, wait, scheduled, until, recur, depends (uuids), agent, annotations,
-        entry, end, start. Re-importing identical tasks changes nothing. Returns {message, ids}.
+        entry, end, start (a tag doc is dropped: only a doc sets it). Re-importing identical tasks
+        changes nothing. Returns {message, ids}.
         Example: tasks='[{"description":"Write tests","project":"api","tags":["test"]}]'."""
         with self.opening.use() as backlog:
             return answer(backlog.import_tasks(tasks))
@@ -273,7 +274,8 @@ class Tools:
     def task_doc_write(self, id: TaskId,
                        content: Annotated[str, Field(description="markdown, ≤1 MiB")]) -> CallToolResult:
         """Attach or replace a task's markdown doc: spec, plan, acceptance criteria, notes too long
-        for the description. Adds the tag doc. Example: id=12, content='# Plan\\n1. ...'."""
+        for the description. Adds the tag doc, which only a doc sets. Example: id=12,
+        content='# Plan\\n1. ...'."""
         with self.opening.use() as backlog:
             return answer(backlog.doc_write(id, content))
 
@@ -285,7 +287,7 @@ class Tools:
 
     @tool(destructive=True)
     def task_doc_delete(self, id: TaskId) -> CallToolResult:
-        """Remove a task's doc (undoable). Example: id=12."""
+        """Remove a task's doc and its tag doc (undoable). Example: id=12."""
         with self.opening.use() as backlog:
             return answer(backlog.doc_delete(id))
 
