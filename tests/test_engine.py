@@ -108,6 +108,30 @@ def test_duplicate_copies_fields_but_not_state(backlog):
     assert "start" not in copy and "has_doc" not in copy
 
 
+def test_duplicate_keeps_the_owner_but_not_the_claim(backlog):
+    backlog.add("orig")
+    backlog.claim("worker-1", id="1")
+    copy = backlog.duplicate("1")["task"]
+    assert copy["agent"] == "worker-1" and "start" not in copy
+    assert backlog.duplicate("1", agent="worker-2")["task"]["agent"] == "worker-2"
+    assert "agent" not in backlog.duplicate("1", agent="")["task"]
+
+
+@pytest.mark.parametrize("doc, notes, message", [
+    (False, 0, "duplicated task 1 as task 2"),
+    (True, 0, "duplicated task 1 as task 2 (not copied: the doc)"),
+    (False, 1, "duplicated task 1 as task 2 (not copied: 1 annotation)"),
+    (True, 2, "duplicated task 1 as task 2 (not copied: the doc, 2 annotations)"),
+])
+def test_duplicate_says_what_it_did_not_copy(backlog, doc, notes, message):
+    backlog.add("orig")
+    if doc:
+        backlog.doc_write("1", "# spec")
+    for n in range(notes):
+        backlog.annotate("1", f"note {n}")
+    assert backlog.duplicate("1")["message"] == message
+
+
 # -- modify -------------------------------------------------------------------------------
 
 def test_modify_changes_every_match_in_one_undo_step(backlog):

@@ -220,6 +220,15 @@ def test_duplicate_copies_with_changes(mcp_client):
     assert result["message"] == f"duplicated task {source['id']} as task {copy['id']}"
 
 
+def test_duplicate_keeps_the_owner_and_names_what_it_left(mcp_client):
+    source = add(mcp_client, "owned", agent="worker-1")
+    mcp_client.ok("task_start", {"id": source["id"]})
+    mcp_client.ok("task_annotate", {"id": source["id"], "text": "a finding"})
+    result = mcp_client.ok("task_duplicate", {"id": source["id"]})
+    assert result["task"]["agent"] == "worker-1" and "start" not in result["task"]
+    assert result["message"].endswith("(not copied: 1 annotation)")
+
+
 def test_import_adds_all_and_answers_ids(mcp_client):
     tasks = [{"description": "imported one", "project": "imp"}, {"description": "imported two", "tags": ["a"]}]
     result = mcp_client.ok("task_import", {"tasks": json.dumps(tasks)})

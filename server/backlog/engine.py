@@ -199,18 +199,23 @@ class Backlog(ExchangeCases, SearchCases):
         return self._answer(f"logged task {task['id']}" + doc_tag_note(edits), task, now)
 
     def duplicate(self, id: object, *, extra: str | None = None, **params: str | None) -> dict:
-        """Copy a task as a new pending one (no start, end, parent, recurrence, doc or annotations)."""
+        """Copy a task as a new pending one, owner (agent) included; no start, end, parent,
+        recurrence, doc or annotations, and the message names the doc and notes left behind."""
         now = self.clock()
         with self.transaction("duplicate", now) as tx:
             source = self.resolve(id)
             base = {k: v for k, v in source.items() if k in (
-                "description", "project", "tags", "priority", "due", "wait", "scheduled", "until", "depends")}
+                "description", "project", "tags", "priority", "due", "wait", "scheduled", "until", "depends", "agent")}
             edits = self._edits(params, extra, now, tx)
             if "recur" in edits:
                 raise BacklogError("recur", "cannot be set on a duplicate", "use task_add with recur")
             task = apply_edits(self._new_task(tx, now, {k: v for k, v in base.items() if v}, status="pending"), edits)
             self._store_new(task, tx)
-        return self._answer(f"duplicated task {source['id']} as task {task['id']}" + doc_tag_note(edits), task, now)
+        notes = len(source.get("annotations", ()))
+        left = ["the doc"] * bool(source.get("has_doc")) + [f"{notes} annotation{'s' * (notes != 1)}"] * bool(notes)
+        message = f"duplicated task {source['id']} as task {task['id']}" + (
+            f" (not copied: {', '.join(left)})" if left else "")
+        return self._answer(message + doc_tag_note(edits), task, now)
 
     def _new_task(self, tx: Transaction, now: datetime, edits: dict, status: str) -> dict:
         stamp = format_utc(now)

@@ -169,8 +169,9 @@ class Tools:
     def task_duplicate(self, id: TaskId, description: NewDescription = None, project: Project = None,
                        tags: Tags = None, priority: Priority = None, due: Due = None, agent: Agent = None,
                        extra: Extra = None) -> CallToolResult:
-        """Copy a task as a new pending task (new id; no start, end, annotations or doc), with the
-        given fields changed. Example: id=12, due='next week'."""
+        """Copy a task as a new pending task with the given fields changed: new id, same owner
+        (agent); no start, end, annotations or doc (the message names what was left). Example:
+        id=12, due='next week'."""
         with self.opening.use() as backlog:
             return answer(backlog.duplicate(id, description=description, project=project, tags=text_list(tags),
                                             priority=priority, due=due, agent=agent, extra=extra))
