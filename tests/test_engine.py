@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from backlog.engine import Backlog
-from backlog.errors import BacklogError
+from backlog.errors import BacklogError, StoreError
 from backlog.store import Store
 from tests.conftest import NOW
 
@@ -409,6 +409,48 @@ def test_archive_keeps_tasks_that_ended_exactly_n_days_ago(backlog, clock):
     assert backlog.archive(1) == {"message": "nothing ended more than 1 day ago", "ids": []}
     clock.advance(seconds=1)
     assert backlog.archive(1)["ids"] == [1]
+
+
+def archived_dependency(backlog: Backlog) -> None:
+    """Task 3 depends on tasks 1 and 2; task 1 is done and archived, task 2 pending."""
+    backlog.add("old")
+    backlog.add("open")
+    backlog.add("waits", depends="1,2")
+    backlog.done("1")
+    backlog.archive(0)
+
+
+def test_a_row_shows_an_archived_dependency_in_depends_and_archived(backlog):
+    archived_dependency(backlog)
+    [row] = backlog.list("3")["tasks"]
+    assert (row["depends"], row["archived"]) == ([1, 2], [1])
+    assert "archived" not in backlog.list("2")["tasks"][0]
+
+
+def test_info_says_which_dependencies_are_archived(backlog):
+    archived_dependency(backlog)
+    task = backlog.info("3")["task"]
+    assert (task["depends"], task["archived"], task["blocked_by"]) == ([1, 2], [1], [2])
+
+
+def test_archived_dependencies_follow_undo_and_other_writers(backlog):
+    archived_dependency(backlog)
+    other = reopen(backlog)
+    assert other.list("3")["tasks"][0]["archived"] == [1]
+    backlog.undo()  # the archive
+    assert "archived" not in other.list("3")["tasks"][0]
+    other.archive(0)
+    assert backlog.list("3")["tasks"][0]["archived"] == [1]
+
+
+def test_rows_without_missing_dependencies_never_read_the_archive(backlog):
+    archived_dependency(backlog)
+    [segment] = (backlog.store.backend.root / "archive").iterdir()
+    segment.write_text("damaged")
+    fresh = reopen(backlog)
+    assert fresh.list("1-2 or 4")["total"] == 1  # task 2 alone: no row needs the archive
+    with pytest.raises(StoreError):
+        fresh.list("3")
 
 
 def test_list_hides_waiting_by_default_and_limits(backlog):

@@ -322,6 +322,17 @@ def test_the_doc_tag_follows_the_doc_only(mcp_client):
     assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["doc"]
 
 
+def test_a_dependency_on_an_archived_task_still_shows(tmp_path):
+    with McpServer(server_env(tmp_path)) as server:
+        old = add(server, "old")
+        waits = add(server, "waits", depends=str(old["id"]))
+        server.ok("task_done", {"id": old["id"]})
+        server.ok("task_archive", {"older_than_days": 0})
+        [row] = server.ok("task_list", {"filter": str(waits["id"])})["tasks"]
+        assert (row["depends"], row["archived"]) == ([old["id"]], [old["id"]])
+        assert server.ok("task_info", {"id": waits["id"]})["task"]["archived"] == [old["id"]]
+
+
 def test_archive_moves_old_finished_tasks_into_quarter_segments(mcp_client):
     old = {"description": "shipped long ago", "status": "completed", "entry": "2025-07-01T10:00:00Z",
            "end": "2025-08-15T10:00:00Z"}

@@ -47,7 +47,7 @@ class Backlog(ExchangeCases, SearchCases):
     def context(self, now: datetime | None = None) -> Context:
         """A fresh view of the hot tasks for one call."""
         self.store.refresh()
-        return Context(self.store.tasks, now or self.clock(), self.tz)
+        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids)
 
     @contextmanager
     def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:

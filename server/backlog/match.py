@@ -110,10 +110,15 @@ _TAG_TESTS: Mapping[str, Callable[[dict, Context], bool]] = MappingProxyType(
 
 
 class Context:
-    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call."""
+    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call.
 
-    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo) -> None:
-        self.tasks, self.now, self.tz = tasks, now, tz
+    `archived` gives archived uuid → short id; it is called at most once, and only when
+    something asks for a task outside the hot store (`archived_ids`).
+    """
+
+    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo,
+                 archived: Callable[[], Mapping[str, int]] | None = None) -> None:
+        self.tasks, self.now, self.tz, self._archived = tasks, now, tz, archived
 
     # --- per-call constants -------------------------------------------------------------
     @cached_property
@@ -146,6 +151,11 @@ class Context:
     def by_id(self) -> Mapping[int, dict]:
         """Short id → task."""
         return {t["id"]: t for t in self.tasks.values() if "id" in t}
+
+    @cached_property
+    def archived_ids(self) -> Mapping[str, int]:
+        """Archived uuid → short id (empty when the caller gave no archive)."""
+        return self._archived() if self._archived is not None else {}
 
     @cached_property
     def max_id(self) -> int:

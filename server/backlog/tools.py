@@ -89,7 +89,7 @@ class Tools:
         project:web (includes web.ui), +tag, -tag, priority:H, due.before:eow, status:completed,
         description.has:x, bare words, ids 3,7 or 3-7, virtual tags +READY +ACTIVE +BLOCKED
         +OVERDUE +WAITING +DELETED, and/or/not with parentheses. Rows are compact (non-empty
-        fields); task_info shows everything. Returns {tasks, total, truncated}; truncated means
+        fields; archived = ids in depends that are archived); task_info shows everything. Returns {tasks, total, truncated}; truncated means
         more matched than limit. Example: filter='project:web +READY', sort='due+', limit=10."""
         with self.opening.use() as backlog:
             return answer(backlog.list(filter, sort=sort, limit=limit, fields=fields))
@@ -104,7 +104,8 @@ class Tools:
     @tool(read_only=True)
     def task_info(self, id: TaskId) -> CallToolResult:
         """Everything about one task: all fields, annotations, urgency, blocked_by and blocking ids,
-        doc_size when it has a doc (read it with task_doc_read). Returns {task}. Example: id=12."""
+        archived (its dependencies that are archived), doc_size when it has a doc (read it with
+        task_doc_read). Returns {task}. Example: id=12."""
         with self.opening.use() as backlog:
             return answer(backlog.info(id))
 
