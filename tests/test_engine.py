@@ -159,6 +159,49 @@ def test_modify_clears_fields_with_empty_strings(backlog):
     assert not {"project", "due", "tags"} & set(task)
 
 
+@pytest.mark.parametrize("value, expected", [
+    ("c", ["a", "b", "c"]),  # a plain name adds (as the original documents)
+    ("c,a", ["a", "b", "c"]),  # adding one already there changes nothing for it
+    ('["c", "d"]', ["a", "b", "c", "d"]),  # a JSON array adds too
+    ("+c", ["a", "b", "c"]),  # +name adds
+    ("-a", ["b"]),  # -name removes
+    ("c,-a", ["b", "c"]),  # both at once
+    ("=c,d", ["c", "d"]),  # = replaces the whole set
+    ('=["c"]', ["c"]),
+    ("=", None),  # = with nothing clears
+    ("", None),  # "" clears
+])
+def test_modify_tags_add_remove_replace_clear(backlog, value, expected):
+    backlog.add("t", tags="a,b")
+    backlog.modify("1", tags=value)
+    assert backlog.store.tasks[backlog.store.ids[1]].get("tags") == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("3", [1, 2, 3]),  # a plain id adds (as Taskwarrior's depends:3)
+    ("-1", [2]),  # -id removes
+    ("3,-1", [2, 3]),
+    ("=3", [3]),  # = replaces
+    ("", None),  # "" clears
+])
+def test_modify_depends_follows_the_tags_rule(backlog, value, expected):
+    for name in "abc":
+        backlog.add(name)
+    backlog.add("d", depends="1,2")
+    backlog.modify("4", depends=value)
+    task = backlog.store.tasks[backlog.store.ids[4]]
+    assert ([backlog.store.tasks[u]["id"] for u in task.get("depends", ())] or None) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=a,-b", "tags: '=' replaces the set with plain names, got '-b'; drop the + and - or leave out the ="),
+    ("=a,+b", "tags: '=' replaces the set with plain names, got '+b'; drop the + and - or leave out the ="),
+])
+def test_modify_replace_takes_plain_names_only(backlog, value, expected):
+    backlog.add("t")
+    assert error(backlog.modify, "1", tags=value) == expected
+
+
 def test_modify_refuses_a_blank_filter_and_no_match(backlog):
     assert error(backlog.modify, "  ", priority="H").startswith("filter: is blank")
     assert error(backlog.modify, "project:none", priority="H") == "filter: no task matches 'project:none'; check it with task_list"

@@ -246,6 +246,15 @@ def test_modify_changes_every_match_and_answers_ids(mcp_client):
     assert all(r["tags"] == ["swept"] and r["priority"] == "M" for r in rows)
 
 
+def test_modify_tags_add_by_default_and_replace_with_equals(mcp_client):
+    task = add(mcp_client, "tagged", tags="keep,old")
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": ["new"]})
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": "-old"})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["keep", "new"]
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": "=only"})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["only"]
+
+
 @pytest.mark.parametrize("tool, status, message", [
     ("task_done", "completed", "completed task {id}"),
     ("task_delete", "deleted", "deleted task {id}"),

@@ -1,7 +1,8 @@
 """Turning tool parameters into validated field changes, and applying them (pure).
 
-`parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field)
-plus the Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
+`parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field;
+`tags` and `depends` add plain items, remove `-x`, replace with `=a,b`) plus the
+Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
 scalar field → stored value or None (clear); `tags` / `depends` → `ListEdit`.
 `apply_edits` returns a new task dict; stored tasks are never mutated.
 """
@@ -55,10 +56,19 @@ def split_list(field: str, value: str) -> list[str]:
 
 
 def list_edit(field: str, value: str, check: Callable[[str], str]) -> ListEdit:
-    """`a,b` replaces; `+a,-b,c` adds a and c and removes b; `""` clears."""
-    items = split_list(field, value)
-    if not any(item[0] in "+-" for item in items):
+    """`a,+b` adds a and b; `-c` removes c; `=a,b` replaces the whole list; `""` (or `=`) clears.
+
+    Plain items add, as the original plugin documents and as Taskwarrior's `depends:3` does:
+    replacing by default would silently drop what callers expect to keep.
+    """
+    if value == "" or value.startswith("="):
+        items = split_list(field, value[1:])
+        signed = next((item for item in items if item[0] in "+-"), None)
+        if signed is not None:
+            raise BacklogError(field, f"'=' replaces the set with plain names, got '{signed}'",
+                               "drop the + and - or leave out the =")
         return ListEdit(replace=tuple(check(item) for item in items))
+    items = split_list(field, value)
     add = tuple(check(i[1:] if i[0] == "+" else i) for i in items if i[0] != "-")
     remove = tuple(check(i[1:]) for i in items if i[0] == "-")
     return ListEdit(add=add, remove=remove)

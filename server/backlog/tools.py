@@ -196,9 +196,9 @@ class Tools:
                     scheduled: Scheduled = None, recur: Recur = None, until: Until = None, agent: Agent = None,
                     extra: Extra = None) -> CallToolResult:
         """Change every task matching the filter, all or nothing (one undo step). '' clears a
-        field; tags '+a,-b' adds a and removes b while a plain list replaces them (depends alike).
+        field. tags and depends: plain items add, -x removes, '=a,b' replaces the whole list.
         Returns {message, ids} of the changed tasks. Example: filter='12', priority='H',
-        due='tomorrow'; filter='project:web +bug', tags='+urgent'."""
+        due='tomorrow'; filter='project:web +bug', tags='urgent,-triage'."""
         with self.opening.use() as backlog:
             return answer(backlog.modify(filter, description=description, project=project, tags=text_list(tags),
                                          priority=priority, due=due, depends=text_list(depends), wait=wait,
