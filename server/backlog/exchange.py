@@ -67,7 +67,7 @@ class ExchangeCases:
                 if "recur" in task:
                     task["recur"] = check_period(task["recur"])
                 existing = self.store.tasks.get(uuid)
-                if DOC_TAG in task.get("tags", ()) and not (existing or {}).get("has_doc"):
+                if isinstance(task.get("tags"), list) and DOC_TAG in task["tags"] and not (existing or {}).get("has_doc"):
                     task = sync_doc_tag(task)
                     dropped.add(uuid)
                 elif existing is not None and existing.get("has_doc"):
