@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from backlog.engine import Backlog
-from backlog.errors import BacklogError
+from backlog.errors import BacklogError, StoreError
 from backlog.store import Store
 from tests.conftest import NOW
 
@@ -108,6 +108,30 @@ def test_duplicate_copies_fields_but_not_state(backlog):
     assert "start" not in copy and "has_doc" not in copy
 
 
+def test_duplicate_keeps_the_owner_but_not_the_claim(backlog):
+    backlog.add("orig")
+    backlog.claim("worker-1", id="1")
+    copy = backlog.duplicate("1")["task"]
+    assert copy["agent"] == "worker-1" and "start" not in copy
+    assert backlog.duplicate("1", agent="worker-2")["task"]["agent"] == "worker-2"
+    assert "agent" not in backlog.duplicate("1", agent="")["task"]
+
+
+@pytest.mark.parametrize("doc, notes, message", [
+    (False, 0, "duplicated task 1 as task 2"),
+    (True, 0, "duplicated task 1 as task 2 (not copied: the doc)"),
+    (False, 1, "duplicated task 1 as task 2 (not copied: 1 annotation)"),
+    (True, 2, "duplicated task 1 as task 2 (not copied: the doc, 2 annotations)"),
+])
+def test_duplicate_says_what_it_did_not_copy(backlog, doc, notes, message):
+    backlog.add("orig")
+    if doc:
+        backlog.doc_write("1", "# spec")
+    for n in range(notes):
+        backlog.annotate("1", f"note {n}")
+    assert backlog.duplicate("1")["message"] == message
+
+
 # -- modify -------------------------------------------------------------------------------
 
 def test_modify_changes_every_match_in_one_undo_step(backlog):
@@ -133,6 +157,49 @@ def test_modify_clears_fields_with_empty_strings(backlog):
     backlog.modify("1", project="", due="", tags="")
     task = backlog.store.tasks[backlog.store.ids[1]]
     assert not {"project", "due", "tags"} & set(task)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("c", ["a", "b", "c"]),  # a plain name adds (as the original documents)
+    ("c,a", ["a", "b", "c"]),  # adding one already there changes nothing for it
+    ('["c", "d"]', ["a", "b", "c", "d"]),  # a JSON array adds too
+    ("+c", ["a", "b", "c"]),  # +name adds
+    ("-a", ["b"]),  # -name removes
+    ("c,-a", ["b", "c"]),  # both at once
+    ("=c,d", ["c", "d"]),  # = replaces the whole set
+    ('=["c"]', ["c"]),
+    ("=", None),  # = with nothing clears
+    ("", None),  # "" clears
+])
+def test_modify_tags_add_remove_replace_clear(backlog, value, expected):
+    backlog.add("t", tags="a,b")
+    backlog.modify("1", tags=value)
+    assert backlog.store.tasks[backlog.store.ids[1]].get("tags") == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("3", [1, 2, 3]),  # a plain id adds (as Taskwarrior's depends:3)
+    ("-1", [2]),  # -id removes
+    ("3,-1", [2, 3]),
+    ("=3", [3]),  # = replaces
+    ("", None),  # "" clears
+])
+def test_modify_depends_follows_the_tags_rule(backlog, value, expected):
+    for name in "abc":
+        backlog.add(name)
+    backlog.add("d", depends="1,2")
+    backlog.modify("4", depends=value)
+    task = backlog.store.tasks[backlog.store.ids[4]]
+    assert ([backlog.store.tasks[u]["id"] for u in task.get("depends", ())] or None) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=a,-b", "tags: '=' replaces the set with plain names, got '-b'; drop the + and - or leave out the ="),
+    ("=a,+b", "tags: '=' replaces the set with plain names, got '+b'; drop the + and - or leave out the ="),
+])
+def test_modify_replace_takes_plain_names_only(backlog, value, expected):
+    backlog.add("t")
+    assert error(backlog.modify, "1", tags=value) == expected
 
 
 def test_modify_refuses_a_blank_filter_and_no_match(backlog):
@@ -362,6 +429,71 @@ def test_archive_segments_by_end_quarter_and_resolves_dependencies(backlog, cloc
     assert error(backlog.archive_load, "2026-Q1") == "segment: no archive segment '2026-Q1'; use one of 2026-Q2"
     backlog.undo()
     assert backlog.archive_list() == {"items": []} and 1 in backlog.store.ids
+
+
+def test_archive_zero_days_takes_every_closed_task_even_one_ended_this_second(backlog, clock):
+    backlog.add("ended a day ago")
+    backlog.add("ended now")
+    backlog.add("deleted now")
+    backlog.add("still open")
+    clock.advance(days=-1)
+    backlog.done("1")
+    clock.now = NOW
+    backlog.done("2")
+    backlog.delete("3")
+    assert backlog.archive(0) == {"message": "archived 3 tasks into 2026-Q4", "ids": [1, 2, 3]}
+    assert list(backlog.store.ids) == [4]
+
+
+def test_archive_keeps_tasks_that_ended_exactly_n_days_ago(backlog, clock):
+    backlog.add("a")
+    backlog.done("1")
+    clock.advance(days=1)
+    assert backlog.archive(1) == {"message": "nothing ended more than 1 day ago", "ids": []}
+    clock.advance(seconds=1)
+    assert backlog.archive(1)["ids"] == [1]
+
+
+def archived_dependency(backlog: Backlog) -> None:
+    """Task 3 depends on tasks 1 and 2; task 1 is done and archived, task 2 pending."""
+    backlog.add("old")
+    backlog.add("open")
+    backlog.add("waits", depends="1,2")
+    backlog.done("1")
+    backlog.archive(0)
+
+
+def test_a_row_shows_an_archived_dependency_in_depends_and_archived(backlog):
+    archived_dependency(backlog)
+    [row] = backlog.list("3")["tasks"]
+    assert (row["depends"], row["archived"]) == ([1, 2], [1])
+    assert "archived" not in backlog.list("2")["tasks"][0]
+
+
+def test_info_says_which_dependencies_are_archived(backlog):
+    archived_dependency(backlog)
+    task = backlog.info("3")["task"]
+    assert (task["depends"], task["archived"], task["blocked_by"]) == ([1, 2], [1], [2])
+
+
+def test_archived_dependencies_follow_undo_and_other_writers(backlog):
+    archived_dependency(backlog)
+    other = reopen(backlog)
+    assert other.list("3")["tasks"][0]["archived"] == [1]
+    backlog.undo()  # the archive
+    assert "archived" not in other.list("3")["tasks"][0]
+    other.archive(0)
+    assert backlog.list("3")["tasks"][0]["archived"] == [1]
+
+
+def test_rows_without_missing_dependencies_never_read_the_archive(backlog):
+    archived_dependency(backlog)
+    [segment] = (backlog.store.backend.root / "archive").iterdir()
+    segment.write_text("damaged")
+    fresh = reopen(backlog)
+    assert fresh.list("1-2 or 4")["total"] == 1  # task 2 alone: no row needs the archive
+    with pytest.raises(StoreError):
+        fresh.list("3")
 
 
 def test_list_hides_waiting_by_default_and_limits(backlog):

@@ -73,7 +73,7 @@ def but(*excluded: int) -> list[int]:
     ("BLOCKING", [1, 9]),  # 6 is depended on but completed
     ("READY", [1, 3, 5, 10, 12, 13]),  # 2 scheduled later, 4 waiting, 8/11 blocked
     ("OVERDUE", [3, 13]),
-    ("DUE", [1, 2, 10, 12]),  # within 7 days, not overdue; 9 is not pending
+    ("DUE", [1, 2, 9, 10, 12]),  # today 00:00 ≤ due < today + 7×86400 s; templates count, 13 (yesterday) not
     ("TODAY", [1]),
     ("TOMORROW", [2]),
     ("YESTERDAY", [13]),
@@ -410,14 +410,37 @@ def test_default_view_hides_waiting_and_closed_tasks():
 
 
 @pytest.mark.parametrize("due, overdue, due_soon", [
-    ("2026-11-24T10:14:52Z", True, False),  # one second ago: overdue
+    ("2026-11-23T23:59:59Z", True, False),  # yesterday: overdue, not due
+    ("2026-11-24T00:00:00Z", True, True),  # start of today: overdue and due (Taskwarrior 2.6)
+    ("2026-11-24T10:14:52Z", True, True),  # one second ago: overdue, still due today
     ("2026-11-24T10:14:53Z", False, True),  # exactly now: due, not overdue
-    ("2026-12-01T10:14:53Z", False, True),  # exactly now + 7 days: still due
-    ("2026-12-01T10:14:54Z", False, False),  # one second later: not yet
+    ("2026-11-30T23:59:59Z", False, True),  # the last second of the 7th day
+    ("2026-12-01T00:00:00Z", False, False),  # start of today + 7 × 86,400 s: not yet
 ])
 def test_overdue_and_due_boundaries(due, overdue, due_soon):
     store = {uid(1): make(1, "edge", due=due)}
     assert ids("+OVERDUE", store=store) == ([1] if overdue else [])
+    assert ids("+DUE", store=store) == ([1] if due_soon else [])
+
+
+@pytest.mark.parametrize("due, due_soon", [
+    ("2026-10-19T21:59:59Z", False),  # 23:59:59 CEST the day before
+    ("2026-10-19T22:00:00Z", True),  # local midnight today, 00:00 CEST
+    ("2026-10-26T21:59:59Z", True),  # local midnight + 7 × 86,400 s - 1 s (22:59:59 CET)
+    ("2026-10-26T22:00:00Z", False),  # + 7 × 86,400 s: 23:00 CET, an hour before local midnight
+])
+def test_due_horizon_is_plain_seconds_across_a_dst_change(due, due_soon):
+    """Taskwarrior adds 7 × 86,400 s to local midnight; Berlin falls back on 25 Oct 2026."""
+    now = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)  # 10:00 CEST on a Tuesday
+    store = {uid(1): make(1, "edge", due=due)}
+    assert ids("+DUE", ZoneInfo("Europe/Berlin"), now, store) == ([1] if due_soon else [])
+
+
+@pytest.mark.parametrize("status, due_soon", [
+    ("pending", True), ("recurring", True), ("completed", False), ("deleted", False),
+])
+def test_due_counts_every_task_not_completed_or_deleted(status, due_soon):
+    store = {uid(1): make(1, "edge", status=status, due="2026-11-25T00:00:00Z")}
     assert ids("+DUE", store=store) == ([1] if due_soon else [])
 
 

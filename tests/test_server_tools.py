@@ -220,6 +220,15 @@ def test_duplicate_copies_with_changes(mcp_client):
     assert result["message"] == f"duplicated task {source['id']} as task {copy['id']}"
 
 
+def test_duplicate_keeps_the_owner_and_names_what_it_left(mcp_client):
+    source = add(mcp_client, "owned", agent="worker-1")
+    mcp_client.ok("task_start", {"id": source["id"]})
+    mcp_client.ok("task_annotate", {"id": source["id"], "text": "a finding"})
+    result = mcp_client.ok("task_duplicate", {"id": source["id"]})
+    assert result["task"]["agent"] == "worker-1" and "start" not in result["task"]
+    assert result["message"].endswith("(not copied: 1 annotation)")
+
+
 def test_import_adds_all_and_answers_ids(mcp_client):
     tasks = [{"description": "imported one", "project": "imp"}, {"description": "imported two", "tags": ["a"]}]
     result = mcp_client.ok("task_import", {"tasks": json.dumps(tasks)})
@@ -235,6 +244,15 @@ def test_modify_changes_every_match_and_answers_ids(mcp_client):
     assert result == {"message": "modified 2 tasks", "ids": ids}
     rows = mcp_client.ok("task_list", {"filter": "project:bulk"})["tasks"]
     assert all(r["tags"] == ["swept"] and r["priority"] == "M" for r in rows)
+
+
+def test_modify_tags_add_by_default_and_replace_with_equals(mcp_client):
+    task = add(mcp_client, "tagged", tags="keep,old")
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": ["new"]})
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": "-old"})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["keep", "new"]
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": "=only"})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["only"]
 
 
 @pytest.mark.parametrize("tool, status, message", [
@@ -301,6 +319,27 @@ def test_doc_write_read_delete(mcp_client):
     deleted = mcp_client.ok("task_doc_delete", {"id": task["id"]})
     assert deleted["message"] == f"deleted the doc of task {task['id']}"
     assert "has_doc" not in deleted["task"] and deleted["task"]["tags"] == ["spec"]
+
+
+def test_the_doc_tag_follows_the_doc_only(mcp_client):
+    task = add(mcp_client, "derived tag", tags="spec,doc")
+    assert task["tags"] == ["spec"]
+    mcp_client.ok("task_doc_write", {"id": task["id"], "content": "# Plan"})
+    assert mcp_client.fail("task_modify", {"filter": str(task["id"]), "extra": "-doc"}) == (
+        "tags: 'doc' follows the task's doc and cannot be removed by hand; delete the doc with task_doc_delete")
+    mcp_client.ok("task_modify", {"filter": str(task["id"]), "tags": ""})
+    assert mcp_client.ok("task_info", {"id": task["id"]})["task"]["tags"] == ["doc"]
+
+
+def test_a_dependency_on_an_archived_task_still_shows(tmp_path):
+    with McpServer(server_env(tmp_path)) as server:
+        old = add(server, "old")
+        waits = add(server, "waits", depends=str(old["id"]))
+        server.ok("task_done", {"id": old["id"]})
+        server.ok("task_archive", {"older_than_days": 0})
+        [row] = server.ok("task_list", {"filter": str(waits["id"])})["tasks"]
+        assert (row["depends"], row["archived"]) == ([old["id"]], [old["id"]])
+        assert server.ok("task_info", {"id": waits["id"]})["task"]["archived"] == [old["id"]]
 
 
 def test_archive_moves_old_finished_tasks_into_quarter_segments(mcp_client):

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from backlog.dates import start_of_day
 from backlog.engine import Backlog
 from backlog.filter import compile_filter
 from backlog.match import Context
@@ -54,10 +55,10 @@ UUID_9 = RAW[8]["uuid"]
 UUID_12 = RAW[11]["uuid"]
 
 
-def ours(raw: list[dict]) -> dict[str, dict]:
+def ours(raw: list[dict], now: datetime = NOW) -> dict[str, dict]:
     """Our store after the engine's task_import of Taskwarrior export `raw` (ids 1… in file order)."""
     with tempfile.TemporaryDirectory() as root:
-        backlog = Backlog(Store.open(root), tz=timezone.utc, clock=lambda: NOW)
+        backlog = Backlog(Store.open(root), tz=timezone.utc, clock=lambda: now)
         backlog.import_tasks(json.dumps(raw))
         tasks = dict(backlog.store.tasks)
         backlog.store.close()
@@ -86,7 +87,7 @@ AGREE = [
     # statuses and the virtual tags Taskwarrior defines the same way
     Row("status:completed"), Row("status:deleted"), Row("status:recurring"), Row("status:waiting"),
     Row("+COMPLETED"), Row("+DELETED"), Row("+WAITING"), Row("-WAITING"), Row("+ACTIVE"), Row("+BLOCKED"),
-    Row("-BLOCKED"), Row("+UNBLOCKED"), Row("+BLOCKING"), Row("+OVERDUE"), Row("+TODAY"), Row("+TOMORROW"),
+    Row("-BLOCKED"), Row("+UNBLOCKED"), Row("+BLOCKING"), Row("+OVERDUE"), Row("+DUE"), Row("-DUE"), Row("+TODAY"), Row("+TOMORROW"),
     Row("+YESTERDAY"), Row("+WEEK"), Row("+MONTH"), Row("+QUARTER"), Row("+YEAR"), Row("+SCHEDULED"),
     Row("+UNTIL"), Row("+PROJECT"), Row("+PRIORITY"), Row("+TAGGED"), Row("+ANNOTATED"), Row("+TEMPLATE"),
     Row("+PARENT"), Row("+INSTANCE"), Row("+CHILD"), Row("+next"), Row("-next +PROJECT"),
@@ -164,7 +165,6 @@ class World:
 
 
 NOW_S = format_utc(NOW)
-WEEK_S = format_utc(NOW + timedelta(days=7))
 Oracle = Callable[[dict, World], bool]
 
 
@@ -192,9 +192,6 @@ DIVERGENCES: list[tuple[str, str | None, str, str, Oracle]] = [
     ("+READY", None, "§6 READY 'scheduled absent or ≤ now'", "Taskwarrior needs scheduled < now",
      lambda t, w: t["status"] == "pending" and not t.get("wait", "") > NOW_S and not w.blocked(t)
      and t.get("scheduled", "") <= NOW_S),
-    ("+DUE", None, "§6 DUE 'pending and due ≤ now + 7 days and not OVERDUE'",
-     "Taskwarrior counts whole local days, includes today's past hours and templates",
-     lambda t, w: t["status"] == "pending" and NOW_S <= t.get("due", "~") <= WEEK_S),
     ("+LATEST", None, "§3 ids 'completed/deleted tasks keep it' + §6 LATEST 'the highest id'",
      "Taskwarrior numbers only pending tasks", lambda t, w: t["id"] == len(w.tasks)),
     ("1-3,7,190-200", None, "§3 completed/deleted tasks keep their id", "Taskwarrior gives them id 0",
@@ -254,8 +251,8 @@ def _require(binary: str) -> None:
         pytest.skip(f"'{binary}' is not installed")
 
 
-def _runner(home: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `task` with its own TASKRC/TASKDATA under `home` at the frozen NOW in a given zone."""
+def _runner(home: Path, now: datetime = NOW) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `task` with its own TASKRC/TASKDATA under `home` at the frozen `now` in a given zone."""
     _require("task")
     _require("faketime")
     (home / "taskrc").write_text("uda.agent.type=string\nuda.agent.label=Agent\n")
@@ -263,7 +260,7 @@ def _runner(home: Path) -> Callable[..., subprocess.CompletedProcess]:
 
     def run(args: list[str], tz: str = "UTC") -> subprocess.CompletedProcess:
         env = {**os.environ, "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data"), "TZ": tz}
-        wall = NOW.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S")  # faketime -f: frozen, local time
+        wall = now.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S")  # faketime -f: frozen, local time
         return subprocess.run(
             ["faketime", "-f", wall, "task", *RC, *args], env=env, capture_output=True, text=True, timeout=60,
         )
@@ -368,6 +365,39 @@ def test_until_passed_keeps_a_task_pending(tmp_path):
     mine = ours([task])
     found = compile_filter("status:pending", NOW, timezone.utc).select(Context(mine, NOW, timezone.utc))
     assert [t["uuid"] for t in found] == [task["uuid"]]
+
+
+@pytest.mark.parametrize("now, tz, last_wall_second_is_due", [
+    (NOW, "UTC", True),
+    (NOW, "America/New_York", True),
+    # Berlin falls back on 25 Oct: local midnight + 7 × 86,400 s is 23:00 on the 7th day
+    (datetime(2026, 10, 20, 8, 0, tzinfo=timezone.utc), "Europe/Berlin", False),
+])
+def test_due_window_edges_agree_with_taskwarrior(tmp_path, now, tz, last_wall_second_is_due):
+    """+DUE at every edge of [local midnight, local midnight + 7 × 86,400 s), in every status."""
+    local_midnight = start_of_day(now, zone(tz))
+    wall_8th_day = local_midnight + timedelta(days=7)  # wall-clock arithmetic: local midnight a week on
+    midnight = local_midnight.astimezone(timezone.utc)  # plain-seconds arithmetic from here
+    moments = [midnight - timedelta(seconds=1), midnight, now - timedelta(seconds=1), now,
+               midnight + timedelta(seconds=7 * 86400 - 1), midnight + timedelta(seconds=7 * 86400),
+               wall_8th_day - timedelta(seconds=1)]
+    tasks = []
+    for n, moment in enumerate(moments):
+        for status in ("pending", "recurring", "completed", "deleted"):
+            due = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            tasks.append({"uuid": f"00000000-0000-4000-8000-{len(tasks):012x}", "description": f"edge {n}",
+                          "status": status, "entry": "20260101T000000Z", "due": due,
+                          **({"recur": "weekly"} if status == "recurring" else {}),
+                          **({"end": "20260102T000000Z"} if status in ("completed", "deleted") else {})})
+    tasks.append({**tasks[4], "uuid": "00000000-0000-4000-8000-0000000000ff", "wait": "20991231T000000Z"})
+    (tmp_path / "edges.json").write_text(json.dumps(tasks))
+    run = _runner(tmp_path, now)
+    assert run(["import", str(tmp_path / "edges.json")], tz).returncode == 0
+    theirs = {t["uuid"] for t in json.loads(run(["+DUE", "export"], tz).stdout)}
+    found = compile_filter("+DUE", now, zone(tz), default_status=False).select(Context(ours(tasks, now), now, zone(tz)))
+    assert {t["uuid"] for t in found} == theirs
+    # moments 1-4 (and 6 without a DST change), pending and recurring, and the waiting one
+    assert len(theirs) == 2 * (4 + last_wall_second_is_due) + 1
 
 
 # Urgency: equal within 0.01 for every pending task. Excluded on purpose (SPEC §9 "computed for

@@ -12,6 +12,7 @@ import orjson
 
 from backlog.backend import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
 from backlog.errors import StoreError
+from backlog.model import sync_doc_tag
 from backlog.store import Store, empty_snapshot, parse_record, parse_snapshot, split_lines
 
 
@@ -164,10 +165,7 @@ def _drop_missing_docs(store: Store, backend: FileBackend, at: str, report: list
             tx.delete_doc(uuid)
             task = store.tasks.get(uuid)
             if task is not None:
-                new = {k: v for k, v in task.items() if k != "has_doc"}
-                tags = [t for t in task.get("tags", ()) if t != "doc"]
-                new.pop("tags", None)
-                tx.put({**new, **({"tags": tags} if tags else {})})
+                tx.put(sync_doc_tag({k: v for k, v in task.items() if k != "has_doc"}))
             report.append(f"dropped the doc of task {task['id'] if task else uuid}: docs/{digest}.md is missing or damaged")
 
 

@@ -1,7 +1,8 @@
 """Turning tool parameters into validated field changes, and applying them (pure).
 
-`parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field)
-plus the Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
+`parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field;
+`tags` and `depends` add plain items, remove `-x`, replace with `=a,b`) plus the
+Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
 scalar field → stored value or None (clear); `tags` / `depends` → `ListEdit`.
 `apply_edits` returns a new task dict; stored tasks are never mutated.
 """
@@ -18,10 +19,11 @@ import orjson
 from backlog import dates, recur
 from backlog.errors import BacklogError
 from backlog.model import (
-    check_agent, check_description, check_priority, check_project, check_tag, format_utc,
+    DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, format_utc, sync_doc_tag,
 )
 
 DATE_PARAMS = ("due", "wait", "scheduled", "until")
+DOC_TAG_NOTE = "; ignored tag doc: task_doc_write adds it with a doc"
 EXTRA_KEYS = ("description", "project", "priority", "due", "wait", "scheduled", "until", "recur", "agent", "depends", "tags")
 
 
@@ -54,10 +56,19 @@ def split_list(field: str, value: str) -> list[str]:
 
 
 def list_edit(field: str, value: str, check: Callable[[str], str]) -> ListEdit:
-    """`a,b` replaces; `+a,-b,c` adds a and c and removes b; `""` clears."""
-    items = split_list(field, value)
-    if not any(item[0] in "+-" for item in items):
+    """`a,+b` adds a and b; `-c` removes c; `=a,b` replaces the whole list; `""` (or `=`) clears.
+
+    Plain items add, as the original plugin documents and as Taskwarrior's `depends:3` does:
+    replacing by default would silently drop what callers expect to keep.
+    """
+    if value == "" or value.startswith("="):
+        items = split_list(field, value[1:])
+        signed = next((item for item in items if item[0] in "+-"), None)
+        if signed is not None:
+            raise BacklogError(field, f"'=' replaces the set with plain names, got '{signed}'",
+                               "drop the + and - or leave out the =")
         return ListEdit(replace=tuple(check(item) for item in items))
+    items = split_list(field, value)
     add = tuple(check(i[1:] if i[0] == "+" else i) for i in items if i[0] != "-")
     remove = tuple(check(i[1:]) for i in items if i[0] == "-")
     return ListEdit(add=add, remove=remove)
@@ -120,6 +131,9 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
             edits[field] = check_description(raw)
         elif field == "tags":
             edits[field] = list_edit("tags", value, check_tag)
+            if DOC_TAG in edits[field].remove:
+                raise BacklogError("tags", "'doc' follows the task's doc and cannot be removed by hand",
+                                   "delete the doc with task_doc_delete")
         elif field == "depends":
             edits[field] = list_edit("depends", value, resolve_dep)
         elif value == "":
@@ -139,8 +153,18 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
     return edits
 
 
+def doc_tag_note(edits: Mapping[str, object]) -> str:
+    """The message note when `edits` ask for tag `doc`, which only follows has_doc ('' otherwise)."""
+    tags = edits.get("tags")
+    asked = isinstance(tags, ListEdit) and DOC_TAG in (*tags.add, *(tags.replace or ()))
+    return DOC_TAG_NOTE if asked else ""
+
+
 def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
-    """A new task dict with `edits` applied (None removes a field; empty lists are dropped)."""
+    """A new task dict with `edits` applied (None removes a field; empty lists are dropped).
+
+    Tag `doc` stays derived: kept exactly when the task has a doc, whatever `edits` say.
+    """
     new = dict(task)
     for field, value in edits.items():
         if isinstance(value, ListEdit):
@@ -149,7 +173,7 @@ def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
             new.pop(field, None)
         else:
             new[field] = value
-    return new
+    return sync_doc_tag(new)
 
 
 def find_cycle(start: str, depends_of: Callable[[str], list[str]]) -> list[str] | None:

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterator
 
 from backlog import render
-from backlog.edits import apply_edits, find_cycle, merge_params, parse_edits
+from backlog.edits import apply_edits, doc_tag_note, find_cycle, merge_params, parse_edits
 from backlog.errors import BacklogError
 from backlog.exchange import ExchangeCases
 from backlog.search import SearchCases
 from backlog.filter import compile_filter
 from backlog.match import Context
-from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uuid, new_uuid
+from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uuid, new_uuid, sync_doc_tag
 from backlog.recur import occurrence_on_or_after
 from backlog.dates import start_of_day
 from backlog.sort import parse_sort, sort_tasks
@@ -47,7 +47,7 @@ class Backlog(ExchangeCases, SearchCases):
     def context(self, now: datetime | None = None) -> Context:
         """A fresh view of the hot tasks for one call."""
         self.store.refresh()
-        return Context(self.store.tasks, now or self.clock(), self.tz)
+        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids)
 
     @contextmanager
     def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:
@@ -184,7 +184,7 @@ class Backlog(ExchangeCases, SearchCases):
                 message = f"added recurring template {task['id']}" + (
                     f"; first instance is task {first['id']}" if first else "; no instance before 'until'")
             self._store_new(task, tx)
-        return self._answer(message, task, now)
+        return self._answer(message + doc_tag_note(edits), task, now)
 
     def log(self, description: str, *, extra: str | None = None, **params: str | None) -> dict:
         """Record a task that is already done."""
@@ -196,23 +196,26 @@ class Backlog(ExchangeCases, SearchCases):
             task = self._new_task(tx, now, edits, status="completed")
             task["end"] = format_utc(now)
             self._store_new(task, tx)
-        return self._answer(f"logged task {task['id']}", task, now)
+        return self._answer(f"logged task {task['id']}" + doc_tag_note(edits), task, now)
 
     def duplicate(self, id: object, *, extra: str | None = None, **params: str | None) -> dict:
-        """Copy a task as a new pending one (no start, end, parent, recurrence, doc or annotations)."""
+        """Copy a task as a new pending one, owner (agent) included; no start, end, parent,
+        recurrence, doc or annotations, and the message names the doc and notes left behind."""
         now = self.clock()
         with self.transaction("duplicate", now) as tx:
             source = self.resolve(id)
             base = {k: v for k, v in source.items() if k in (
-                "description", "project", "tags", "priority", "due", "wait", "scheduled", "until", "depends")}
-            if "doc" in base.get("tags", ()):
-                base["tags"] = [t for t in base["tags"] if t != "doc"]
+                "description", "project", "tags", "priority", "due", "wait", "scheduled", "until", "depends", "agent")}
             edits = self._edits(params, extra, now, tx)
             if "recur" in edits:
                 raise BacklogError("recur", "cannot be set on a duplicate", "use task_add with recur")
-            task = self._new_task(tx, now, {**{k: v for k, v in base.items() if v}, **edits}, status="pending")
+            task = apply_edits(self._new_task(tx, now, {k: v for k, v in base.items() if v}, status="pending"), edits)
             self._store_new(task, tx)
-        return self._answer(f"duplicated task {source['id']} as task {task['id']}", task, now)
+        notes = len(source.get("annotations", ()))
+        left = ["the doc"] * bool(source.get("has_doc")) + [f"{notes} annotation{'s' * (notes != 1)}"] * bool(notes)
+        message = f"duplicated task {source['id']} as task {task['id']}" + (
+            f" (not copied: {', '.join(left)})" if left else "")
+        return self._answer(message + doc_tag_note(edits), task, now)
 
     def _new_task(self, tx: Transaction, now: datetime, edits: dict, status: str) -> dict:
         stamp = format_utc(now)
@@ -236,11 +239,11 @@ class Backlog(ExchangeCases, SearchCases):
                 t.get("parent") == template["uuid"] and (tx.get(u) or {}).get("status") == "pending"
                 for u, t in self.store.tasks.items()):
             return None
-        instance = {k: template[k] for k in ("description", "project", "priority", "agent") if k in template}
-        tags = [t for t in template.get("tags", ()) if t != "doc"]
+        instance = {k: template[k] for k in ("description", "project", "tags", "priority", "agent") if k in template}
         stamp = format_utc(now)
         instance.update(uuid=new_uuid(), id=tx.new_id(), status="pending", entry=stamp, modified=stamp,
-                        due=due, parent=template["uuid"], **({"tags": tags} if tags else {}))
+                        due=due, parent=template["uuid"])
+        instance = sync_doc_tag(instance)  # the template's doc stays with the template
         tx.put(check_task(instance))
         return instance
 
@@ -271,7 +274,7 @@ class Backlog(ExchangeCases, SearchCases):
                 self._check_depends(task, tx)
         ids = [t["id"] for t in changed]
         message = f"modified {len(ids)} task{'s' * (len(ids) != 1)}" + (
-            f" ({len(targets) - len(ids)} already matched)" if len(ids) < len(targets) else "")
+            f" ({len(targets) - len(ids)} already matched)" if len(ids) < len(targets) else "") + doc_tag_note(edits)
         return {"message": message, "ids": ids}
 
     def done(self, id: object) -> dict:
@@ -432,8 +435,7 @@ class Backlog(ExchangeCases, SearchCases):
         with self.transaction("doc_write", now) as tx:
             task = self.resolve(id)
             tx.write_doc(task["uuid"], content)
-            new = {**task, "has_doc": True, "tags": [*[t for t in task.get("tags", ()) if t != "doc"], "doc"],
-                   "modified": format_utc(now)}
+            new = sync_doc_tag({**task, "has_doc": True, "modified": format_utc(now)})
             tx.put(new)
         return self._answer(f"wrote the doc of task {task['id']} ({size} bytes)", new, now)
 
@@ -444,10 +446,7 @@ class Backlog(ExchangeCases, SearchCases):
             if not tx.doc_digest(task["uuid"]):
                 raise BacklogError("id", f"task {task['id']} has no doc", "nothing to delete")
             tx.delete_doc(task["uuid"])
-            new = {k: v for k, v in task.items() if k != "has_doc"}
-            tags = [t for t in task.get("tags", ()) if t != "doc"]
-            new.pop("tags", None)
-            new.update({"modified": format_utc(now), **({"tags": tags} if tags else {})})
+            new = sync_doc_tag({**{k: v for k, v in task.items() if k != "has_doc"}, "modified": format_utc(now)})
             tx.put(new)
         return self._answer(f"deleted the doc of task {task['id']}", new, now)
 

@@ -10,7 +10,7 @@ import orjson
 from backlog import render
 from backlog.errors import BacklogError
 from backlog.filter import compile_filter
-from backlog.model import check_description, check_task, format_utc, is_uuid, new_uuid, parse_utc
+from backlog.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, parse_utc, sync_doc_tag
 from backlog.recur import check_period
 from backlog.taskwarrior import from_taskwarrior, to_taskwarrior
 from backlog.urgency import urgency
@@ -47,6 +47,7 @@ class ExchangeCases:
         stamp = format_utc(now)
         with self.transaction("import", now) as tx:
             batch: dict[str, dict] = {}
+            dropped: set[str] = set()  # uuids that came with a tag doc but have no doc
             for n, raw in enumerate(raws):
                 task = from_taskwarrior(raw, n)
                 where = f"tasks[{n}]"
@@ -66,8 +67,13 @@ class ExchangeCases:
                 if "recur" in task:
                     task["recur"] = check_period(task["recur"])
                 existing = self.store.tasks.get(uuid)
+                if isinstance(task.get("tags"), list) and DOC_TAG in task["tags"] and not (existing or {}).get("has_doc"):
+                    task = sync_doc_tag(task)
+                    dropped.add(uuid)
+                elif existing is not None and existing.get("has_doc"):
+                    task["has_doc"] = True  # its doc stays; the export it came from leaves has_doc out
                 if existing is not None:
-                    ignore = {"id", "modified", "has_doc"} | (set() if had_entry else {"entry"})
+                    ignore = {"id", "modified"} | (set() if had_entry else {"entry"})
                     differ = sorted(k for k in set(existing) | set(task)
                                     if k not in ignore and existing.get(k) != task.get(k))
                     if differ:
@@ -88,7 +94,10 @@ class ExchangeCases:
                 self._check_depends(task, tx)
         ids = [t["id"] for t in batch.values()]
         skipped = len(raws) - len(ids)
-        return {"message": f"imported {len(ids)} task{'s' * (len(ids) != 1)}" + (f", {skipped} already present" if skipped else ""),
+        untagged = [t["id"] for u, t in batch.items() if u in dropped]
+        return {"message": f"imported {len(ids)} task{'s' * (len(ids) != 1)}" + (f", {skipped} already present" if skipped else "")
+                + (f"; dropped tag doc from task{'s' * (len(untagged) != 1)} {', '.join(map(str, untagged))}"
+                   " (task_doc_write adds it with a doc)" if untagged else ""),
                 "ids": ids}
 
     def export(self: Backlog, filter: str = "") -> list[dict]:
@@ -99,14 +108,18 @@ class ExchangeCases:
 
     # -- archive -------------------------------------------------------------------------
     def archive(self: Backlog, older_than_days: object = 90) -> dict:
-        """Move completed/deleted tasks that ended more than N days ago into quarter segments."""
+        """Move completed/deleted tasks that ended more than N days ago into quarter segments.
+
+        0 days takes every completed/deleted task, including one that ended this second.
+        """
         if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 0:
             raise BacklogError("older_than_days", f"'{older_than_days}' is not a day count", "use a whole number ≥ 0, e.g. 90")
         now = self.clock()
         cutoff = format_utc(now - timedelta(days=min(older_than_days, 700_000)))  # no date is that old
         with self.transaction("archive", now) as tx:
             moved = sorted((t for t in self.store.tasks.values()
-                            if t["status"] in ("completed", "deleted") and t.get("end", "") < cutoff),
+                            if t["status"] in ("completed", "deleted")
+                            and (older_than_days == 0 or t.get("end", "") < cutoff)),
                            key=lambda t: t["id"])
             segments = set()
             for task in moved:
@@ -114,7 +127,9 @@ class ExchangeCases:
                 segments.add(segment)
                 tx.archive(task, segment)
         if not moved:
-            return {"message": f"nothing ended more than {older_than_days} days ago", "ids": []}
+            days = f"{older_than_days} day{'s' * (older_than_days != 1)}"
+            return {"message": f"nothing ended more than {days} ago" if older_than_days else "nothing to archive",
+                    "ids": []}
         return {"message": f"archived {len(moved)} task{'s' * (len(moved) != 1)} into {', '.join(sorted(segments))}",
                 "ids": [t["id"] for t in moved]}
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from backlog.dates import period_bounds
 from backlog.model import format_utc
 
+DUE_DAYS = 7  # Taskwarrior's rc.due
 _OPEN = "t['status'] == 'pending'"
 PENDING_AND = _OPEN + " and "  # the prefix of every pending-only tag (urgency strips it)
 _NOT_DONE = "t['status'] not in ('completed', 'deleted')"
@@ -49,7 +50,7 @@ VIRTUAL: Mapping[str, str] = MappingProxyType({
     "BLOCKING": f"t['uuid'] in blocking_uuids and {_NOT_DONE}",
     "READY": f"{_OPEN} and not ({_WAITING}) and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
     "OVERDUE": f"{_OPEN} and t.get('due', '~') < now_s",
-    "DUE": f"{_OPEN} and now_s <= t.get('due', '~') <= soon_s",
+    "DUE": f"{_NOT_DONE} and today_lo <= t.get('due', '') < due_hi",
     "TODAY": _window("today"),
     "TOMORROW": _window("tomorrow"),
     "YESTERDAY": _window("yesterday"),
@@ -79,7 +80,7 @@ _WINDOWS = ("today", "tomorrow", "yesterday", "week", "month", "quarter", "year"
 # Per-call name → the statement that binds it from Context `c` in generated code.
 PRELUDE: Mapping[str, str] = MappingProxyType({
     "now_s": "now_s = c.now_s",
-    "soon_s": "soon_s = c.soon_s",
+    "due_hi": "due_hi = c.due_hi",
     "any_open": "any_open = c.any_open",
     "blocking_uuids": "blocking_uuids = c.blocking_uuids",
     "max_id": "max_id = c.max_id",
@@ -109,10 +110,15 @@ _TAG_TESTS: Mapping[str, Callable[[dict, Context], bool]] = MappingProxyType(
 
 
 class Context:
-    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call."""
+    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call.
 
-    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo) -> None:
-        self.tasks, self.now, self.tz = tasks, now, tz
+    `archived` gives archived uuid → short id; it is called at most once, and only when
+    something asks for a task outside the hot store (`archived_ids`).
+    """
+
+    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo,
+                 archived: Callable[[], Mapping[str, int]] | None = None) -> None:
+        self.tasks, self.now, self.tz, self._archived = tasks, now, tz, archived
 
     # --- per-call constants -------------------------------------------------------------
     @cached_property
@@ -121,9 +127,14 @@ class Context:
         return format_utc(self.now)
 
     @cached_property
-    def soon_s(self) -> str:
-        """now + 7 days (the DUE horizon, Taskwarrior's rc.due)."""
-        return format_utc(self.now + timedelta(days=7))
+    def due_hi(self) -> str:
+        """The end of the DUE window: local midnight today + 7 × 86,400 s (Taskwarrior's rc.due).
+
+        Plain seconds, as Taskwarrior adds them: an hour off local midnight when a DST
+        change falls in the week.
+        """
+        lo, _ = period_bounds("day", self.now, self.tz)
+        return format_utc(lo.astimezone(timezone.utc) + timedelta(seconds=DUE_DAYS * 86400))
 
     @cached_property
     def windows(self) -> Mapping[str, tuple[str, str]]:
@@ -140,6 +151,11 @@ class Context:
     def by_id(self) -> Mapping[int, dict]:
         """Short id → task."""
         return {t["id"]: t for t in self.tasks.values() if "id" in t}
+
+    @cached_property
+    def archived_ids(self) -> Mapping[str, int]:
+        """Archived uuid → short id (empty when the caller gave no archive)."""
+        return self._archived() if self._archived is not None else {}
 
     @cached_property
     def max_id(self) -> int:

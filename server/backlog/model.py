@@ -43,6 +43,9 @@ VIRTUAL_TAGS = frozenset(
     PRIORITY TAGGED ANNOTATED DOC CLAIMED TEMPLATE INSTANCE PARENT CHILD LATEST""".split()
 )
 
+# The derived tag: present exactly when the task has a doc (has_doc); never set by hand.
+DOC_TAG = "doc"
+
 MAX_DESCRIPTION = 500
 MAX_ID = 9_999_999
 FAR_FUTURE = "9999-12-30T00:00:00Z"
@@ -71,6 +74,18 @@ def parse_utc(text: str) -> datetime:
 
 def is_uuid(text: str) -> bool:
     return bool(_UUID.fullmatch(text))
+
+
+def sync_doc_tag(task: dict) -> dict:
+    """`task` (a new dict when it changes) with tag `doc` present exactly when has_doc is."""
+    tags = task.get("tags", ())
+    if (DOC_TAG in tags) == (task.get("has_doc") is True):
+        return task
+    kept = [t for t in tags if t != DOC_TAG] + ([DOC_TAG] if task.get("has_doc") is True else [])
+    new = {k: v for k, v in task.items() if k != "tags"}
+    if kept:
+        new["tags"] = kept
+    return new
 
 
 def check_description(value: object, field: str = "description") -> str:
@@ -168,6 +183,8 @@ def check_task(task: dict) -> dict:
         raise BacklogError("tags", "must be a list of unique tags", "remove the repeated tag")
     for tag in tags:
         check_tag(tag)
+    if (DOC_TAG in tags) != (task.get("has_doc") is True):
+        raise BacklogError("tags", "'doc' is there exactly when the task has a doc", "attach one with task_doc_write")
     for dep in task.get("depends", []):
         if not is_uuid(dep) or dep == task["uuid"]:
             raise BacklogError("depends", f"'{dep}' is not another task's uuid", "depend on other tasks only")

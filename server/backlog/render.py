@@ -26,13 +26,25 @@ def parse_fields(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def dependency_ids(uuids: Iterable[str], ctx: Context) -> list[int]:
-    """Short ids of the hot tasks among `uuids` (archived and purged ones have none)."""
-    return [ctx.tasks[u]["id"] for u in uuids if u in ctx.tasks]
+def dependency_ids(uuids: Iterable[str], ctx: Context) -> tuple[list[int], list[int]]:
+    """Short ids of the tasks among `uuids` (hot or archived; purged ones have none), and of the archived ones.
+
+    The archive is looked up only for a uuid missing from the hot store.
+    """
+    ids, archived = [], []
+    for uuid in uuids:
+        task = ctx.tasks.get(uuid)
+        if task is not None:
+            ids.append(task["id"])
+        elif uuid in ctx.archived_ids:
+            ids.append(ctx.archived_ids[uuid])
+            archived.append(ctx.archived_ids[uuid])
+    return ids, archived
 
 
 def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
-    """Each task restricted to `fields`, empty ones left out; depends as ids, urgency to 1 decimal."""
+    """Each task restricted to `fields`, empty ones left out; urgency to 1 decimal; depends as ids,
+    with `archived` beside it listing the dependencies that are archived."""
     tasks = list(tasks)
     plain = tuple(f for f in fields if f not in ("depends", "urgency"))
     scores = urgencies(tasks, ctx) if "urgency" in fields else None
@@ -41,9 +53,11 @@ def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_
     for n, task in enumerate(tasks):
         shown = {name: task[name] for name in plain if name in task}
         if with_depends and "depends" in task:
-            ids = dependency_ids(task["depends"], ctx)
+            ids, archived = dependency_ids(task["depends"], ctx)
             if ids:
                 shown["depends"] = ids
+            if archived:
+                shown["archived"] = archived
         if scores is not None:
             shown["urgency"] = round(scores[n], 1)
         out.append(shown)
@@ -63,10 +77,12 @@ def brief(task: dict, ctx: Context) -> dict:
 
 
 def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
-    """Every field of one task plus urgency, blocking/blocked-by ids and doc size."""
+    """Every field of one task plus urgency, blocking/blocked-by and archived dependency ids, doc size."""
     out = {name: task[name] for name in FIELDS if name in task}
     if "depends" in task:
-        out["depends"] = dependency_ids(task["depends"], ctx)
+        out["depends"], archived = dependency_ids(task["depends"], ctx)
+        if archived:
+            out["archived"] = archived
         blocked_by = [dep["id"] for dep in ctx.blockers(task)]
         if blocked_by:
             out["blocked_by"] = blocked_by

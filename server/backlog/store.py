@@ -177,6 +177,7 @@ class Store:
         self._token = token
         self._records: list[dict] = []
         self._offset = 0
+        self._archived_ids: dict[str, int] | None = None
 
     def refresh(self) -> None:
         """See every transaction committed by any process so far (two stats when idle)."""
@@ -213,6 +214,8 @@ class Store:
                     self.docs.pop(name, None)
                 else:
                     self.docs[name] = new
+            else:
+                self._archived_ids = None
         self.seq = rec["seq"]
         self.next_id = max(self.next_id, rec.get("next_id", 0))
         self._records.append(rec)
@@ -338,6 +341,14 @@ class Store:
         """Archived tasks of one segment, uuid → task (empty when the segment does not exist)."""
         tasks, _ = self._segment_state(name)
         return tasks
+
+    def archived_ids(self) -> dict[str, int]:
+        """Archived uuid → short id over every segment: read on first use, kept until an archive op."""
+        with self._mutex:
+            if self._archived_ids is None:
+                self._archived_ids = {uuid: task["id"] for name in self.segments()
+                                      for uuid, task in self.segment(name).items()}
+            return self._archived_ids
 
     def segments(self) -> list[str]:
         touched = {op["k"].split(":")[1] for rec in self._records for op in rec["ops"] if op["k"][0] == "a"}

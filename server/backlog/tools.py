@@ -89,7 +89,7 @@ class Tools:
         project:web (includes web.ui), +tag, -tag, priority:H, due.before:eow, status:completed,
         description.has:x, bare words, ids 3,7 or 3-7, virtual tags +READY +ACTIVE +BLOCKED
         +OVERDUE +WAITING +DELETED, and/or/not with parentheses. Rows are compact (non-empty
-        fields); task_info shows everything. Returns {tasks, total, truncated}; truncated means
+        fields; archived = ids in depends that are archived); task_info shows everything. Returns {tasks, total, truncated}; truncated means
         more matched than limit. Example: filter='project:web +READY', sort='due+', limit=10."""
         with self.opening.use() as backlog:
             return answer(backlog.list(filter, sort=sort, limit=limit, fields=fields))
@@ -104,7 +104,8 @@ class Tools:
     @tool(read_only=True)
     def task_info(self, id: TaskId) -> CallToolResult:
         """Everything about one task: all fields, annotations, urgency, blocked_by and blocking ids,
-        doc_size when it has a doc (read it with task_doc_read). Returns {task}. Example: id=12."""
+        archived (its dependencies that are archived), doc_size when it has a doc (read it with
+        task_doc_read). Returns {task}. Example: id=12."""
         with self.opening.use() as backlog:
             return answer(backlog.info(id))
 
@@ -169,8 +170,9 @@ class Tools:
     def task_duplicate(self, id: TaskId, description: NewDescription = None, project: Project = None,
                        tags: Tags = None, priority: Priority = None, due: Due = None, agent: Agent = None,
                        extra: Extra = None) -> CallToolResult:
-        """Copy a task as a new pending task (new id; no start, end, annotations or doc), with the
-        given fields changed. Example: id=12, due='next week'."""
+        """Copy a task as a new pending task with the given fields changed: new id, same owner
+        (agent); no start, end, annotations or doc (the message names what was left). Example:
+        id=12, due='next week'."""
         with self.opening.use() as backlog:
             return answer(backlog.duplicate(id, description=description, project=project, tags=text_list(tags),
                                             priority=priority, due=due, agent=agent, extra=extra))
@@ -180,7 +182,8 @@ class Tools:
         """Add many tasks at once, all or nothing, e.g. a plan. Takes a JSON array (or Taskwarrior
         'task export' output) of objects with description and optionally uuid, status, project,
         tags, priority, due, wait, scheduled, until, recur, depends (uuids), agent, annotations,
-        entry, end, start. Re-importing identical tasks changes nothing. Returns {message, ids}.
+        entry, end, start (a tag doc is dropped: only a doc sets it). Re-importing identical tasks
+        changes nothing. Returns {message, ids}.
         Example: tasks='[{"description":"Write tests","project":"api","tags":["test"]}]'."""
         with self.opening.use() as backlog:
             return answer(backlog.import_tasks(tasks))
@@ -193,9 +196,9 @@ class Tools:
                     scheduled: Scheduled = None, recur: Recur = None, until: Until = None, agent: Agent = None,
                     extra: Extra = None) -> CallToolResult:
         """Change every task matching the filter, all or nothing (one undo step). '' clears a
-        field; tags '+a,-b' adds a and removes b while a plain list replaces them (depends alike).
+        field. tags and depends: plain items add, -x removes, '=a,b' replaces the whole list.
         Returns {message, ids} of the changed tasks. Example: filter='12', priority='H',
-        due='tomorrow'; filter='project:web +bug', tags='+urgent'."""
+        due='tomorrow'; filter='project:web +bug', tags='urgent,-triage'."""
         with self.opening.use() as backlog:
             return answer(backlog.modify(filter, description=description, project=project, tags=text_list(tags),
                                          priority=priority, due=due, depends=text_list(depends), wait=wait,
@@ -273,7 +276,8 @@ class Tools:
     def task_doc_write(self, id: TaskId,
                        content: Annotated[str, Field(description="markdown, ≤1 MiB")]) -> CallToolResult:
         """Attach or replace a task's markdown doc: spec, plan, acceptance criteria, notes too long
-        for the description. Adds the tag doc. Example: id=12, content='# Plan\\n1. ...'."""
+        for the description. Adds the tag doc, which only a doc sets. Example: id=12,
+        content='# Plan\\n1. ...'."""
         with self.opening.use() as backlog:
             return answer(backlog.doc_write(id, content))
 
@@ -285,7 +289,7 @@ class Tools:
 
     @tool(destructive=True)
     def task_doc_delete(self, id: TaskId) -> CallToolResult:
-        """Remove a task's doc (undoable). Example: id=12."""
+        """Remove a task's doc and its tag doc (undoable). Example: id=12."""
         with self.opening.use() as backlog:
             return answer(backlog.doc_delete(id))
 
@@ -294,8 +298,8 @@ class Tools:
     def task_archive(self, older_than_days: Annotated[int, Field(description="days since end, ≥ 0")] = 90,
                      ) -> CallToolResult:
         """Move completed and deleted tasks that ended more than older_than_days ago out of the
-        active store into quarterly segments (2026-Q3), keeping lists fast. Returns {message,
-        ids}. Example: older_than_days=30."""
+        active store into quarterly segments (2026-Q3), keeping lists fast; 0 moves every one.
+        Returns {message, ids}. Example: older_than_days=30."""
         with self.opening.use() as backlog:
             return answer(backlog.archive(older_than_days))
 
