@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import tzinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import orjson
 
@@ -32,17 +32,24 @@ DEMO_TASKS = [
 ]
 
 
-def split_words(words: Sequence[str]) -> tuple[str, str]:
-    """Command-line words → (description, extra): `+tag`, `-tag` and `key:value` go to extra."""
-    from backlog.edits import extra_key
+def split_words(words: Sequence[str], udas: Callable[[], Mapping[str, str]]) -> tuple[str, str]:
+    """Command-line words → (description, extra): `+tag`, `-tag` and `key:value` go to extra.
 
+    `key:value` is an attribute when key names a field (or abbreviates one), a UDA some task
+    has, or is a near typo of one (`priorty:H`), which extra then refuses with a suggestion.
+    """
+    from functools import cache
+
+    from backlog.edits import extra_key, near_key
+
+    udas = cache(udas)
     text, extra = [], []
     for word in words:
-        key = word.partition(":")[0]
-        is_attr = ":" in word and extra_key(key) is not None
+        key, colon, value = word.partition(":")
+        is_attr = bool(colon) and " " not in key and (
+            extra_key(key) is not None or key in udas() or near_key(key, udas()) is not None)
         is_tag = len(word) > 1 and word[0] in "+-" and " " not in word
-        (extra if is_attr or is_tag else text).append(word if " " not in word or not is_attr else
-                                                       f'{key}:"{word.partition(":")[2]}"')
+        (extra if is_attr or is_tag else text).append(word if " " not in word or not is_attr else f'{key}:"{value}"')
     return " ".join(text), " ".join(extra)
 
 
@@ -98,7 +105,7 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     backlog = open_backlog(env, os.getcwd(), channel="cli")
     as_json = args.json
     if args.command == "add":
-        description, extra = split_words(args.words)
+        description, extra = split_words(args.words, backlog.udas)
         result = backlog.add(description, extra=extra or None)
     elif args.command == "list":
         result = backlog.list(" ".join(args.filter), sort=args.sort, limit=args.limit, fields=args.fields)
@@ -113,7 +120,7 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     elif args.command == "done":
         result = backlog.done(args.id)
     elif args.command == "modify":
-        description, extra = split_words(args.words)
+        description, extra = split_words(args.words, backlog.udas)
         result = backlog.modify(args.filter, extra=extra or None, **({"description": description} if description else {}))
     elif args.command == "undo":
         result = backlog.undo()

@@ -1,9 +1,10 @@
 """Conversion between Taskwarrior's `task export` JSON and our task dicts (pure).
 
 Import honours what SPEC §4 task_import lists; Taskwarrior's `id`, `urgency`, `mask`,
-`imask` and `modified` are bookkeeping we recompute and are ignored, as is `rtype` when it
-is `periodic` (the only kind we have; export writes it back for every recurring task). Any
-other unknown key is an error naming it. Export writes Taskwarrior 2.6's shape, so
+`imask`, `modified`, `last` and `template` are bookkeeping we recompute and are ignored, as
+is `rtype` when it is `periodic` (the only kind we have; export writes it back for every
+recurring task). Any other key is a UDA (`model.is_uda`), kept as its JSON string or number,
+or an error naming it. Export writes Taskwarrior 2.6's shape, UDAs unchanged, so
 `task import` takes it.
 """
 
@@ -13,10 +14,10 @@ import re
 from datetime import datetime, timezone
 
 from backlog.errors import BacklogError
-from backlog.model import DATE_FIELDS, FIELDS, format_utc
+from backlog.model import DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, check_uda, format_utc, is_uda
 
-IGNORED_KEYS = frozenset({"id", "urgency", "mask", "imask", "modified"})
-_IMPORT_KEYS = frozenset(FIELDS) - {"id", "modified", "has_doc"}
+IGNORED_KEYS = TASKWARRIOR_BOOKKEEPING - {"rtype"}
+_IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"}
 _TW_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 
 
@@ -55,10 +56,18 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
                 raise BacklogError(f"{where}.rtype", f"'{value}' recurrence is not supported", "use periodic recurrence")
             continue
         if key not in _IMPORT_KEYS:
-            raise BacklogError(
-                f"{where}.{key}", "is not a task field",
-                "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS | {"rtype"})),
-            )
+            if not is_uda(key):
+                raise BacklogError(
+                    f"{where}.{key}", "is not a task field",
+                    "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS | {"rtype"}))
+                    + "; UDA names match [a-z][a-z0-9_]*",
+                )
+            if value != "":
+                try:
+                    task[key] = check_uda(key, value)
+                except BacklogError as err:
+                    raise BacklogError(f"{where}.{key}", err.problem, err.fix) from None
+            continue
         if value in (None, "", []):
             continue
         if key in DATE_FIELDS:
@@ -83,7 +92,7 @@ def _annotation(where: str, note: object) -> dict:
 
 
 def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
-    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` dropped)."""
+    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` dropped, UDAs as stored)."""
     out: dict = {}
     for key in FIELDS:
         if key not in task or key == "has_doc":
@@ -94,6 +103,7 @@ def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
         elif key == "annotations":
             value = [{"entry": _tw_date(n["entry"]), "description": n["description"]} for n in value]
         out[key] = value
+    out.update((key, task[key]) for key in sorted(task.keys() - FIELD_SET))
     if "recur" in task:
         out["rtype"] = "periodic"
     if urgency is not None:
