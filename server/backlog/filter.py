@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from types import MappingProxyType
@@ -40,10 +41,9 @@ from backlog.match import (
     ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, ids_source, needs,
     tag_source, word_source,
 )
-from backlog.model import VIRTUAL_TAGS
+from backlog.model import VIRTUAL_TAGS, is_tag_name
 
 _QUOTES = "\"'"
-_TAG = re.compile(r"[A-Za-z0-9_.:-]+")
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)
 _ID_PART = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
 _OPERATOR_CHARS = frozenset("<>=!~*/%^")
@@ -251,9 +251,10 @@ def _ids(text: str, pos: int) -> Ids | None:
 
 def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
     present = sign == "+"
+    name = unicodedata.normalize("NFC", name)
     if name in VIRTUAL_TAGS:
         return Virtual(name, present)
-    if not _TAG.fullmatch(name):
+    if not is_tag_name(name):
         raise _fail(f"'{raw}' at {pos} is not a valid tag", "tags use letters, digits and '_', '.', ':', '-'")
     if name.isupper():
         close = difflib.get_close_matches(name, sorted(VIRTUAL_TAGS), n=1, cutoff=0.8)
@@ -283,7 +284,8 @@ def _classify(text: str, raw: str, pos: int, quoted: bool, udas: Callable[[], It
         name = _resolve_name(word, names, "attribute", raw, pos)
         mod = match.group(2)
         mod = _resolve_name(mod.lower(), MODIFIERS, "modifier", raw, pos, abbreviate=False) if mod else ""
-        return _Token("term", text, raw, pos, Attr(name, mod, match.group(3), raw, pos))
+        value = unicodedata.normalize("NFC", match.group(3)) if name in ("project", "tags") else match.group(3)
+        return _Token("term", text, raw, pos, Attr(name, mod, value, raw, pos))
     ids = _ids(text, pos)
     if ids is not None:
         return _Token("ids", text, raw, pos, ids)

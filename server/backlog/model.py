@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import uuid as uuidlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -136,20 +137,36 @@ def check_description(value: object, field: str = "description") -> str:
     return text
 
 
+def _is_name(value: str, ascii_name: re.Pattern[str], punctuation: str) -> bool:
+    """True for letters, combining marks and digits of any script, plus `punctuation`."""
+    if value.isascii():
+        return ascii_name.fullmatch(value) is not None
+    return bool(value) and all(ch in punctuation or unicodedata.category(ch)[0] in "LMN" for ch in value)
+
+
+def is_tag_name(value: str) -> bool:
+    """True when `value` (NFC) may be a tag: letters and digits of any script and `_ . : -`."""
+    return _is_name(value, _TAG, "_.:-")
+
+
 def check_project(value: str) -> str:
-    if not _PROJECT.fullmatch(value) or value.startswith(".") or value.endswith("."):
+    """The project name in NFC; BacklogError unless letters and digits of any script and `_ - .`."""
+    value = unicodedata.normalize("NFC", value)
+    if not _is_name(value, _PROJECT, "_.-") or value.startswith(".") or value.endswith("."):
         raise BacklogError(
             "project", f"'{value}' is not a valid project name",
-            "use letters, digits, '_', '-' and '.' for sub-projects, e.g. 'web.ui'",
+            "use letters and digits (any script), '_', '-' and '.' for sub-projects, e.g. 'web.ui'",
         )
     return value
 
 
 def check_tag(value: str) -> str:
-    if not _TAG.fullmatch(value):
+    """The tag in NFC; BacklogError unless letters and digits of any script and `_ . : -`."""
+    value = unicodedata.normalize("NFC", value)
+    if not is_tag_name(value):
         raise BacklogError(
             "tags", f"'{value}' is not a valid tag",
-            "use letters, digits and '_', '.', ':', '-', e.g. 'bug' or 'area:api'",
+            "use letters and digits (any script) and '_', '.', ':', '-', e.g. 'bug' or 'area:api'",
         )
     if value.isupper() and value in VIRTUAL_TAGS:
         raise BacklogError(
@@ -205,8 +222,8 @@ def check_task(task: dict) -> dict:
     for field in DATE_FIELDS:
         if field in task:
             check_stored_date(field, task[field])
-    if "project" in task:
-        check_project(task["project"])
+    if "project" in task and check_project(task["project"]) != task["project"]:
+        raise BacklogError("project", "is not in Unicode NFC form", "store the NFC form of the name")
     if "priority" in task and task["priority"] not in PRIORITIES:
         check_priority(str(task["priority"]))
         raise BacklogError("priority", "must be upper-case", "use H, M or L")
@@ -216,7 +233,8 @@ def check_task(task: dict) -> dict:
     if not isinstance(tags, list) or len(set(tags)) != len(tags):
         raise BacklogError("tags", "must be a list of unique tags", "remove the repeated tag")
     for tag in tags:
-        check_tag(tag)
+        if check_tag(tag) != tag:
+            raise BacklogError("tags", f"'{tag}' is not in Unicode NFC form", "store the NFC form of the name")
     for dep in task.get("depends", []):
         if not is_uuid(dep) or dep == task["uuid"]:
             raise BacklogError("depends", f"'{dep}' is not another task's uuid", "depend on other tasks only")

@@ -4,13 +4,14 @@ Import honours what SPEC §4 task_import lists; Taskwarrior's `id`, `urgency`, `
 `imask`, `modified`, `last` and `template` are bookkeeping we recompute and are ignored, as
 is `rtype` when it is `periodic` (the only kind we have; export writes it back for every
 recurring task). Any other key is a UDA (`model.is_uda`), kept as its JSON string or number,
-or an error naming it. Export writes Taskwarrior 2.6's shape, UDAs unchanged, so
-`task import` takes it.
+or an error naming it. Project and tag names are read in Unicode NFC. Export writes
+Taskwarrior 2.6's shape, UDAs unchanged, so `task import` takes it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 from backlog.errors import BacklogError
@@ -77,7 +78,11 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
         elif key == "depends" and isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         elif key == "tags" and isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+            value = [unicodedata.normalize("NFC", part.strip()) for part in value.split(",") if part.strip()]
+        elif key == "tags" and isinstance(value, list):
+            value = [unicodedata.normalize("NFC", tag) if isinstance(tag, str) else tag for tag in value]
+        elif key == "project" and isinstance(value, str):
+            value = unicodedata.normalize("NFC", value)
         elif key == "annotations":
             value = [_annotation(where, note) for note in value] if isinstance(value, list) else value
         task[key] = value
