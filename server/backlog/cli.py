@@ -15,7 +15,7 @@ import orjson
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
-from backlog.model import parse_utc
+from backlog.model import DATE_FIELDS, parse_utc
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     elif args.command == "info":
         result = backlog.info(args.id)
         if not as_json:
-            out("\n".join(f"{k:<12} {v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in result["task"].items()))
+            out("\n".join(info_lines(result["task"], backlog.tz)))
             return 0
     elif args.command == "done":
         result = backlog.done(args.id)
@@ -132,6 +132,25 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
         return 0
     out(orjson.dumps(result).decode() if as_json else result["message"])
     return 0
+
+
+def local_time(stamp: str, tz: tzinfo) -> str:
+    """A stored UTC date as local time with its offset, e.g. `2026-11-24 11:14:53 +0100`."""
+    return parse_utc(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def info_lines(task: dict, tz: tzinfo) -> list[str]:
+    """task_info's fields as `key value` lines: dates in the local zone, one line per annotation."""
+    lines = []
+    for key, value in task.items():
+        if key == "annotations":
+            lines += [f"{key if n == 0 else '':<12} {local_time(note['entry'], tz)} {note['description']}"
+                      for n, note in enumerate(value)]
+            continue
+        if key in DATE_FIELDS:
+            value = local_time(value, tz)
+        lines.append(f"{key:<12} {value if isinstance(value, str) else orjson.dumps(value).decode()}")
+    return lines
 
 
 def table(tasks: list[dict], total: int, tz: tzinfo) -> str:
