@@ -54,6 +54,18 @@ def test_modify_takes_a_filter_then_changes(env):
     assert (info["description"], info["priority"], info["tags"]) == ("Renamed task", "L", ["x"])
 
 
+def test_info_shows_dates_in_the_local_zone(env):
+    ok(["import"], env, stdin=orjson.dumps([{
+        "description": "A", "entry": "20261124T101453Z", "due": "20270301T120000Z", "scheduled": "20270701T120000Z",
+        "annotations": [{"entry": "20261125T031500Z", "description": "late note"}]}]).decode())
+    lines = ok(["info", "1"], {**env, "TZ": "America/New_York"}).splitlines()
+    assert "entry        2026-11-24 05:14:53 -0500" in lines
+    assert "due          2027-03-01 07:00:00 -0500" in lines
+    assert "scheduled    2027-07-01 08:00:00 -0400" in lines  # summer time: the offset of that date
+    assert "annotations  2026-11-24 22:15:00 -0500 late note" in lines  # the local day before UTC's
+    assert orjson.loads(ok(["info", "1", "--json"], env))["task"]["due"] == "2027-03-01T12:00:00Z"  # JSON stays UTC
+
+
 def test_user_errors_exit_1_with_one_line(env):
     result = run_backlog(["add", "A", "due:nxt", "week"], env)
     assert result.returncode == 1

@@ -224,4 +224,4 @@ def test_readme_filter_examples_parse():
     assert len(examples) >= 10
     now = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
     for example in examples:
-        compile_filter(example, now, timezone.utc)
+        compile_filter(example, now, timezone.utc, udas=lambda: ("jira", "estimate"))  # the README's UDAs

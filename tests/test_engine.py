@@ -377,7 +377,7 @@ def test_import_reads_taskwarrior_export_and_is_idempotent(backlog):
 
 
 @pytest.mark.parametrize("payload, expected", [
-    ('[{"description": "a", "colour": "red"}]', "tasks[0].colour: is not a task field"),
+    ('[{"description": "a", "Colour": "red"}]', "tasks[0].Colour: is not a task field"),  # not a UDA name
     ('[{"description": "a"}, {"description": ""}]', "tasks[1].description: is missing or empty"),
     ('[{"description": "a", "due": "soon"}]', "tasks[0].due: cannot read date 'soon'"),
     ("[{]", "tasks: is not valid JSON"),

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import require_tool, run_backlog
 
 RECOMPUTED = {"id", "urgency", "mask", "imask", "modified"}
+UDAS = "uda.jira.type=string\nuda.estimate.type=numeric\n"  # Taskwarrior UDAs we know nothing of
 TASKS = [
     'add "Fix login" project:web.auth +bug +ui priority:H due:2026-12-01T15:30:00 agent:claude',
     'add "Write docs" depends:1 scheduled:2026-11-25 wait:2026-11-30 until:2027-01-01 priority:L',
@@ -29,14 +30,16 @@ TASKS = [
     "1 start",
     "3 done",
     "4 delete",
+    "1 modify jira:PROJ-12 estimate:3",  # UDAs, declared in UDAS
+    '2 modify jira:"PROJ 7" estimate:2.5',
     "list",  # a report makes Taskwarrior create the recurring task's first instance
 ]
 
 
 def taskwarrior(home: Path) -> list[str]:
-    """The `task` command on a fresh data dir, with the `agent` UDA and no prompts or hooks."""
+    """The `task` command on a fresh data dir, with the `agent` UDA and UDAS, no prompts or hooks."""
     rc = home / "taskrc"
-    rc.write_text(f"data.location={home}\nuda.agent.type=string\nuda.agent.label=Agent\n")
+    rc.write_text(f"data.location={home}\nuda.agent.type=string\nuda.agent.label=Agent\n{UDAS}")
     return [require_tool("task"), f"rc:{rc}", "rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off",
             "rc.gc=off", "rc.json.array=on"]
 
@@ -62,6 +65,7 @@ def tw_export(tmp_path) -> list[dict]:
         tw(cmd, line)
     exported = orjson.loads(tw(cmd, "rc.recurrence=off export"))
     assert len(exported) == 7  # 6 tasks + the first instance of the recurring one
+    assert {t.get("estimate") for t in exported} == {3, 2.5, None}  # numbers, as Taskwarrior writes them
     return exported
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from datetime import tzinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import orjson
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
-from backlog.model import parse_utc
+from backlog.model import DATE_FIELDS, parse_utc
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -32,17 +32,24 @@ DEMO_TASKS = [
 ]
 
 
-def split_words(words: Sequence[str]) -> tuple[str, str]:
-    """Command-line words → (description, extra): `+tag`, `-tag` and `key:value` go to extra."""
-    from backlog.edits import extra_key
+def split_words(words: Sequence[str], udas: Callable[[], Mapping[str, str]]) -> tuple[str, str]:
+    """Command-line words → (description, extra): `+tag`, `-tag` and `key:value` go to extra.
 
+    `key:value` is an attribute when key names a field (or abbreviates one), a UDA some task
+    has, or is a near typo of one (`priorty:H`), which extra then refuses with a suggestion.
+    """
+    from functools import cache
+
+    from backlog.edits import extra_key, near_key
+
+    udas = cache(udas)
     text, extra = [], []
     for word in words:
-        key = word.partition(":")[0]
-        is_attr = ":" in word and extra_key(key) is not None
+        key, colon, value = word.partition(":")
+        is_attr = bool(colon) and " " not in key and (
+            extra_key(key) is not None or key in udas() or near_key(key, udas()) is not None)
         is_tag = len(word) > 1 and word[0] in "+-" and " " not in word
-        (extra if is_attr or is_tag else text).append(word if " " not in word or not is_attr else
-                                                       f'{key}:"{word.partition(":")[2]}"')
+        (extra if is_attr or is_tag else text).append(word if " " not in word or not is_attr else f'{key}:"{value}"')
     return " ".join(text), " ".join(extra)
 
 
@@ -98,7 +105,7 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     backlog = open_backlog(env, os.getcwd(), channel="cli")
     as_json = args.json
     if args.command == "add":
-        description, extra = split_words(args.words)
+        description, extra = split_words(args.words, backlog.udas)
         result = backlog.add(description, extra=extra or None)
     elif args.command == "list":
         result = backlog.list(" ".join(args.filter), sort=args.sort, limit=args.limit, fields=args.fields)
@@ -108,12 +115,12 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     elif args.command == "info":
         result = backlog.info(args.id)
         if not as_json:
-            out("\n".join(f"{k:<12} {v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in result["task"].items()))
+            out("\n".join(info_lines(result["task"], backlog.tz)))
             return 0
     elif args.command == "done":
         result = backlog.done(args.id)
     elif args.command == "modify":
-        description, extra = split_words(args.words)
+        description, extra = split_words(args.words, backlog.udas)
         result = backlog.modify(args.filter, extra=extra or None, **({"description": description} if description else {}))
     elif args.command == "undo":
         result = backlog.undo()
@@ -125,6 +132,25 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
         return 0
     out(orjson.dumps(result).decode() if as_json else result["message"])
     return 0
+
+
+def local_time(stamp: str, tz: tzinfo) -> str:
+    """A stored UTC date as local time with its offset, e.g. `2026-11-24 11:14:53 +0100`."""
+    return parse_utc(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def info_lines(task: dict, tz: tzinfo) -> list[str]:
+    """task_info's fields as `key value` lines: dates in the local zone, one line per annotation."""
+    lines = []
+    for key, value in task.items():
+        if key == "annotations":
+            lines += [f"{key if n == 0 else '':<12} {local_time(note['entry'], tz)} {note['description']}"
+                      for n, note in enumerate(value)]
+            continue
+        if key in DATE_FIELDS:
+            value = local_time(value, tz)
+        lines.append(f"{key:<12} {value if isinstance(value, str) else orjson.dumps(value).decode()}")
+    return lines
 
 
 def table(tasks: list[dict], total: int, tz: tzinfo) -> str:

@@ -3,12 +3,15 @@
 `parse_edits` reads the string parameters of add/modify/duplicate (`""` clears a field;
 `tags` and `depends` add plain items, remove `-x`, replace with `=a,b`) plus the
 Taskwarrior-style `extra` tokens (`+tag -tag key:value`) into one dict:
-scalar field → stored value or None (clear); `tags` / `depends` → `ListEdit`.
+scalar field → stored value or None (clear); `tags` / `depends` → `ListEdit`. `extra` may
+also set a UDA that some task already has (`udas`: name → `number` or `text`), so a typo
+never creates one.
 `apply_edits` returns a new task dict; stored tasks are never mutated.
 """
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -19,8 +22,11 @@ import orjson
 from backlog import dates, recur
 from backlog.errors import BacklogError
 from backlog.model import (
-    DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, format_utc, sync_doc_tag,
+    DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, check_uda, format_utc,
+    read_number, sync_doc_tag,
 )
+
+Udas = Callable[[], Mapping[str, str]]  # UDA name → 'number' or 'text', asked only when needed
 
 DATE_PARAMS = ("due", "wait", "scheduled", "until")
 DOC_TAG_NOTE = "; ignored tag doc: task_doc_write adds it with a doc"
@@ -80,7 +86,13 @@ def extra_key(key: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def parse_extra(extra: str) -> dict[str, str]:
+def near_key(key: str, udas: Mapping[str, str]) -> str | None:
+    """The attribute or UDA name `key` is likely a typo of (`priorty` → `priority`), or None."""
+    close = difflib.get_close_matches(key, [*EXTRA_KEYS, *udas], n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def parse_extra(extra: str, udas: Udas = dict) -> dict[str, str]:
     """`+a -b project:web due:"next friday"` → {"tags": "+a,-b", "project": "web", "due": ...}."""
     try:
         tokens = shlex.split(extra)
@@ -93,11 +105,13 @@ def parse_extra(extra: str) -> dict[str, str]:
             tags.append(token)
             continue
         key, sep, value = token.partition(":")
-        name = extra_key(key)
+        name = key if key in EXTRA_KEYS or (sep and key in udas()) else extra_key(key)
         if not sep or name is None:
+            close = near_key(key, udas()) if sep else None
             raise BacklogError(
                 "extra", f"cannot use '{token}'",
-                "use +tag, -tag or key:value with key one of " + ", ".join(EXTRA_KEYS),
+                (f"did you mean '{close}'? " if close else "") + "use +tag, -tag or key:value with key one of "
+                + ", ".join([*EXTRA_KEYS, *udas()]),
             )
         if name in params:
             raise BacklogError("extra", f"sets {name} twice", "give each attribute once")
@@ -109,10 +123,10 @@ def parse_extra(extra: str) -> dict[str, str]:
     return params
 
 
-def merge_params(params: Mapping[str, str | None], extra: str | None) -> dict[str, str]:
+def merge_params(params: Mapping[str, str | None], extra: str | None, udas: Udas = dict) -> dict[str, str]:
     """Explicit parameters plus `extra` tokens; a field given both ways is an error."""
     merged = {k: v for k, v in params.items() if v is not None}
-    for key, value in parse_extra(extra or "").items():
+    for key, value in parse_extra(extra or "", udas).items():
         if key in merged:
             raise BacklogError("extra", f"sets {key}, which the {key} parameter already sets", "give it once")
         merged[key] = value
@@ -120,7 +134,7 @@ def merge_params(params: Mapping[str, str | None], extra: str | None) -> dict[st
 
 
 def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
-                resolve_dep: Callable[[str], str]) -> dict[str, object]:
+                resolve_dep: Callable[[str], str], udas: Udas = dict) -> dict[str, object]:
     """Validated changes from string parameters; BacklogError names the parameter at fault."""
     edits: dict[str, object] = {}
     for field, raw in params.items():
@@ -148,6 +162,8 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
             edits[field] = check_agent(value)
         elif field == "recur":
             edits[field] = recur.check_period(value)
+        elif field in udas():
+            edits[field] = uda_value(field, value, udas()[field])
         else:
             raise BacklogError(field, "cannot be set here", "use one of " + ", ".join(EXTRA_KEYS))
     return edits
@@ -158,6 +174,17 @@ def doc_tag_note(edits: Mapping[str, object]) -> str:
     tags = edits.get("tags")
     asked = isinstance(tags, ListEdit) and DOC_TAG in (*tags.add, *(tags.replace or ()))
     return DOC_TAG_NOTE if asked else ""
+
+
+def uda_value(name: str, text: str, kind: str) -> str | int | float:
+    """The stored value of UDA `name` set to `text`: a number when its tasks hold numbers."""
+    if kind != "number":
+        return check_uda(name, text)
+    number = read_number(text)
+    if number is None:
+        raise BacklogError(name, f"'{text}' is not a number",
+                           f"the tasks that have {name} hold numbers, e.g. {name}:3")
+    return check_uda(name, number)
 
 
 def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:

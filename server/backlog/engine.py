@@ -19,7 +19,7 @@ from backlog.exchange import ExchangeCases
 from backlog.search import SearchCases
 from backlog.filter import compile_filter
 from backlog.match import Context
-from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uuid, new_uuid, sync_doc_tag
+from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uda, is_uuid, new_uuid, sync_doc_tag
 from backlog.recur import occurrence_on_or_after
 from backlog.dates import start_of_day
 from backlog.sort import parse_sort, sort_tasks
@@ -88,7 +88,9 @@ class Backlog(ExchangeCases, SearchCases):
         return resolve
 
     def _edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
-        return parse_edits(merge_params(params, extra), now, self.tz, self._resolve_dep(tx))
+        ctx = Context(self.store.tasks, now, self.tz)
+        return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self._resolve_dep(tx),
+                           lambda: ctx.udas)
 
     def _check_depends(self, task: dict, tx: Transaction) -> None:
         if task.get("depends"):
@@ -102,12 +104,12 @@ class Backlog(ExchangeCases, SearchCases):
 
     # -- queries -------------------------------------------------------------------------
     def select(self, filter: str, ctx: Context) -> list[dict]:
-        return compile_filter(filter or "", ctx.now, self.tz).select(ctx)
+        return compile_filter(filter or "", ctx.now, self.tz, udas=lambda: ctx.udas).select(ctx)
 
     def list(self, filter: str = "", sort: str | None = None, limit: int | None = DEFAULT_LIMIT,
              fields: str | None = None) -> dict:
         ctx = self.context()
-        shown = render.parse_fields(fields)
+        shown = render.parse_fields(fields, lambda: ctx.udas)
         keys = parse_sort(sort)
         if limit is None:
             limit = DEFAULT_LIMIT
@@ -117,6 +119,10 @@ class Backlog(ExchangeCases, SearchCases):
         chosen = sort_tasks(found, keys, ctx, limit or None)
         return {"tasks": render.rows(chosen, ctx, shown), "total": len(found),
                 "truncated": len(chosen) < len(found)}
+
+    def udas(self) -> dict[str, str]:
+        """UDA name → `number` or `text`, for the UDAs some hot task has."""
+        return dict(self.context().udas)
 
     def count(self, filter: str = "") -> dict:
         return {"count": len(self.select(filter, self.context()))}
@@ -240,6 +246,7 @@ class Backlog(ExchangeCases, SearchCases):
                 for u, t in self.store.tasks.items()):
             return None
         instance = {k: template[k] for k in ("description", "project", "tags", "priority", "agent") if k in template}
+        instance.update((k, v) for k, v in template.items() if is_uda(k))
         stamp = format_utc(now)
         instance.update(uuid=new_uuid(), id=tx.new_id(), status="pending", entry=stamp, modified=stamp,
                         due=due, parent=template["uuid"])
@@ -254,7 +261,8 @@ class Backlog(ExchangeCases, SearchCases):
             raise BacklogError("filter", "is blank", "name the tasks to change, e.g. '12' or 'project:web +bug'")
         now = self.clock()
         with self.transaction("modify", now) as tx:
-            targets = compile_filter(filter, now, self.tz).select(Context(self.store.tasks, now, self.tz))
+            ctx = Context(self.store.tasks, now, self.tz)
+            targets = compile_filter(filter, now, self.tz, udas=lambda: ctx.udas).select(ctx)
             if not targets:
                 raise BacklogError("filter", f"no task matches '{filter}'", "check it with task_list")
             edits = self._edits(params, extra, now, tx)
@@ -348,7 +356,7 @@ class Backlog(ExchangeCases, SearchCases):
                     raise BacklogError("id", f"task {task['id']} is not ready: {self._why_not_ready(task, ctx)}",
                                        "claim a +READY task instead")
             else:
-                found = compile_filter(filter or "", now, self.tz).select(ctx)
+                found = compile_filter(filter or "", now, self.tz, udas=lambda: ctx.udas).select(ctx)
                 free = [t for t in found if "agent" not in t and ctx.is_ready(t)]
                 if not free:
                     raise BacklogError("filter", f"nothing to claim: no READY task without an agent matches '{filter or ''}'",

@@ -103,7 +103,7 @@ class ExchangeCases:
     def export(self: Backlog, filter: str = "") -> list[dict]:
         """Taskwarrior-compatible JSON objects of the matching tasks (all statuses by default)."""
         ctx = self.context()
-        found = compile_filter(filter or "", ctx.now, self.tz, default_status=False).select(ctx)
+        found = compile_filter(filter or "", ctx.now, self.tz, default_status=False, udas=lambda: ctx.udas).select(ctx)
         return [to_taskwarrior(t, round(urgency(t, ctx), 4)) for t in sorted(found, key=lambda t: t["id"])]
 
     # -- archive -------------------------------------------------------------------------

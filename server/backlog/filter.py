@@ -21,16 +21,19 @@ Decisions where SPEC §6 is silent:
 - A date value that is not a date on its own takes up to two following plain words
   (`due.before:next week`, `due:in 3 days`). Quote values containing parentheses.
 - `+NAME` in upper case that is not a virtual tag but close to one is an error (typo).
+- A UDA is an attribute once some task has it (`udas`, asked only for names that are not
+  exactly a built-in attribute); its name abbreviates like the others.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from types import MappingProxyType
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from backlog.dates import parse_date
 from backlog.errors import BacklogError
@@ -38,10 +41,9 @@ from backlog.match import (
     ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, ids_source, needs,
     tag_source, word_source,
 )
-from backlog.model import VIRTUAL_TAGS
+from backlog.model import VIRTUAL_TAGS, is_tag_name
 
 _QUOTES = "\"'"
-_TAG = re.compile(r"[A-Za-z0-9_.:-]+")
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)
 _ID_PART = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
 _OPERATOR_CHARS = frozenset("<>=!~*/%^")
@@ -249,9 +251,10 @@ def _ids(text: str, pos: int) -> Ids | None:
 
 def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
     present = sign == "+"
+    name = unicodedata.normalize("NFC", name)
     if name in VIRTUAL_TAGS:
         return Virtual(name, present)
-    if not _TAG.fullmatch(name):
+    if not is_tag_name(name):
         raise _fail(f"'{raw}' at {pos} is not a valid tag", "tags use letters, digits and '_', '.', ':', '-'")
     if name.isupper():
         close = difflib.get_close_matches(name, sorted(VIRTUAL_TAGS), n=1, cutoff=0.8)
@@ -260,7 +263,7 @@ def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
     return Tag(name, present)
 
 
-def _classify(text: str, raw: str, pos: int, quoted: bool) -> _Token:
+def _classify(text: str, raw: str, pos: int, quoted: bool, udas: Callable[[], Iterable[str]]) -> _Token:
     if quoted:
         if not text:
             raise _fail(f"empty quotes at {pos}", "put the text to search for inside them or remove them")
@@ -276,10 +279,13 @@ def _classify(text: str, raw: str, pos: int, quoted: bool) -> _Token:
         return _Token("term", text, raw, pos, _tag(raw[0], text[1:], raw, pos))
     match = _ATTR.fullmatch(text)
     if match:
-        name = _resolve_name(match.group(1).lower(), _ATTRIBUTE_NAMES, "attribute", raw, pos)
+        word = match.group(1).lower()
+        names = _ATTRIBUTE_NAMES if word in _ATTRIBUTE_NAMES else {**{u: u for u in udas()}, **_ATTRIBUTE_NAMES}
+        name = _resolve_name(word, names, "attribute", raw, pos)
         mod = match.group(2)
         mod = _resolve_name(mod.lower(), MODIFIERS, "modifier", raw, pos, abbreviate=False) if mod else ""
-        return _Token("term", text, raw, pos, Attr(name, mod, match.group(3), raw, pos))
+        value = unicodedata.normalize("NFC", match.group(3)) if name in ("project", "tags") else match.group(3)
+        return _Token("term", text, raw, pos, Attr(name, mod, value, raw, pos))
     ids = _ids(text, pos)
     if ids is not None:
         return _Token("ids", text, raw, pos, ids)
@@ -301,7 +307,7 @@ def _join_dates(tokens: list[_Token]) -> list[_Token]:
         token = tokens[i]
         node = token.node
         i += 1
-        if isinstance(node, Attr) and ATTRIBUTES[node.name] == "date" and node.value and not _readable(node.value):
+        if isinstance(node, Attr) and ATTRIBUTES.get(node.name) == "date" and node.value and not _readable(node.value):
             for take in (1, 2):
                 following = tokens[i:i + take]
                 plain = all(t.kind in ("word", "ids") and t.raw[0] not in _QUOTES for t in following)
@@ -408,9 +414,12 @@ class _Parser:
         return token.node
 
 
-def parse_filter(text: str) -> Node:
-    """The AST of filter `text` (SPEC §6); BacklogError('filter', …) naming token and column."""
-    tokens = [_classify(*word) for word in _words(text)]
+def parse_filter(text: str, udas: Callable[[], Iterable[str]] = tuple) -> Node:
+    """The AST of filter `text` (SPEC §6); BacklogError('filter', …) naming token and column.
+
+    `udas` gives the UDA names tasks have; it is called only for a name that is not a built-in.
+    """
+    tokens = [_classify(*word, udas) for word in _words(text)]
     return _Parser(_join_dates(tokens)).parse()
 
 
@@ -494,7 +503,7 @@ class _Generator:
             expr = attribute_source(node.name, node.modifier, node.value, self.em, self.read_date(node))
         except TermError as error:
             raise _fail(f"{error.problem} in '{node.token}' at {node.pos}", error.fix) from None
-        kind = ATTRIBUTES[node.name]
+        kind = ATTRIBUTES.get(node.name, "uda")
         cost = {"status": 0, "urgency": 20, "annotations": 6, "description": 5}.get(kind, 2)
         return f"({expr})", cost
 
@@ -531,13 +540,15 @@ class Filter:
 _PENDING = Attr("status", "", "pending")
 
 
-def compile_filter(text: str, now: datetime, tz: tzinfo, *, default_status: bool = True) -> Filter:
+def compile_filter(text: str, now: datetime, tz: tzinfo, *, default_status: bool = True,
+                   udas: Callable[[], Iterable[str]] = tuple) -> Filter:
     """The Filter of `text` at `now` in `tz`; with `default_status`, SPEC §4's status rule applies.
 
     Empty filter = `status:pending -WAITING`; a filter naming no status and no ids/uuids gets an
-    implicit `status:pending`. Raises BacklogError('filter', …) for any bad term or date.
+    implicit `status:pending`. `udas` as in `parse_filter`. Raises BacklogError('filter', …) for
+    any bad term or date.
     """
-    ast = parse_filter(text)
+    ast = parse_filter(text, udas)
     status, ids, empty = names_status(ast), names_ids(ast), isinstance(ast, All)
     if default_status and empty:
         ast = And((_PENDING, Virtual("WAITING", False)))

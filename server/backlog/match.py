@@ -16,6 +16,7 @@ sentinels `''` (below every date) and `'~'` (above every date).
 from __future__ import annotations
 
 import difflib
+import operator
 import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
@@ -23,7 +24,7 @@ from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.dates import period_bounds
-from backlog.model import format_utc
+from backlog.model import format_utc, read_number, uda_kinds
 
 DUE_DAYS = 7  # Taskwarrior's rc.due
 _OPEN = "t['status'] == 'pending'"
@@ -163,6 +164,11 @@ class Context:
         return max((t.get("id", 0) for t in self.tasks.values()), default=0)
 
     @cached_property
+    def udas(self) -> Mapping[str, str]:
+        """UDA name → `number` or `text` (model.uda_kinds) over all tasks, computed on first use."""
+        return uda_kinds(self.tasks.values())
+
+    @cached_property
     def blocking_uuids(self) -> frozenset[str]:
         """Uuids some pending task depends on."""
         return frozenset(
@@ -240,7 +246,7 @@ class Context:
 
 # --- attribute terms → Python source ---------------------------------------------------
 
-# Filter attribute → kind of value and matching rules.
+# Filter attribute → kind of value and matching rules; any other name is a UDA (kind `uda`).
 ATTRIBUTES: Mapping[str, str] = MappingProxyType({
     "id": "id", "uuid": "uuid", "parent": "uuid", "description": "description",
     "status": "status", "project": "project", "priority": "priority", "tags": "tags",
@@ -305,7 +311,7 @@ class Emitter:
 
 def attribute_source(attr: str, mod: str, value: str, em: Emitter, read_date: Callable[[str], datetime]) -> str:
     """Python source testing task `t` for `attr.mod:value`; TermError when it makes no sense."""
-    kind = ATTRIBUTES[attr]
+    kind = ATTRIBUTES.get(attr, "uda")
     if value == "" and mod in ("", "is", "not", "isnt"):
         mod = "none" if mod in ("", "is") else "any"
     if mod in ("none", "any"):
@@ -329,6 +335,8 @@ def _presence(attr: str, kind: str) -> str:
         return "True"
     if kind == "bool":
         return "t.get('has_doc') is True"
+    if kind == "uda":
+        return f"{attr!r} in t"
     return f"bool(t.get({attr!r}))"
 
 
@@ -460,6 +468,44 @@ def _bool(attr: str, mod: str, value: str, em: Emitter) -> str:
     return "t.get('has_doc') is True" if wanted else "t.get('has_doc') is not True"
 
 
+def as_number(value: object) -> int | float | None:
+    """The number a UDA value or filter value holds (JSON number or numeric text), else None."""
+    if isinstance(value, str):
+        return read_number(value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _uda(attr: str, mod: str, value: str, em: Emitter) -> str:
+    """As numbers when both sides are numbers, else as text like `_text` (case-insensitive, `is` exact)."""
+    number, low = as_number(value), value.lower()
+    word = re.compile(r"(?<!\w)" + re.escape(low) + r"(?!\w)")
+
+    def test(stored: object) -> bool:
+        mine = as_number(stored) if number is not None and mod in _COMPARE else None
+        if mine is not None:
+            return _COMPARE[mod](mine, number)
+        text = stored if isinstance(stored, str) else str(stored)
+        if mod == "is":
+            return text == value
+        text = text.lower()
+        if mod in _COMPARE:
+            return _COMPARE[mod](text, low)
+        if mod == "has":
+            return low in text
+        if mod == "startswith":
+            return text.startswith(low)
+        if mod == "endswith":
+            return text.endswith(low)
+        return word.search(text) is not None
+
+    return f"{attr!r} in t and {em.const(test)}(t[{attr!r}])"
+
+
+_COMPARE: Mapping[str, Callable[[object, object], bool]] = MappingProxyType({
+    "": operator.eq, "is": operator.eq, "before": operator.lt, "after": operator.gt, "by": operator.le,
+})
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1)
@@ -470,7 +516,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 _VALUE_KINDS: Mapping[str, Callable[[str, str, str, Emitter], str]] = MappingProxyType({
     "description": _description, "uuid": _uuid, "project": _project, "status": _status,
     "priority": _priority, "tags": _list, "annotations": _list, "depends": _depends,
-    "id": _number, "urgency": _number, "bool": _bool,
+    "id": _number, "urgency": _number, "bool": _bool, "uda": _uda,
 })
 
 

@@ -2,14 +2,19 @@
 
 A task is a plain dict shaped exactly like its JSON form (SPEC §3): absent fields are
 missing keys, never None; datetimes are UTC strings `YYYY-MM-DDTHH:MM:SSZ`, which sort
-and compare correctly as strings; `depends` and `parent` hold uuids. Keeping tasks as
-dicts makes loading a 10k-task store one `orjson.loads` and filtering a dict lookup.
+and compare correctly as strings; `depends` and `parent` hold uuids; Taskwarrior UDAs are
+more flat keys (`jira`, `estimate`), as in `task export`, holding a string or a number.
+Keeping tasks as dicts makes loading a 10k-task store one `orjson.loads` and filtering a
+dict lookup.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 import uuid as uuidlib
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from backlog.errors import BacklogError
@@ -37,6 +42,13 @@ SETTABLE_FIELDS = (
     "recur", "until", "agent",
 )
 
+FIELD_SET = frozenset(FIELDS)
+# Taskwarrior 2.6 export keys that are bookkeeping, not task data (`task _columns`).
+TASKWARRIOR_BOOKKEEPING = frozenset({"id", "urgency", "mask", "imask", "modified", "rtype", "last", "template"})
+# Names that can never be UDAs: our fields, Taskwarrior's bookkeeping, what output computes.
+RESERVED_NAMES = FIELD_SET | TASKWARRIOR_BOOKKEEPING | {"doc", "blocked_by", "blocking", "doc_size", "archived"}
+MAX_UDA_NUMBER = 2**53  # a double's exact integers: what Taskwarrior's numeric UDAs hold
+
 VIRTUAL_TAGS = frozenset(
     """PENDING COMPLETED DELETED RECURRING WAITING ACTIVE BLOCKED UNBLOCKED BLOCKING READY
     OVERDUE DUE TODAY TOMORROW YESTERDAY WEEK MONTH QUARTER YEAR SCHEDULED UNTIL PROJECT
@@ -53,6 +65,8 @@ FAR_FUTURE = "9999-12-30T00:00:00Z"
 _PROJECT = re.compile(r"[A-Za-z0-9_.-]+")
 _TAG = re.compile(r"[A-Za-z0-9_.:-]+")
 _AGENT = re.compile(r"[A-Za-z0-9_.:@/-]+")
+_UDA = re.compile(r"[a-z][a-z0-9_]*")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _STORED_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -88,6 +102,41 @@ def sync_doc_tag(task: dict) -> dict:
     return new
 
 
+def is_uda(key: str) -> bool:
+    """True when `key` names a UDA: `[a-z][a-z0-9_]*` and none of RESERVED_NAMES."""
+    return key not in RESERVED_NAMES and _UDA.fullmatch(key) is not None
+
+
+def check_uda(key: str, value: object) -> str | int | float:
+    """A UDA value: non-empty text or a finite number; BacklogError naming `key` otherwise."""
+    if isinstance(value, str):
+        if not value:
+            raise BacklogError(key, "is empty", f"leave {key} out to clear it")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BacklogError(key, f"a UDA holds text or a number, got {type(value).__name__}",
+                           "use a JSON string or number")
+    if not (math.isfinite(value) and abs(value) <= MAX_UDA_NUMBER):
+        raise BacklogError(key, f"a UDA number must be finite, within ±2**53, got {value}", "use a smaller number")
+    return value
+
+
+def read_number(text: str) -> int | float | None:
+    """The number `text` spells (`4`, `-0.5`, `1e3`; an int when it has no point or exponent), else None."""
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def uda_kinds(tasks: Iterable[dict]) -> dict[str, str]:
+    """UDA name → `number` when every task that has it holds a number, else `text`."""
+    tasks = list(tasks)
+    names = set().union(*tasks) - RESERVED_NAMES  # stored tasks hold only fields and UDAs
+    return {name: "number" if all(isinstance(t[name], (int, float)) for t in tasks if name in t) else "text"
+            for name in sorted(names)}
+
+
 def check_description(value: object, field: str = "description") -> str:
     """The trimmed description; raises BacklogError when empty, too long or not text."""
     if not isinstance(value, str):
@@ -103,20 +152,36 @@ def check_description(value: object, field: str = "description") -> str:
     return text
 
 
+def _is_name(value: str, ascii_name: re.Pattern[str], punctuation: str) -> bool:
+    """True for letters, combining marks and digits of any script, plus `punctuation`."""
+    if value.isascii():
+        return ascii_name.fullmatch(value) is not None
+    return bool(value) and all(ch in punctuation or unicodedata.category(ch)[0] in "LMN" for ch in value)
+
+
+def is_tag_name(value: str) -> bool:
+    """True when `value` (NFC) may be a tag: letters and digits of any script and `_ . : -`."""
+    return _is_name(value, _TAG, "_.:-")
+
+
 def check_project(value: str) -> str:
-    if not _PROJECT.fullmatch(value) or value.startswith(".") or value.endswith("."):
+    """The project name in NFC; BacklogError unless letters and digits of any script and `_ - .`."""
+    value = unicodedata.normalize("NFC", value)
+    if not _is_name(value, _PROJECT, "_.-") or value.startswith(".") or value.endswith("."):
         raise BacklogError(
             "project", f"'{value}' is not a valid project name",
-            "use letters, digits, '_', '-' and '.' for sub-projects, e.g. 'web.ui'",
+            "use letters and digits (any script), '_', '-' and '.' for sub-projects, e.g. 'web.ui'",
         )
     return value
 
 
 def check_tag(value: str) -> str:
-    if not _TAG.fullmatch(value):
+    """The tag in NFC; BacklogError unless letters and digits of any script and `_ . : -`."""
+    value = unicodedata.normalize("NFC", value)
+    if not is_tag_name(value):
         raise BacklogError(
             "tags", f"'{value}' is not a valid tag",
-            "use letters, digits and '_', '.', ':', '-', e.g. 'bug' or 'area:api'",
+            "use letters and digits (any script) and '_', '.', ':', '-', e.g. 'bug' or 'area:api'",
         )
     if value.isupper() and value in VIRTUAL_TAGS:
         raise BacklogError(
@@ -156,10 +221,11 @@ def check_stored_date(field: str, value: object) -> str:
 
 def check_task(task: dict) -> dict:
     """Raise BacklogError naming the first field of `task` that breaks SPEC §3; else return it."""
-    unknown = set(task) - set(FIELDS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise BacklogError(name, "is not a task field", "use one of " + ", ".join(FIELDS))
+    for name in sorted(task.keys() - FIELD_SET):
+        if not is_uda(name):
+            raise BacklogError(name, "is not a task field",
+                               "use one of " + ", ".join(FIELDS) + ", or a UDA name like 'jira' ([a-z][a-z0-9_]*)")
+        check_uda(name, task[name])
     if not is_uuid(task.get("uuid", "")):
         raise BacklogError("uuid", f"'{task.get('uuid')}' is not a UUID", "use a UUID v4")
     task_id = task.get("id")
@@ -171,8 +237,8 @@ def check_task(task: dict) -> dict:
     for field in DATE_FIELDS:
         if field in task:
             check_stored_date(field, task[field])
-    if "project" in task:
-        check_project(task["project"])
+    if "project" in task and check_project(task["project"]) != task["project"]:
+        raise BacklogError("project", "is not in Unicode NFC form", "store the NFC form of the name")
     if "priority" in task and task["priority"] not in PRIORITIES:
         check_priority(str(task["priority"]))
         raise BacklogError("priority", "must be upper-case", "use H, M or L")
@@ -182,7 +248,8 @@ def check_task(task: dict) -> dict:
     if not isinstance(tags, list) or len(set(tags)) != len(tags):
         raise BacklogError("tags", "must be a list of unique tags", "remove the repeated tag")
     for tag in tags:
-        check_tag(tag)
+        if check_tag(tag) != tag:
+            raise BacklogError("tags", f"'{tag}' is not in Unicode NFC form", "store the NFC form of the name")
     if (DOC_TAG in tags) != (task.get("has_doc") is True):
         raise BacklogError("tags", "'doc' is there exactly when the task has a doc", "attach one with task_doc_write")
     for dep in task.get("depends", []):

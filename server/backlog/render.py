@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from backlog.errors import BacklogError
 from backlog.match import Context
-from backlog.model import COMPACT_FIELDS, FIELDS
+from backlog.model import COMPACT_FIELDS, FIELD_SET, FIELDS
 from backlog.urgency import urgencies, urgency
 
 OUTPUT_FIELDS = FIELDS + ("urgency",)
 _BOOKKEEPING = ("uuid", "modified")
 
 
-def parse_fields(text: str | None) -> tuple[str, ...]:
-    """The `fields` parameter: a comma list of task fields, `urgency`, or `all`."""
+def parse_fields(text: str | None, udas: Callable[[], Iterable[str]] = tuple) -> tuple[str, ...]:
+    """The `fields` parameter: a comma list of task fields, `urgency`, UDAs tasks have, or `all` (all of them)."""
     if text is None or not text.strip():
         return COMPACT_FIELDS
     names = [n.strip() for n in text.split(",") if n.strip()]
     if names == ["all"]:
-        return OUTPUT_FIELDS
-    unknown = [n for n in names if n not in OUTPUT_FIELDS]
+        return OUTPUT_FIELDS + tuple(udas())
+    known = OUTPUT_FIELDS if set(names) <= set(OUTPUT_FIELDS) else OUTPUT_FIELDS + tuple(udas())
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise BacklogError("fields", f"unknown field '{unknown[0]}'", "use 'all' or any of " + ", ".join(OUTPUT_FIELDS))
+        raise BacklogError("fields", f"unknown field '{unknown[0]}'", "use 'all' or any of " + ", ".join(known))
     return tuple(dict.fromkeys(names))
 
 
@@ -77,8 +78,9 @@ def brief(task: dict, ctx: Context) -> dict:
 
 
 def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
-    """Every field of one task plus urgency, blocking/blocked-by and archived dependency ids, doc size."""
+    """Every field and UDA of one task plus urgency, blocking/blocked-by and archived dependency ids, doc size."""
     out = {name: task[name] for name in FIELDS if name in task}
+    out.update((name, task[name]) for name in sorted(task.keys() - FIELD_SET))
     if "depends" in task:
         out["depends"], archived = dependency_ids(task["depends"], ctx)
         if archived:
@@ -111,7 +113,7 @@ def history_entry(record: dict, uuid: str) -> dict:
             changes["archive"] = [None if old is None else segment, None if new is None else segment]
         elif not archived:
             old, new = old or {}, new or {}
-            for name in FIELDS:
+            for name in FIELDS + tuple(sorted((old.keys() | new.keys()) - FIELD_SET)):
                 if name not in _BOOKKEEPING and old.get(name) != new.get(name):
                     changes[name] = [old.get(name), new.get(name)]
             if not op["n"]:

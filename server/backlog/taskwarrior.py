@@ -1,22 +1,24 @@
 """Conversion between Taskwarrior's `task export` JSON and our task dicts (pure).
 
 Import honours what SPEC §4 task_import lists; Taskwarrior's `id`, `urgency`, `mask`,
-`imask` and `modified` are bookkeeping we recompute and are ignored, as is `rtype` when it
-is `periodic` (the only kind we have; export writes it back for every recurring task). Any
-other unknown key is an error naming it. Export writes Taskwarrior 2.6's shape, so
-`task import` takes it.
+`imask`, `modified`, `last` and `template` are bookkeeping we recompute and are ignored, as
+is `rtype` when it is `periodic` (the only kind we have; export writes it back for every
+recurring task). Any other key is a UDA (`model.is_uda`), kept as its JSON string or number,
+or an error naming it. Project and tag names are read in Unicode NFC. Export writes
+Taskwarrior 2.6's shape, UDAs unchanged, so `task import` takes it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 from backlog.errors import BacklogError
-from backlog.model import DATE_FIELDS, FIELDS, format_utc
+from backlog.model import DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, check_uda, format_utc, is_uda
 
-IGNORED_KEYS = frozenset({"id", "urgency", "mask", "imask", "modified"})
-_IMPORT_KEYS = frozenset(FIELDS) - {"id", "modified", "has_doc"}
+IGNORED_KEYS = TASKWARRIOR_BOOKKEEPING - {"rtype"}
+_IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"}
 _TW_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 
 
@@ -55,10 +57,18 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
                 raise BacklogError(f"{where}.rtype", f"'{value}' recurrence is not supported", "use periodic recurrence")
             continue
         if key not in _IMPORT_KEYS:
-            raise BacklogError(
-                f"{where}.{key}", "is not a task field",
-                "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS | {"rtype"})),
-            )
+            if not is_uda(key):
+                raise BacklogError(
+                    f"{where}.{key}", "is not a task field",
+                    "remove it; known keys: " + ", ".join(sorted(_IMPORT_KEYS | IGNORED_KEYS | {"rtype"}))
+                    + "; UDA names match [a-z][a-z0-9_]*",
+                )
+            if value != "":
+                try:
+                    task[key] = check_uda(key, value)
+                except BacklogError as err:
+                    raise BacklogError(f"{where}.{key}", err.problem, err.fix) from None
+            continue
         if value in (None, "", []):
             continue
         if key in DATE_FIELDS:
@@ -68,7 +78,11 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
         elif key == "depends" and isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         elif key == "tags" and isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+            value = [unicodedata.normalize("NFC", part.strip()) for part in value.split(",") if part.strip()]
+        elif key == "tags" and isinstance(value, list):
+            value = [unicodedata.normalize("NFC", tag) if isinstance(tag, str) else tag for tag in value]
+        elif key == "project" and isinstance(value, str):
+            value = unicodedata.normalize("NFC", value)
         elif key == "annotations":
             value = [_annotation(where, note) for note in value] if isinstance(value, list) else value
         task[key] = value
@@ -83,7 +97,7 @@ def _annotation(where: str, note: object) -> dict:
 
 
 def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
-    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` dropped)."""
+    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` dropped, UDAs as stored)."""
     out: dict = {}
     for key in FIELDS:
         if key not in task or key == "has_doc":
@@ -94,6 +108,7 @@ def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
         elif key == "annotations":
             value = [{"entry": _tw_date(n["entry"]), "description": n["description"]} for n in value]
         out[key] = value
+    out.update((key, task[key]) for key in sorted(task.keys() - FIELD_SET))
     if "recur" in task:
         out["rtype"] = "periodic"
     if urgency is not None:

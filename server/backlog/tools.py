@@ -44,7 +44,7 @@ Until = Annotated[str | None, Field(description="date; recurrence ends then")]
 Recur = Annotated[str | None, Field(description="daily, weekdays, weekly, monthly, 2w, ...; needs due")]
 Depends = Annotated[str | int | list[str | int] | None, Field(description="ids/uuids it waits for: '3,5'")]
 Agent = Annotated[str | None, Field(description="owner agent name")]
-Extra = Annotated[str | None, Field(description="Taskwarrior tokens: '+tag -tag key:value'")]
+Extra = Annotated[str | None, Field(description="Taskwarrior tokens: '+tag -tag key:value' (key: a field or a UDA some task has)")]
 
 
 def tool(*, read_only: bool = False, destructive: bool = False, idempotent: bool = False) -> Callable:
@@ -182,8 +182,8 @@ class Tools:
         """Add many tasks at once, all or nothing, e.g. a plan. Takes a JSON array (or Taskwarrior
         'task export' output) of objects with description and optionally uuid, status, project,
         tags, priority, due, wait, scheduled, until, recur, depends (uuids), agent, annotations,
-        entry, end, start (a tag doc is dropped: only a doc sets it). Re-importing identical tasks
-        changes nothing. Returns {message, ids}.
+        entry, end, start; other keys are Taskwarrior UDAs, kept as a string or number (a tag doc
+        is dropped: only a doc sets it). Re-importing identical tasks changes nothing. Returns {message, ids}.
         Example: tasks='[{"description":"Write tests","project":"api","tags":["test"]}]'."""
         with self.opening.use() as backlog:
             return answer(backlog.import_tasks(tasks))

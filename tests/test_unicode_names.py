@@ -1,0 +1,113 @@
+"""Project and tag names in any script, normalized to NFC: model, filters, engine and CLI."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timezone
+
+import orjson
+import pytest
+
+from backlog.engine import Backlog
+from backlog.errors import BacklogError
+from backlog.filter import parse_filter
+from backlog.model import check_project, check_tag
+from backlog.store import Store
+from tests.conftest import NOW, run_backlog
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+NAMES = [
+    "données",  # Latin with accents
+    "проект",  # Cyrillic
+    "项目",  # CJK
+    "مشروع٣",  # Arabic letters and an Arabic-Indic digit
+    "हिन्दी",  # Devanagari: letters with combining vowel signs
+    "web.ui-2_x",  # ASCII with every allowed punctuation
+]
+
+
+@pytest.fixture
+def backlog(store_dir) -> Backlog:
+    return Backlog(Store.open(store_dir), tz=timezone.utc, clock=lambda: NOW, agent="tester")
+
+
+def error(call, *args, **kwargs) -> str:
+    with pytest.raises(BacklogError) as caught:
+        call(*args, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_names_of_any_script_are_projects_and_tags(name):
+    assert check_project(name) == name
+    assert check_tag(name) == name
+    assert check_tag(f"area:{name}") == f"area:{name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_decomposed_input_is_stored_composed(name):
+    assert check_project(nfd(name)) == unicodedata.normalize("NFC", name)
+    assert check_tag(nfd(name)) == unicodedata.normalize("NFC", name)
+
+
+@pytest.mark.parametrize("name", [
+    "a\x07b",  # a control character
+    "a\u200bb",  # a format character (zero-width space)
+    "a b",  # a space
+    "a\u00a0b",  # a no-break space
+    "bug🐛",  # a symbol is not a letter or digit
+    "",  # nothing
+])
+def test_control_format_space_and_symbol_characters_stay_refused(name):
+    with pytest.raises(BacklogError):
+        check_project(name)
+    with pytest.raises(BacklogError):
+        check_tag(name)
+
+
+def test_upper_case_virtual_tag_names_stay_reserved():
+    assert "reserved virtual tag" in error(check_tag, "DUE")
+    assert check_tag("ÉTÉ") == "ÉTÉ"
+
+
+def test_the_filter_reads_tags_in_any_script():
+    assert str(parse_filter("+été -тег")) == "(and (tag + été) (tag - тег))"
+    assert str(parse_filter(nfd("+été"))) == "(tag + été)"
+
+
+def test_filters_tools_and_store_accept_unicode_names(backlog):
+    backlog.add("Préparer la revue", project="données.équipe", tags="été,тег,标签")
+    backlog.add("Other", project="web", tags="bug")
+
+    def ids(text: str) -> list[int]:
+        return [t["id"] for t in backlog.list(text, fields="id")["tasks"]]
+
+    assert ids("project:données") == [1]
+    assert ids("project:DONNÉES") == [1]  # project matching ignores case in any script
+    assert ids(nfd("project:données")) == [1]
+    assert ids("+été") == [1] and ids(nfd("+été")) == [1] and ids("+标签 +тег") == [1]
+    assert ids("-été") == [2]
+    assert [p["name"] for p in backlog.projects()["items"]] == ["données.équipe", "web"]
+    backlog.modify("1", extra=nfd("-été +ünï"))
+    assert backlog.info(1)["task"]["tags"] == ["тег", "标签", "ünï"]
+
+
+def test_import_composes_decomposed_names(backlog):
+    batch = [{"description": "a", "project": nfd("café"), "tags": [nfd("thé"), "чай"]}]
+    backlog.import_tasks(orjson.dumps(batch).decode())
+    task = backlog.info(1)["task"]
+    assert (task["project"], task["tags"]) == ("café", ["thé", "чай"])
+
+
+def test_the_cli_takes_unicode_names(clean_env, store_dir):
+    env = {**clean_env, "TASKDATA": str(store_dir), "COLUMNS": "100"}
+    added = run_backlog(["add", "Préparer", "la", "revue", "project:données", "+été"], env)
+    assert (added.returncode, added.stdout, added.stderr) == (0, "added task 1\n", "")
+    listed = run_backlog(["list", "project:données", "+été"], env)
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].split()[:3] == ["1", "données", "été"]
