@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
-NOW_ISO = "2026-11-24T10:14:53Z"  # NOW as BACKLOG_NOW takes it
+NOW_ISO = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")  # NOW as BACKLOG_NOW takes it
 
 
 def tool_path(name: str) -> str | None:

@@ -253,7 +253,8 @@ def _runner(home: Path) -> Callable[..., subprocess.CompletedProcess]:
     (home / "data").mkdir()
 
     def run(args: list[str], tz: str = "UTC") -> subprocess.CompletedProcess:
-        env = {**without_faketime(os.environ), "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data"), "TZ": tz}
+        env = {**without_faketime(os.environ), "TZ": tz,
+               "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data")}
         return subprocess.run(taskwarrior_at([*RC, *args], tz, NOW), env=env, capture_output=True, text=True,
                               timeout=60)
 
