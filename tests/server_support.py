@@ -19,7 +19,7 @@ from typing import Any
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
 
-from tests.conftest import REPO
+from tests.conftest import NOW_ISO, REPO
 
 CALL_TIMEOUT_S = 120
 TOOLS = {  # SPEC §4: the original's 24 names plus task_claim, task_search and task_history
@@ -117,9 +117,10 @@ class McpServer:
 
 def server_env(root: Path, **extra: str) -> dict:
     """The environment of conftest's `clean_env` (no leaked settings, HOME and data under `root`,
-    TZ=UTC) for servers that outlive one test, with TASKDATA=`root`/data plus `extra`."""
+    TZ=UTC, BACKLOG_NOW=NOW) for servers that outlive one test, with TASKDATA=`root`/data plus `extra`."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TASKDATA", "BACKLOG_", "CLAUDE_")) and k not in ("XDG_DATA_HOME", "TZ")}
-    env.update(HOME=str(root / "home"), PYTHONPATH=str(REPO), TZ="UTC", TASKDATA=str(root / "data"))
+    env.update(HOME=str(root / "home"), PYTHONPATH=str(REPO), TZ="UTC", BACKLOG_NOW=NOW_ISO,
+               TASKDATA=str(root / "data"))
     env.update(extra)
     return env

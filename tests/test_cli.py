@@ -85,6 +85,21 @@ def test_a_bad_setting_names_the_variable(env):
     assert (result.returncode, result.stderr) == (1, "backlog: BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files'\n")
 
 
+def test_backlog_now_is_the_cli_clock(env):
+    # 02:30 CEST, the first of the two 02:30s of Berlin's autumn change; "tomorrow" starts at 00:00 CET
+    pinned = {**env, "BACKLOG_NOW": "2031-10-26T02:30:00+02:00", "TZ": "Europe/Berlin"}
+    ok(["add", "A", "due:tomorrow"], pinned)
+    task = orjson.loads(ok(["info", "1", "--json"], pinned))["task"]
+    assert (task["entry"], task["due"]) == ("2031-10-26T00:30:00Z", "2031-10-26T23:00:00Z")
+
+
+def test_a_bad_backlog_now_names_the_variable(env):
+    result = run_backlog(["list"], {**env, "BACKLOG_NOW": "2031-10-26 02:30"})
+    assert (result.returncode, result.stderr) == (1, "backlog: BACKLOG_NOW: '2031-10-26 02:30' is not an ISO instant "
+                                                     "with an offset; use e.g. 2031-10-26T00:30:00Z or "
+                                                     "2031-10-26T02:30:00+02:00, or unset it\n")
+
+
 def test_import_export_through_stdin_and_stdout(env):
     ok(["import"], env, stdin='[{"description": "from json", "tags": ["a"], "due": "20261201T120000Z"}]')
     exported = orjson.loads(ok(["export"], env))
@@ -108,6 +123,7 @@ def test_version_matches_the_package(env):
     assert ok(["--version"], env) == f"backlog {__version__}\n"
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 def test_readme_setup_command_works_from_a_fresh_copy(tmp_path, clean_env):
     """README's first command, run in a copy of the tracked files: installs and shows the demo."""
     readme = (REPO / "README.md").read_text()

@@ -24,9 +24,10 @@ import pytest
 
 import backlog
 from backlog.runtime import open_backlog
-from tests.conftest import REPO, require_tool
+from tests.conftest import NOW_ISO, REPO, require_tool
 from tests.test_launcher import installer_idle
 
+pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
 PREFIX = "mcp__plugin_backlog_backlog__"
 PLANNER = "backlog:task-planner"
@@ -48,7 +49,8 @@ class Home:
         keep = {k: v for k, v in os.environ.items()
                 if not k.startswith(("CLAUDE", "ANTHROPIC_", "TASKDATA", "BACKLOG_")) and k not in ("XDG_DATA_HOME", "TZ")}
         self.env = {**keep, "HOME": str(self.home), "CLAUDE_CONFIG_DIR": str(self.config),
-                    "TASKDATA_ROOT": str(self.backlogs), "TZ": "UTC", "ANTHROPIC_API_KEY": "sk-ant-test",
+                    "TASKDATA_ROOT": str(self.backlogs), "TZ": "UTC", "BACKLOG_NOW": NOW_ISO,
+                    "ANTHROPIC_API_KEY": "sk-ant-test",
                     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
                     "ENABLE_TOOL_SEARCH": "false"}
 

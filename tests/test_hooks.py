@@ -17,7 +17,7 @@ import pytest
 
 from backlog.paths import slug
 from backlog.runtime import open_backlog
-from tests.conftest import REPO, run_backlog
+from tests.conftest import NOW_ISO, REPO, run_backlog
 
 EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
 PLANNER = "backlog:task-planner"
@@ -160,7 +160,15 @@ def test_unknown_event_exits_0_and_is_logged(three_tasks, store_dir):
     assert hook("PreToolUse", payload("PreToolUse", tool_name="Bash"), three_tasks) is None
     assert store_bytes(store_dir) == before
     (line,) = log_lines(store_dir)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ PreToolUse ignored: unknown event 'PreToolUse'; .*", line)
+    assert re.fullmatch(rf"{NOW_ISO} PreToolUse ignored: unknown event 'PreToolUse'; .*", line)  # BACKLOG_NOW
+
+
+def test_a_bad_backlog_now_is_logged_with_the_real_time(three_tasks, store_dir):
+    before = store_bytes(store_dir)
+    assert hook("TaskCreated", task_created("1", "New"), {**three_tasks, "BACKLOG_NOW": "soon"}) is None
+    assert store_bytes(store_dir) == before
+    (line,) = log_lines(store_dir)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ TaskCreated ignored: BACKLOG_NOW: 'soon' is not an ISO .*", line)
 
 
 def test_unknown_fields_are_ignored(three_tasks):

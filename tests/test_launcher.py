@@ -164,6 +164,23 @@ def test_failed_install_is_reported_once_and_hooks_stay_silent(tmp_path):
     assert installs_started(data) == started, "a hook retried a failed install within 5 minutes"
 
 
+@pytest.mark.parametrize("record", [
+    "0\n",  # failed in 1970: long ago on any clock
+    "",      # no instant recorded
+])
+def test_a_hook_retries_a_failure_not_recorded_as_recent(tmp_path, record):
+    root = fake_root(tmp_path)
+    (root / "pyproject.toml").write_text('[project]\nversion = "1.2.3"\n[[[ not toml\n')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "install.failed").write_text(record)  # the file is new: only its content says when
+    hook = launch("hook", "TaskCreated", data=data, root=root, stdin=b"{}", timeout=10)
+    assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
+    wait_for(lambda: "install FAILED" in (data / "install.log").read_text(), 120, "the retry")
+    assert installs_started(data) == 1
+    assert 0 < float((data / "install.failed").read_text()), "the new failure records its instant"
+
+
 def test_env_whose_interpreter_is_gone_is_rebuilt_not_used(tmp_path):
     root = fake_root(tmp_path)
     (root / "pyproject.toml").write_text('[project]\nversion = "1.2.3"\n[[[ not toml\n')
@@ -175,6 +192,7 @@ def test_env_whose_interpreter_is_gone_is_rebuilt_not_used(tmp_path):
     assert installs_started(data) == 1
 
 
+@pytest.mark.wallclock  # asserts a duration
 def test_ready_start_adds_under_a_few_milliseconds(tmp_path):
     root = fake_root(tmp_path)
     exe = fake_env(tmp_path / "data", "1.2.3", script="#!/bin/sh\nexit 0\n") / "bin" / "backlog"
@@ -213,6 +231,7 @@ def installed(tmp_path_factory):
     return data, Path(run.stdout.decode().strip())
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 def test_first_start_builds_the_env_and_later_starts_reuse_it(installed):
     data, venv = installed
     version = repo_version()
@@ -227,6 +246,7 @@ def test_first_start_builds_the_env_and_later_starts_reuse_it(installed):
     assert installs_started(data) == started
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 def test_ready_launcher_runs_the_cli(installed):
     data, _ = installed
     run = launch("--version", data=data, timeout=60)
@@ -234,6 +254,7 @@ def test_ready_launcher_runs_the_cli(installed):
     assert run.stdout.decode().split() == ["backlog", repo_version()]
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 @pytest.mark.skipif(not (REPO / "server" / "backlog" / "server.py").exists(),
                     reason="MCP server (backlog.server) not written yet")
 def test_serve_speaks_json_rpc_from_the_first_byte(installed):
@@ -253,6 +274,8 @@ def test_serve_speaks_json_rpc_from_the_first_byte(installed):
     assert first["id"] == 1 and first["result"]["serverInfo"]
 
 
+@pytest.mark.needs_tools  # pip, from the package index
+@pytest.mark.wallclock  # asserts a duration
 def test_hook_without_env_exits_at_once_and_installs_in_background(tmp_path):
     data = tmp_path / "data"
     start = time.monotonic()
@@ -267,6 +290,7 @@ def test_hook_without_env_exits_at_once_and_installs_in_background(tmp_path):
     assert env_version(venv) == repo_version()
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 def test_concurrent_first_starts_build_one_env_and_keep_stdout_clean(tmp_path):
     data = tmp_path / "data"
     env = launch_env(data, REPO)
@@ -289,6 +313,7 @@ def test_concurrent_first_starts_build_one_env_and_keep_stdout_clean(tmp_path):
     assert not list(data.glob("src-*"))
 
 
+@pytest.mark.needs_tools  # pip, from the package index
 def test_new_version_installs_beside_the_old_and_prunes_older(installed, tmp_path):
     data, current = installed
     stale = fake_env(data, "0.0.1", script="#!/bin/sh\n")

@@ -51,6 +51,7 @@ def quiet_home(tmp_path_factory):
     ".",                                  # marketplace + plugin dir: skills, agents, hooks
     ".claude-plugin/plugin.json",         # the plugin manifest on its own
 ])
+@pytest.mark.needs_tools
 def test_claude_plugin_validate_strict_passes(claude, quiet_home, target):
     run = subprocess.run([claude, "plugin", "validate", "--strict", str(REPO / target)],
                          capture_output=True, text=True, timeout=180, env=quiet_home)
@@ -58,6 +59,7 @@ def test_claude_plugin_validate_strict_passes(claude, quiet_home, target):
     assert "Validation passed" in run.stdout
 
 
+@pytest.mark.needs_tools
 def test_claude_finds_every_skill_agent_hook_and_the_server(claude, quiet_home):
     run = subprocess.run([claude, "plugin", "validate", "--strict", str(REPO)],
                          capture_output=True, text=True, timeout=180, env=quiet_home)

@@ -13,8 +13,10 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, require_tool
+from tests.conftest import NOW_ISO, REPO, require_tool
 from tests.server_support import TOOLS
+
+pytestmark = pytest.mark.needs_tools  # the MCP Inspector (npm)
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def inspect(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        command = [inspector, "--cli", "-e", f"TASKDATA={tmp_path / 'data'}", "-e", "TZ=UTC", *args,
+        command = [inspector, "--cli", "-e", f"TASKDATA={tmp_path / 'data'}", "-e", "TZ=UTC", "-e", f"BACKLOG_NOW={NOW_ISO}", *args,
                    "--", sys.executable, "-m", "backlog", "serve"]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=180)
     return run

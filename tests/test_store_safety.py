@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from backlog.errors import StoreError
 from backlog.store import Store
-from tests.conftest import REPO, run_backlog
+from tests.conftest import NOW_ISO, REPO, run_backlog
 from tests.workers.writer import group_uuid
 
 COMPACTION = pytest.mark.parametrize("compact_every", [1000, 4], ids=["no-compaction", "compact-every-4"])
@@ -22,7 +23,8 @@ COMPACTION = pytest.mark.parametrize("compact_every", [1000, 4], ids=["no-compac
 def writer(root: Path, name: str, mode: str, count: int, compact_every: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.workers.writer", str(root), name, mode, str(count), str(compact_every)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, env={**os.environ, "BACKLOG_NOW": NOW_ISO}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
 
 
 @COMPACTION
@@ -132,7 +134,7 @@ def test_doctor_repair_recovers_a_damaged_journal(store_dir, cli_env, compact_ev
     assert check.returncode == 2 and "damaged" in check.stdout
     repaired = run_backlog(["doctor", "--repair"], cli_env)
     assert repaired.returncode == 0, repaired.stderr
-    assert "dropped transaction" in repaired.stdout and ".damaged-" in repaired.stdout
+    assert "dropped transaction" in repaired.stdout and ".damaged-20261124T101453Z" in repaired.stdout  # BACKLOG_NOW
     assert run_backlog(["doctor"], cli_env).returncode == 0
     store = Store.open(store_dir)
     lost = next(op["n"]["description"] for op in __import__("orjson").loads(victim)["ops"]) if victim.startswith(b"{") else None

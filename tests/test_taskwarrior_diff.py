@@ -14,7 +14,8 @@ Taskwarrior settings beyond the brief: `rc.recurrence=off` (no instances generat
 our back) and `rc.search.case.sensitive=no` (SPEC §6: bare words are case-insensitive).
 Where we differ on purpose, DIVERGENCES names the SPEC line, checks our answer against an
 independent oracle, and checks that Taskwarrior still answers differently (a stale row fails).
-Under CI=true a missing `task` or `faketime` fails the module; elsewhere it is skipped.
+Under CI=true a missing `task` or `faketime` fails its tests; elsewhere they are skipped. Taskwarrior
+runs without the libfaketime of a faked test run (`faketime` cannot nest) at conftest's NOW.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -41,8 +41,8 @@ from backlog.match import Context
 from backlog.model import format_utc
 from backlog.store import Store
 from backlog.urgency import urgencies
+from tests.conftest import NOW, taskwarrior_at, without_faketime
 
-NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 FIXTURE = Path(__file__).parent / "fixtures" / "tw_fixture.json"
 ZONES = ("UTC", "America/New_York")
 RC = (
@@ -244,26 +244,16 @@ DIVERGENCES: list[tuple[str, str | None, str, str, Oracle]] = [
 ]
 
 
-def _require(binary: str) -> None:
-    if shutil.which(binary) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"'{binary}' is required for the Taskwarrior differential test under CI")
-        pytest.skip(f"'{binary}' is not installed")
-
-
 def _runner(home: Path, now: datetime = NOW) -> Callable[..., subprocess.CompletedProcess]:
     """Run `task` with its own TASKRC/TASKDATA under `home` at the frozen `now` in a given zone."""
-    _require("task")
-    _require("faketime")
     (home / "taskrc").write_text("uda.agent.type=string\nuda.agent.label=Agent\n")
     (home / "data").mkdir()
 
     def run(args: list[str], tz: str = "UTC") -> subprocess.CompletedProcess:
-        env = {**os.environ, "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data"), "TZ": tz}
-        wall = now.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S")  # faketime -f: frozen, local time
-        return subprocess.run(
-            ["faketime", "-f", wall, "task", *RC, *args], env=env, capture_output=True, text=True, timeout=60,
-        )
+        env = {**without_faketime(os.environ), "TZ": tz,
+               "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data")}
+        return subprocess.run(taskwarrior_at([*RC, *args], tz, now), env=env, capture_output=True, text=True,
+                              timeout=60)
 
     return run
 

@@ -2,19 +2,21 @@
 `backlog export` and back into Taskwarrior, keeping every field Taskwarrior has.
 
 Taskwarrior's bookkeeping that SPEC §4 task_import says we ignore and recompute (`id`,
-`urgency`, `mask`, `imask`, `modified`) is left out of the comparison.
+`urgency`, `mask`, `imask`, `modified`) is left out of the comparison. Taskwarrior runs
+under `faketime` at conftest's NOW (its env has no libfaketime to inherit), our CLI at BACKLOG_NOW=NOW.
 """
 
 from __future__ import annotations
 
 import shlex
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
-from tests.conftest import require_tool, run_backlog
+from tests.conftest import run_backlog, taskwarrior_at
 
 RECOMPUTED = {"id", "urgency", "mask", "imask", "modified"}
 UDAS = "uda.jira.type=string\nuda.estimate.type=numeric\n"  # Taskwarrior UDAs we know nothing of
@@ -36,20 +38,21 @@ TASKS = [
 ]
 
 
-def taskwarrior(home: Path) -> list[str]:
-    """The `task` command on a fresh data dir, with the `agent` UDA and UDAS, no prompts or hooks."""
+def taskwarrior(home: Path) -> Callable[..., str]:
+    """`task ARGS` on a fresh data dir under `home` at NOW, with the `agent` UDA and UDAS, no prompts or hooks."""
     rc = home / "taskrc"
     rc.write_text(f"data.location={home}\nuda.agent.type=string\nuda.agent.label=Agent\n{UDAS}")
-    return [require_tool("task"), f"rc:{rc}", "rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off",
-            "rc.gc=off", "rc.json.array=on"]
+    cmd = taskwarrior_at([f"rc:{rc}", "rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off",
+                          "rc.gc=off", "rc.json.array=on"])
 
+    def run(args: str, stdin: str | None = None) -> str:
+        """Its stdout; the command must succeed."""
+        result = subprocess.run(cmd + shlex.split(args), input=stdin, capture_output=True, text=True,
+                                env={"TZ": "UTC", "PATH": "/usr/bin:/bin", "HOME": str(home)}, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
-def tw(cmd: list[str], args: str, stdin: str | None = None) -> str:
-    home = cmd[1].removeprefix("rc:").rsplit("/", 1)[0]
-    result = subprocess.run(cmd + shlex.split(args), input=stdin, capture_output=True, text=True,
-                            env={"TZ": "UTC", "PATH": "/usr/bin:/bin", "HOME": home}, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return run
 
 
 def by_uuid(tasks: list[dict]) -> dict[str, dict]:
@@ -60,10 +63,10 @@ def by_uuid(tasks: list[dict]) -> dict[str, dict]:
 def tw_export(tmp_path) -> list[dict]:
     home = tmp_path / "tw"
     home.mkdir()
-    cmd = taskwarrior(home)
+    tw = taskwarrior(home)
     for line in TASKS:
-        tw(cmd, line)
-    exported = orjson.loads(tw(cmd, "rc.recurrence=off export"))
+        tw(line)
+    exported = orjson.loads(tw("rc.recurrence=off export"))
     assert len(exported) == 7  # 6 tasks + the first instance of the recurring one
     assert {t.get("estimate") for t in exported} == {3, 2.5, None}  # numbers, as Taskwarrior writes them
     return exported
@@ -86,6 +89,6 @@ def test_our_export_imports_back_into_taskwarrior(tw_export, tmp_path, clean_env
     ours = run_backlog(["export"], env).stdout
     home = tmp_path / "tw2"
     home.mkdir()
-    cmd = taskwarrior(home)
-    tw(cmd, "rc.recurrence=off import -", stdin=ours)
-    assert by_uuid(orjson.loads(tw(cmd, "rc.recurrence=off export"))) == by_uuid(tw_export)
+    tw = taskwarrior(home)
+    tw("rc.recurrence=off import -", stdin=ours)
+    assert by_uuid(orjson.loads(tw("rc.recurrence=off export"))) == by_uuid(tw_export)

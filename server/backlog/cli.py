@@ -188,10 +188,11 @@ def table(tasks: list[dict], total: int, tz: tzinfo) -> str:
 def doctor(repair: bool, env: dict, out: Callable[[str], None]) -> int:
     from backlog import doctor as checks
     from backlog.paths import resolve_data_dir
+    from backlog.runtime import clock_from_env
 
     root = resolve_data_dir(env, os.getcwd())
     if repair:
-        report = checks.repair(root)
+        report = checks.repair(root, clock_from_env(env)())
         out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
     problems = checks.check(root)

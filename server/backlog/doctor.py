@@ -5,7 +5,7 @@ repaired ones as `<name>.damaged-<time>`; nothing is deleted."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -88,9 +88,8 @@ def _blob_ok(backend: FileBackend, digest: str) -> bool:
         return False
 
 
-def repair(root: Path, now: datetime | None = None) -> list[str]:
-    """Restore the newest consistent state; returns what was done and dropped, one line each."""
-    now = now or datetime.now(timezone.utc)
+def repair(root: Path, now: datetime) -> list[str]:
+    """Restore the newest consistent state as of `now`; returns what was done and dropped, one line each."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)

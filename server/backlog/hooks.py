@@ -63,13 +63,17 @@ class Hook:
         """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""
         try:
             from backlog.paths import resolve_data_dir
-            from backlog.runtime import utc_now
+            from backlog.runtime import clock_from_env, utc_now
 
+            try:
+                now = clock_from_env(self.env)()
+            except BacklogError:  # a bad BACKLOG_NOW: still log (this line may be what reports it)
+                now = utc_now()
             root = resolve_data_dir(self.env, self.cwd, self.text("cwd"))
             root.mkdir(parents=True, exist_ok=True)
             path = root / "hooks.log"
             mode = "w" if path.exists() and path.stat().st_size > MAX_LOG_BYTES else "a"
-            line = " ".join(f"{utc_now():%Y-%m-%dT%H:%M:%SZ} {self.event} {message}".split())
+            line = " ".join(f"{now:%Y-%m-%dT%H:%M:%SZ} {self.event} {message}".split())
             with open(path, mode, encoding="utf-8") as f:
                 f.write(line + "\n")
         except Exception:  # noqa: BLE001, S110 - a hook must never fail; there is nowhere else to say it

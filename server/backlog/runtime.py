@@ -1,14 +1,15 @@
 """Building a `Backlog` from the environment: the one place entry points read settings.
 
 Variables (SPEC §2): TASKDATA, TASKDATA_ROOT, XDG_DATA_HOME, CLAUDE_PROJECT_DIR,
-BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND, TZ, and
-BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values).
+BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND, TZ,
+BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values) and
+BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from collections.abc import Mapping
 
 from backlog.dates import local_zone
 from backlog.engine import Backlog
@@ -22,6 +23,26 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def clock_from_env(env: Mapping[str, str]) -> Callable[[], datetime]:
+    """`utc_now`, or a clock stopped at BACKLOG_NOW when it is set (tests pin "now" with it).
+
+    Raises BacklogError("BACKLOG_NOW", …) for a value that is not an ISO instant with an offset.
+    """
+    value = env.get("BACKLOG_NOW", "")
+    if not value:
+        return utc_now
+    text = value[:-1] + "+00:00" if value[-1:] in "Zz" else value
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise BacklogError("BACKLOG_NOW", f"'{value}' is not an ISO instant with an offset",
+                           "use e.g. 2031-10-26T00:30:00Z or 2031-10-26T02:30:00+02:00, or unset it")
+    fixed = instant.astimezone(timezone.utc).replace(microsecond=0)
+    return lambda: fixed
+
+
 def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd: str | None = None,
                  agent: str | None = None) -> Backlog:
     """The backlog of the project an entry point runs in; BacklogError names a bad variable."""
@@ -32,6 +53,7 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     compact = env.get("BACKLOG_COMPACT_EVERY", str(COMPACT_EVERY))
     if not compact.isdigit() or int(compact) < 1:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
+    clock, tz = clock_from_env(env), local_zone(env)
     store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
-    return Backlog(store, tz=local_zone(env), clock=utc_now,
+    return Backlog(store, tz=tz, clock=clock,
                    agent=agent or env.get("BACKLOG_AGENT_ID") or "user", channel=channel)

@@ -3,17 +3,20 @@
 usage: python -m tests.workers.writer DATA_DIR NAME MODE COUNT COMPACT_EVERY
 MODE mixed: COUNT changes, alternating task_add and task_modify of its own last task.
 MODE groups: COUNT (0 = forever) rounds of importing 3 tasks then modifying all three at once.
+The clock is the entry points' (BACKLOG_NOW when set).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import timezone
 
 import orjson
 
 from backlog.engine import Backlog
+from backlog.runtime import clock_from_env
 from backlog.store import Store
 
 
@@ -23,7 +26,7 @@ def group_uuid(name: str, round_: int, k: int) -> str:
 
 def main(root: str, name: str, mode: str, count: int, compact_every: int) -> None:
     store = Store.open(root, compact_every=compact_every)
-    backlog = Backlog(store, tz=timezone.utc, clock=lambda: datetime.now(timezone.utc), agent=name)
+    backlog = Backlog(store, tz=timezone.utc, clock=clock_from_env(os.environ), agent=name)
     out = sys.stdout
     if mode == "mixed":
         last = None
