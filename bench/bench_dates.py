@@ -9,8 +9,8 @@ import timeit
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from backlog.dates import parse_date
-from backlog.recur import occurrence_on_or_after
+from backlog.core.dates import parse_date
+from backlog.core.recur import occurrence_on_or_after
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=TZ)

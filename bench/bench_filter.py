@@ -16,10 +16,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from backlog.filter import compile_filter
-from backlog.match import Context
-from backlog.model import format_utc
-from backlog.sort import parse_sort, sort_tasks
+from backlog.core.filter import compile_filter
+from backlog.core.match import Context
+from backlog.core.model import format_utc
+from backlog.core.sort import parse_sort, sort_tasks
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 TZ = ZoneInfo("America/New_York")

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import orjson
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.runtime import utc_now
-from backlog.store import Store
+from backlog.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCH = REPO / "hooks" / "launch"

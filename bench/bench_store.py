@@ -18,8 +18,8 @@ from pathlib import Path
 
 import orjson
 
-from backlog.engine import Backlog
-from backlog.store import Store
+from backlog.engine.backlog import Backlog
+from backlog.store.store import Store
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 PROJECTS = [f"p{i}" for i in range(20)]

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil import tz as dateutil_tz
 
-from backlog.dates import (
+from backlog.core.dates import (
     Duration, add_months, local_zone, localize, parse_date, parse_duration, period_bounds,
     same_local_day, shift, start_of_day,
 )
 from backlog.errors import BacklogError
-from backlog.model import format_utc
+from backlog.core.model import format_utc
 
 UTC = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backlog.filter import compile_filter
+from backlog.core.filter import compile_filter
 from tests.server_support import McpServer, server_env
 
 REPO = Path(__file__).resolve().parent.parent

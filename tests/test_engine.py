@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError, StoreError
-from backlog.store import Store
+from backlog.store.store import Store
 from tests.conftest import NOW
 
 

@@ -10,9 +10,9 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
-from backlog.store import Store
+from backlog.store.store import Store
 from tests.conftest import NOW
 
 IGNORED = "; ignored tag doc: task_doc_write adds it with a doc"

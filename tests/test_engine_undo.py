@@ -9,9 +9,9 @@ from datetime import timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
-from backlog.store import Store
+from backlog.store.store import Store
 from tests.conftest import NOW
 from tests.test_store_undo import state
 

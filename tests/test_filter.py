@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from backlog.errors import BacklogError
-from backlog.filter import compile_filter, parse_filter
-from backlog.match import Context
+from backlog.core.filter import compile_filter, parse_filter
+from backlog.core.match import Context
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 UTC = timezone.utc

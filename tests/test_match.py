@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backlog.filter import compile_filter
-from backlog.match import VIRTUAL, Context
-from backlog.urgency import urgency
+from backlog.core.filter import compile_filter
+from backlog.core.match import VIRTUAL, Context
+from backlog.core.urgency import urgency
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)  # a Tuesday
 UTC = timezone.utc
@@ -101,7 +101,7 @@ def test_virtual_tag(tag, expected):
 
 
 def test_every_virtual_tag_is_tested_and_known_to_the_model():
-    from backlog.model import VIRTUAL_TAGS
+    from backlog.core.model import VIRTUAL_TAGS
 
     assert set(VIRTUAL) == VIRTUAL_TAGS
 

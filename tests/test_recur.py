@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from backlog.dates import start_of_day
+from backlog.core.dates import start_of_day
 from backlog.errors import BacklogError
-from backlog.recur import check_period, next_occurrence, occurrence_on_or_after
+from backlog.core.recur import check_period, next_occurrence, occurrence_on_or_after
 
 UTC = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from backlog.errors import BacklogError, StoreError
-from backlog.render import OUTPUT_FIELDS
-from backlog.server import compact_schema, failure_line, validation_line
-from backlog.sort import SORT_FIELDS
+from backlog.engine.render import OUTPUT_FIELDS
+from backlog.mcp.server import compact_schema, failure_line, validation_line
+from backlog.core.sort import SORT_FIELDS
 from tests.server_support import McpServer, server_env
 
 ALPHA, TWIN1, TWIN2 = ("11111111-1111-4111-8111-111111111111", "22222222-0000-4000-8000-000000000001",

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
-from backlog.search import rank, snippet, words
-from backlog.store import Store
+from backlog.engine.search import rank, snippet, words
+from backlog.store.store import Store
 from tests.conftest import NOW
 
 

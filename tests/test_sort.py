@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 
 from backlog.errors import BacklogError
-from backlog.match import Context
-from backlog.sort import SORT_FIELDS, parse_sort, sort_tasks
-from backlog.urgency import urgency
+from backlog.core.match import Context
+from backlog.core.sort import SORT_FIELDS, parse_sort, sort_tasks
+from backlog.core.urgency import urgency
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 UTC = timezone.utc

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backlog.errors import StoreError
-from backlog.store import Store
+from backlog.store.store import Store
 from tests.conftest import NOW_ISO, REPO, run_backlog
 from tests.workers.writer import group_uuid
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from backlog.store import Store
+from backlog.store.store import Store
 
 AT = "2026-11-24T10:00:00Z"
 UUIDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(6)]

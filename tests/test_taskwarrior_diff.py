@@ -34,13 +34,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backlog.dates import start_of_day
-from backlog.engine import Backlog
-from backlog.filter import compile_filter
-from backlog.match import Context
-from backlog.model import format_utc
-from backlog.store import Store
-from backlog.urgency import urgencies
+from backlog.core.dates import start_of_day
+from backlog.engine.backlog import Backlog
+from backlog.core.filter import compile_filter
+from backlog.core.match import Context
+from backlog.core.model import format_utc
+from backlog.store.store import Store
+from backlog.core.urgency import urgencies
 from tests.conftest import NOW, taskwarrior_at, without_faketime
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tw_fixture.json"

@@ -12,10 +12,10 @@ from datetime import timezone
 import orjson
 import pytest
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
-from backlog.model import check_task
-from backlog.store import Store
+from backlog.core.model import check_task
+from backlog.store.store import Store
 from tests.conftest import NOW, run_backlog
 
 UUID = "8c2b33a1-5d3e-4a8f-9a7e-0b6c1d2e3f40"

@@ -8,11 +8,11 @@ from datetime import timezone
 import orjson
 import pytest
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
-from backlog.filter import parse_filter
-from backlog.model import check_project, check_tag
-from backlog.store import Store
+from backlog.core.filter import parse_filter
+from backlog.core.model import check_project, check_tag
+from backlog.store.store import Store
 from tests.conftest import NOW, run_backlog
 
 

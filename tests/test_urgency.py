@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backlog.match import Context
-from backlog.model import format_utc
-from backlog.urgency import scorer, urgencies, urgency
+from backlog.core.match import Context
+from backlog.core.model import format_utc
+from backlog.core.urgency import scorer, urgencies, urgency
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 UTC = timezone.utc

@@ -1,5 +1,5 @@
 """`python -m backlog …` is the same as the `backlog` console script."""
 
-from backlog.cli import main
+from backlog.cli.main import main
 
 raise SystemExit(main())

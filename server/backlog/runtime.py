@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
-from backlog.dates import local_zone
-from backlog.engine import Backlog
+from backlog.core.dates import local_zone
+from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.paths import resolve_data_dir
-from backlog.store import COMPACT_EVERY, Store
+from backlog.store.store import COMPACT_EVERY, Store
 
 
 def utc_now() -> datetime:

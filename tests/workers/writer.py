@@ -15,9 +15,9 @@ from datetime import timezone
 
 import orjson
 
-from backlog.engine import Backlog
+from backlog.engine.backlog import Backlog
 from backlog.runtime import clock_from_env
-from backlog.store import Store
+from backlog.store.store import Store
 
 
 def group_uuid(name: str, round_: int, k: int) -> str:

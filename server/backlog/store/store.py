@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from backlog.backend import SNAPSHOT, FileBackend
+from backlog.store.files import SNAPSHOT, FileBackend
 from backlog.errors import StoreError
 
 COMPACT_EVERY = 1000

@@ -7,17 +7,17 @@ from datetime import timedelta
 
 import orjson
 
-from backlog import render
+from backlog.engine import render
 from backlog.errors import BacklogError
-from backlog.filter import compile_filter
-from backlog.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, parse_utc, sync_doc_tag
-from backlog.recur import check_period
-from backlog.taskwarrior import from_taskwarrior, to_taskwarrior
-from backlog.urgency import urgency
+from backlog.core.filter import compile_filter
+from backlog.core.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, parse_utc, sync_doc_tag
+from backlog.core.recur import check_period
+from backlog.core.taskwarrior import from_taskwarrior, to_taskwarrior
+from backlog.core.urgency import urgency
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
-    from backlog.engine import Backlog
+    from backlog.engine.backlog import Backlog
 
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 ARCHIVE_FIELDS = ("id", "uuid", "description", "status", "project", "tags", "priority", "due", "end", "agent")

@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
-from backlog.server import Opening, compact_schema, failure_line, unknown_parameter_line, validation_line
+from backlog.mcp.server import Opening, compact_schema, failure_line, unknown_parameter_line, validation_line
 
 log = logging.getLogger("backlog")
 

@@ -232,7 +232,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _facts(task: dict, backlog, agent: bool = True) -> str:
     """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; local dates."""
-    from backlog.model import format_utc, parse_utc
+    from backlog.core.model import format_utc, parse_utc
 
     facts = [task["priority"]] if task.get("priority") else []
     if task.get("due"):

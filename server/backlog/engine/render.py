@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from backlog.errors import BacklogError
-from backlog.match import Context
-from backlog.model import COMPACT_FIELDS, FIELD_SET, FIELDS
-from backlog.urgency import urgencies, urgency
+from backlog.core.match import Context
+from backlog.core.model import COMPACT_FIELDS, FIELD_SET, FIELDS
+from backlog.core.urgency import urgencies, urgency
 
 OUTPUT_FIELDS = FIELDS + ("urgency",)
 _BOOKKEEPING = ("uuid", "modified")

@@ -23,8 +23,8 @@ from functools import cached_property
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
-from backlog.dates import period_bounds
-from backlog.model import format_utc, read_number, uda_kinds
+from backlog.core.dates import period_bounds
+from backlog.core.model import format_utc, read_number, uda_kinds
 
 DUE_DAYS = 7  # Taskwarrior's rc.due
 _OPEN = "t['status'] == 'pending'"
@@ -444,7 +444,7 @@ def _number(attr: str, mod: str, value: str, em: Emitter) -> str:
         raise TermError(f"'{value}' is not a number", f"use a number, e.g. '{attr}.after:{example}'") from None
     value_name = em.const(number)
     if attr == "urgency":
-        from backlog.urgency import scorer  # urgency builds on this module
+        from backlog.core.urgency import scorer  # urgency builds on this module
 
         get = f"{em.once(scorer)}(t)"
         if mod == "":

@@ -22,8 +22,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
-from backlog.match import PENDING_AND, VIRTUAL, Context, needs
-from backlog.model import format_utc
+from backlog.core.match import PENDING_AND, VIRTUAL, Context, needs
+from backlog.core.model import format_utc
 
 COEFFICIENTS: Mapping[str, float] = MappingProxyType({
     "next": 15.0, "due": 12.0, "blocking": 8.0, "priority.H": 6.0, "priority.M": 3.9,

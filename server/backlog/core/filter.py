@@ -35,13 +35,13 @@ from datetime import datetime, timezone, tzinfo
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
-from backlog.dates import parse_date
+from backlog.core.dates import parse_date
 from backlog.errors import BacklogError
-from backlog.match import (
+from backlog.core.match import (
     ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, ids_source, needs,
     tag_source, word_source,
 )
-from backlog.model import VIRTUAL_TAGS, is_tag_name
+from backlog.core.model import VIRTUAL_TAGS, is_tag_name
 
 _QUOTES = "\"'"
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)

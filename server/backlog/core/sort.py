@@ -15,9 +15,9 @@ from itertools import compress
 from collections.abc import Sequence
 
 from backlog.errors import BacklogError
-from backlog.match import PRIORITY_RANK, Context
-from backlog.model import FIELDS
-from backlog.urgency import AGE_MAX, urgencies, urgencies_without_age
+from backlog.core.match import PRIORITY_RANK, Context
+from backlog.core.model import FIELDS
+from backlog.core.urgency import AGE_MAX, urgencies, urgencies_without_age
 
 DEFAULT_SORT = "urgency-,id+"
 SORT_FIELDS = ("id", "urgency", *(f for f in FIELDS if f not in ("id", "annotations", "depends")))

@@ -15,7 +15,7 @@ import orjson
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
-from backlog.model import DATE_FIELDS, parse_utc
+from backlog.core.model import DATE_FIELDS, parse_utc
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def split_words(words: Sequence[str], udas: Callable[[], Mapping[str, str]]) -> 
     """
     from functools import cache
 
-    from backlog.edits import extra_key, near_key
+    from backlog.core.edits import extra_key, near_key
 
     udas = cache(udas)
     text, extra = [], []
@@ -92,11 +92,11 @@ def run(args: argparse.Namespace, env: dict, out: Callable[[str], None]) -> int:
     from backlog.runtime import open_backlog
 
     if args.command == "serve":
-        from backlog.server import serve
+        from backlog.mcp.server import serve
         serve(env, os.getcwd())
         return 0
     if args.command == "hook":
-        from backlog.hooks import main as hook_main
+        from backlog.hooks.events import main as hook_main
         return hook_main(args.event, sys.stdin.buffer.read(), env, os.getcwd(), sys.stdout)
     if args.command == "doctor":
         return doctor(args.repair, env, out)
@@ -186,7 +186,7 @@ def table(tasks: list[dict], total: int, tz: tzinfo) -> str:
 
 
 def doctor(repair: bool, env: dict, out: Callable[[str], None]) -> int:
-    from backlog import doctor as checks
+    from backlog.store import doctor as checks
     from backlog.paths import resolve_data_dir
     from backlog.runtime import clock_from_env
 
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     if len(words) == 2 and words[0] == "hook" and not words[1].startswith("-"):
         # Claude Code runs this on every event: no argparse, no CLI-only imports.
-        from backlog.hooks import main as hook_main
+        from backlog.hooks.events import main as hook_main
         return hook_main(words[1], sys.stdin.buffer.read(), dict(os.environ), os.getcwd(), sys.stdout)
     args = parser().parse_args(words)
     env = dict(os.environ)

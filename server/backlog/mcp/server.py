@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from backlog.errors import BacklogError, StoreError
 
 if TYPE_CHECKING:
-    from backlog.engine import Backlog
+    from backlog.engine.backlog import Backlog
 
 INTERNAL_TEXT_LIMIT = 300
 
@@ -166,7 +166,7 @@ def compact_schema(node: Any) -> Any:
 def serve(env: dict, cwd: str) -> None:
     """Run the MCP server on stdio for the backlog of `cwd` until the client disconnects."""
     opening = Opening(env, cwd)
-    from backlog.tools import build_server  # imports mcp while the store opens
+    from backlog.mcp.tools import build_server  # imports mcp while the store opens
 
     try:
         build_server(opening).run("stdio")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import orjson
 
-from backlog.backend import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
+from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
 from backlog.errors import StoreError
-from backlog.model import sync_doc_tag
-from backlog.store import Store, empty_snapshot, parse_record, parse_snapshot, split_lines
+from backlog.core.model import sync_doc_tag
+from backlog.store.store import Store, empty_snapshot, parse_record, parse_snapshot, split_lines
 
 
 def _scan(backend: FileBackend) -> list[tuple[int, list[bytes], list[dict | None], int]]:

@@ -12,18 +12,18 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterator
 
-from backlog import render
-from backlog.edits import apply_edits, doc_tag_note, find_cycle, merge_params, parse_edits
+from backlog.engine import render
+from backlog.core.edits import apply_edits, doc_tag_note, find_cycle, merge_params, parse_edits
 from backlog.errors import BacklogError
-from backlog.exchange import ExchangeCases
-from backlog.search import SearchCases
-from backlog.filter import compile_filter
-from backlog.match import Context
-from backlog.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uda, is_uuid, new_uuid, sync_doc_tag
-from backlog.recur import occurrence_on_or_after
-from backlog.dates import start_of_day
-from backlog.sort import parse_sort, sort_tasks
-from backlog.store import Store, Transaction
+from backlog.engine.exchange import ExchangeCases
+from backlog.engine.search import SearchCases
+from backlog.core.filter import compile_filter
+from backlog.core.match import Context
+from backlog.core.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uda, is_uuid, new_uuid, sync_doc_tag
+from backlog.core.recur import occurrence_on_or_after
+from backlog.core.dates import start_of_day
+from backlog.core.sort import parse_sort, sort_tasks
+from backlog.store.store import Store, Transaction
 
 _ID = re.compile(r"[0-9]{1,7}")
 _UUID_PREFIX = re.compile(r"[0-9a-f-]+")

@@ -15,7 +15,7 @@ import unicodedata
 from datetime import datetime, timezone
 
 from backlog.errors import BacklogError
-from backlog.model import DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, check_uda, format_utc, is_uda
+from backlog.core.model import DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, check_uda, format_utc, is_uda
 
 IGNORED_KEYS = TASKWARRIOR_BOOKKEEPING - {"rtype"}
 _IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"}

@@ -14,12 +14,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from backlog import render
+from backlog.engine import render
 from backlog.errors import BacklogError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
-    from backlog.engine import Backlog
+    from backlog.engine.backlog import Backlog
 
 K1, B = 1.2, 0.75
 DEFAULT_LIMIT = 10

@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping
 
 import orjson
 
-from backlog import dates, recur
+from backlog.core import dates, recur
 from backlog.errors import BacklogError
-from backlog.model import (
+from backlog.core.model import (
     DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, check_uda, format_utc,
     read_number, sync_doc_tag,
 )

@@ -25,7 +25,7 @@ import re
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Mapping
 
-from backlog.dates import UNITS, add_months, localize
+from backlog.core.dates import UNITS, add_months, localize
 from backlog.errors import BacklogError
 
 # Stored name → (months, days) per step; `weekdays` is handled on its own.

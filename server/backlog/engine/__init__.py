@@ -1,0 +1,1 @@
+"""The use cases every surface calls, grouped by area, over one store."""

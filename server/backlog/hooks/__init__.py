@@ -1,0 +1,1 @@
+"""The Claude Code hook surface: one function per event."""

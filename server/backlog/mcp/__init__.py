@@ -1,0 +1,1 @@
+"""The MCP surface: the stdio server and its typed tools."""
