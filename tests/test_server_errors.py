@@ -9,7 +9,7 @@ import pytest
 
 from backlog.errors import BacklogError, StoreError
 from backlog.engine.render import OUTPUT_FIELDS
-from backlog.mcp.server import compact_schema, failure_line, validation_line
+from backlog.mcp.lines import compact_schema, failure_line, validation_line
 from backlog.core.sort import SORT_FIELDS
 from tests.server_support import McpServer, server_env
 

@@ -27,7 +27,8 @@ from pydantic import Field, ValidationError
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
-from backlog.mcp.server import Opening, compact_schema, failure_line, unknown_parameter_line, validation_line
+from backlog.mcp.lines import compact_schema, failure_line, unknown_parameter_line, validation_line
+from backlog.mcp.opening import Opening
 
 log = logging.getLogger("backlog")
 
