@@ -37,7 +37,7 @@ import pytest
 from backlog.core.dates import start_of_day
 from backlog.engine.backlog import Backlog
 from backlog.core.filter import compile_filter
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.model import format_utc
 from backlog.store.store import Store
 from backlog.core.urgency import urgencies

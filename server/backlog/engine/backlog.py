@@ -18,12 +18,12 @@ from backlog.errors import BacklogError
 from backlog.engine.exchange import ExchangeCases
 from backlog.engine.search import SearchCases
 from backlog.core.filter import compile_filter
-from backlog.core.match import Context
 from backlog.core.model import FAR_FUTURE, check_agent, check_task, format_utc, is_uda, is_uuid, new_uuid, sync_doc_tag
 from backlog.core.recur import occurrence_on_or_after
 from backlog.core.dates import start_of_day
 from backlog.core.sort import parse_sort, sort_tasks
 from backlog.store.store import Store, Transaction
+from backlog.store.view import Context
 
 _ID = re.compile(r"[0-9]{1,7}")
 _UUID_PREFIX = re.compile(r"[0-9a-f-]+")
