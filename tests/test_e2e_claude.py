@@ -29,7 +29,7 @@ from tests.test_launcher import installer_idle
 
 pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
-PREFIX = "mcp__plugin_backlog_backlog__"
+PREFIX = "mcp__plugin_backlog_tasks__"
 PLANNER = "backlog:task-planner"
 INSTALL_TIMEOUT = 600
 SESSION_TIMEOUT = 180

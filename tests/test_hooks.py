@@ -28,8 +28,13 @@ SESSION = "3f2c1a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
 @pytest.fixture
 def env(clean_env, store_dir) -> dict:
-    """A subprocess environment whose backlog is `store_dir` (TASKDATA)."""
-    return {**clean_env, "TASKDATA": str(store_dir)}
+    """A plugin hook's environment (CLAUDE_PLUGIN_ROOT set) whose backlog is `store_dir` (TASKDATA)."""
+    return {**clean_env, "TASKDATA": str(store_dir), "CLAUDE_PLUGIN_ROOT": str(REPO)}
+
+
+def standalone(env: dict) -> dict:
+    """The same environment as a standalone install sees it: no CLAUDE_PLUGIN_ROOT."""
+    return {k: v for k, v in env.items() if k != "CLAUDE_PLUGIN_ROOT"}
 
 
 def payload(event: str, cwd: Path | str = "/tmp", **fields: object) -> dict:
@@ -250,6 +255,11 @@ def test_session_start_output_is_one_json_line_and_nothing_else(mixed):
     context(json.loads(proc.stdout), "SessionStart")
 
 
+def test_standalone_session_start_names_tools_by_their_bare_names_and_no_skills(mixed):
+    text = context(hook("SessionStart", payload("SessionStart", source="startup"), standalone(mixed)), "SessionStart")
+    assert "task_list" in text and "mcp__" not in text and "/backlog:" not in text
+
+
 def test_session_start_stays_within_1500_chars_on_a_big_backlog(env):
     b = backlog(env)
     b.import_tasks(json.dumps([{"description": f"{i} " + "long words " * 45, "priority": "H", "project": "p" * 40,
@@ -363,15 +373,21 @@ def ready_work(env) -> dict:
 def test_subagent_start_assigns_the_most_urgent_ready_free_task_and_says_how_to_claim_it(ready_work):
     text = context(hook("SubagentStart", subagent_start(), ready_work), "SubagentStart")
     assert text.startswith(f'Backlog task #2 was assigned to you (agent "{PLANNER}"): Design the schema [H, project db, doc].')
-    assert f'mcp__plugin_backlog_backlog__task_claim(agent="{PLANNER}", id="2")' in text
-    assert 'mcp__plugin_backlog_backlog__task_doc_read(id="2")' in text
-    assert 'mcp__plugin_backlog_backlog__task_modify(filter="2", agent="")' in text
+    assert f'mcp__plugin_backlog_tasks__task_claim(agent="{PLANNER}", id="2")' in text
+    assert 'mcp__plugin_backlog_tasks__task_doc_read(id="2")' in text
+    assert 'mcp__plugin_backlog_tasks__task_modify(filter="2", agent="")' in text
     assert len(text) <= 1500
     tasks = {t["id"]: t for t in all_tasks(ready_work)}
     assert tasks[2]["agent"] == PLANNER and "start" not in tasks[2], "assigned, not started"
     assert [t.get("agent") for i, t in sorted(tasks.items()) if i != 2] == ["bob", None, None, None]
     claimed = backlog(ready_work, agent=PLANNER).claim(PLANNER, id="2")
     assert claimed["task"]["start"] and claimed["message"] == f"task 2 claimed by {PLANNER}"
+
+
+def test_standalone_subagent_start_names_tools_by_their_bare_names(ready_work):
+    text = context(hook("SubagentStart", subagent_start(), standalone(ready_work)), "SubagentStart")
+    assert f'task_claim(agent="{PLANNER}", id="2")' in text and 'task_doc_read(id="2")' in text
+    assert "mcp__" not in text
 
 
 def test_subagent_start_says_when_the_task_has_no_doc(ready_work):
