@@ -8,9 +8,10 @@ whatever happens: ignored input and internal errors become one line in
 `<data dir>/hooks.log` (nowhere when the data dir cannot be resolved). Empty stdin is not
 an event (someone ran the command by hand): nothing happens and nothing is logged.
 
-Only SessionStart and SubagentStart print; TaskCreated and TaskCompleted mirror Claude's
-own task list into the backlog silently (Claude already sees its task; a second id adds
-noise, and Claude Code documents no additionalContext for those events).
+Only SessionStart and SubagentStart print (SessionStart always, one line on an empty backlog);
+TaskCreated and TaskCompleted mirror Claude's own task list into the backlog silently (Claude
+already sees its task; a second id adds noise, and Claude Code documents no additionalContext
+for those events).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ MAX_LOG_BYTES = 1 << 20
 READY_SHOWN = 5
 ACTIVE_SHOWN = 5
 ALL_SHOWN = 10
+# What the active tasks are to a session that continues (SessionStart `source`).
+RESUMED = {"compact": "Active before the context was compacted (continue these)",
+           "resume": "Active (continue these)", "clear": "Active (still in progress)"}
 _NOT_AGENT = re.compile(r"[^A-Za-z0-9_.:@/-]+")
 
 
@@ -137,22 +141,27 @@ def agent_name(name: str | None) -> str | None:
 
 # -- the events ---------------------------------------------------------------------------
 
-def session_start(hook: Hook) -> str | None:
-    """Brief the session: counts, active tasks, the most urgent ready ones, where to look."""
+def session_start(hook: Hook) -> str:
+    """Brief the session (any source: startup, resume, clear, compact): the backlog is the task list
+    to use; then its counts, active tasks and the most urgent ready ones; one line when empty."""
     backlog = hook.backlog()
     ctx = backlog.context()
     counts = {name: len(backlog.select(query, ctx)) for name, query in (
         ("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
         ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))}
     if not counts["pending"]:
-        return None
+        plan = " or plan bigger work with /backlog:plan" if hook.plugin else ""
+        return (f"This project's persistent task list is backlog (empty so far): add work with "
+                f"{hook.tool('task_add')}{plan}.")
     head = ", ".join(f"{n} {name}" for name, n in counts.items() if n or name != "waiting")
-    lines = [f"Backlog of this project (persistent across sessions; tools {hook.tool('task_')}*): {head}."]
+    lines = [f"Backlog is this project's persistent task list (tools {hook.tool('task_')}*): {head}. "
+             "Use it, not a list in your context, to plan and track work across sessions and agents."]
     active = backlog.list("+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     if active["tasks"]:
         shown = "; ".join(f"#{t['id']} {_cut(t['description'], 60)} ({t.get('agent', 'no agent')})"
                           for t in active["tasks"])
-        lines.append(f"Active: {shown}" + (f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""))
+        more = f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""
+        lines.append(f"{RESUMED.get(hook.text('source') or '', 'Active')}: {shown}{more}")
     ready = backlog.list("+READY -ACTIVE", limit=READY_SHOWN)["tasks"]
     if ready:
         lines.append("Next ready, most urgent first:")
