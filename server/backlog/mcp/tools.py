@@ -19,6 +19,7 @@ import logging
 from typing import Annotated, Any, Callable
 
 import orjson
+from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -335,9 +336,14 @@ class BacklogServer(MCPServer):
         self.parameters = {t.name: tuple(t.parameters.get("properties", {})) for t in tools}
         # The SDK derives capabilities from the registered handlers and offers no way to
         # unregister one; tests/test_server_budget.py pins that only `tools` is declared.
-        handlers = self._lowlevel_server._request_handlers  # noqa: SLF001
+        handlers = self.lowlevel._request_handlers  # noqa: SLF001
         for method in UNSERVED:
             handlers.pop(method, None)
+
+    @property
+    def lowlevel(self) -> Server:
+        """The SDK's protocol server underneath, which `backlog.mcp.stdio` runs."""
+        return self._lowlevel_server
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """The one error handler: every failure becomes an isError result with one line."""
