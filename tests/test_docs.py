@@ -12,7 +12,7 @@ from tests.server_support import McpServer, server_env
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-PREFIX = "mcp__plugin_backlog_backlog__"
+PREFIX = "mcp__plugin_backlog_tasks__"
 SKILLS = ("tasks", "plan", "standup", "refine", "spec", "implement", "handoff")
 EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
 BUILTIN_TOOLS = {"Read", "Grep", "Glob"}  # what the planner may use besides ours

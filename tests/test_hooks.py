@@ -28,8 +28,13 @@ SESSION = "3f2c1a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
 @pytest.fixture
 def env(clean_env, store_dir) -> dict:
-    """A subprocess environment whose backlog is `store_dir` (TASKDATA)."""
-    return {**clean_env, "TASKDATA": str(store_dir)}
+    """A plugin hook's environment (CLAUDE_PLUGIN_ROOT set) whose backlog is `store_dir` (TASKDATA)."""
+    return {**clean_env, "TASKDATA": str(store_dir), "CLAUDE_PLUGIN_ROOT": str(REPO)}
+
+
+def standalone(env: dict) -> dict:
+    """The same environment as a standalone install sees it: no CLAUDE_PLUGIN_ROOT."""
+    return {k: v for k, v in env.items() if k != "CLAUDE_PLUGIN_ROOT"}
 
 
 def payload(event: str, cwd: Path | str = "/tmp", **fields: object) -> dict:
@@ -195,17 +200,27 @@ def test_an_unresolvable_data_dir_logs_nowhere(three_tasks, store_dir):
 
 # -- SessionStart ------------------------------------------------------------------------------
 
-def test_session_start_on_an_empty_backlog_prints_nothing_and_creates_nothing(env, store_dir):
+EMPTY_LINE = ("This project's persistent task list is backlog (empty so far): add work with "
+              "mcp__plugin_backlog_tasks__task_add or plan bigger work with /backlog:plan.")
+
+
+def test_session_start_on_an_empty_backlog_says_so_in_one_line_and_creates_nothing(env, store_dir):
     store_dir.rmdir()
-    assert hook("SessionStart", payload("SessionStart", source="startup"), env) is None
+    text = context(hook("SessionStart", payload("SessionStart", source="startup"), env), "SessionStart")
+    assert text == EMPTY_LINE and len(text) <= 200
     assert not store_dir.exists()
 
 
-def test_session_start_without_pending_tasks_prints_nothing(env):
+def test_session_start_without_pending_tasks_is_the_empty_line(env):
     b = backlog(env)
     b.log("Shipped already")
     b.delete(b.add("Dropped")["task"]["id"])
-    assert hook("SessionStart", payload("SessionStart", source="startup"), env) is None
+    assert context(hook("SessionStart", payload("SessionStart", source="startup"), env), "SessionStart") == EMPTY_LINE
+
+
+def test_standalone_empty_line_names_the_bare_tool_and_no_skill(env):
+    text = context(hook("SessionStart", payload("SessionStart"), standalone(env)), "SessionStart")
+    assert text == "This project's persistent task list is backlog (empty so far): add work with task_add."
 
 
 @pytest.fixture
@@ -230,6 +245,7 @@ def test_session_start_brief_has_counts_active_top_ready_and_the_hint(mixed):
     text = context(hook("SessionStart", payload("SessionStart", source="startup"), mixed), "SessionStart")
     assert len(text) <= 1500
     assert "10 pending, 8 ready, 1 active, 1 overdue, 1 blocked, 1 waiting" in text
+    assert text.startswith("Backlog is this project's persistent task list") and "not a list in your context" in text
     assert "#8 Rotate keys (alice)" in text
     lines = text.splitlines()
     listed = [int(m.group(1)) for line in lines[lines.index("Next ready, most urgent first:") + 1:]
@@ -242,12 +258,31 @@ def test_session_start_brief_has_counts_active_top_ready_and_the_hint(mixed):
         assert absent not in text
 
 
+@pytest.mark.parametrize("source, label", [
+    ("startup", "Active: "),
+    ("resume", "Active (continue these): "),
+    ("clear", "Active (still in progress): "),
+    ("compact", "Active before the context was compacted (continue these): "),
+    (None, "Active: "),  # an older Claude Code without the field
+])
+def test_session_start_briefs_every_source_and_labels_the_active_tasks(mixed, source, label):
+    fields = {"source": source} if source else {}
+    text = context(hook("SessionStart", payload("SessionStart", **fields), mixed), "SessionStart")
+    assert f"{label}#8 Rotate keys (alice)" in text
+    assert "Next ready, most urgent first:" in text
+
+
 def test_session_start_output_is_one_json_line_and_nothing_else(mixed):
     proc = subprocess.run([sys.executable, "-m", "backlog", "hook", "SessionStart"], capture_output=True,
                           input=json.dumps(payload("SessionStart")).encode(), env=mixed, timeout=60)
     assert (proc.returncode, proc.stderr) == (0, b"")
     assert proc.stdout.count(b"\n") == 1 and proc.stdout.endswith(b"\n")
     context(json.loads(proc.stdout), "SessionStart")
+
+
+def test_standalone_session_start_names_tools_by_their_bare_names_and_no_skills(mixed):
+    text = context(hook("SessionStart", payload("SessionStart", source="startup"), standalone(mixed)), "SessionStart")
+    assert "task_list" in text and "mcp__" not in text and "/backlog:" not in text
 
 
 def test_session_start_stays_within_1500_chars_on_a_big_backlog(env):
@@ -257,7 +292,7 @@ def test_session_start_stays_within_1500_chars_on_a_big_backlog(env):
                                for i in range(30)] + [{"description": f"ready {i} " + "x" * 480} for i in range(30)]))
     text = context(hook("SessionStart", payload("SessionStart"), env), "SessionStart")
     assert len(text) <= 1500
-    assert text.startswith("Backlog of this project") and "60 pending" in text
+    assert text.startswith("Backlog is this project's persistent task list") and "60 pending" in text
     assert "/backlog:tasks" in text
 
 
@@ -363,15 +398,21 @@ def ready_work(env) -> dict:
 def test_subagent_start_assigns_the_most_urgent_ready_free_task_and_says_how_to_claim_it(ready_work):
     text = context(hook("SubagentStart", subagent_start(), ready_work), "SubagentStart")
     assert text.startswith(f'Backlog task #2 was assigned to you (agent "{PLANNER}"): Design the schema [H, project db, doc].')
-    assert f'mcp__plugin_backlog_backlog__task_claim(agent="{PLANNER}", id="2")' in text
-    assert 'mcp__plugin_backlog_backlog__task_doc_read(id="2")' in text
-    assert 'mcp__plugin_backlog_backlog__task_modify(filter="2", agent="")' in text
+    assert f'mcp__plugin_backlog_tasks__task_claim(agent="{PLANNER}", id="2")' in text
+    assert 'mcp__plugin_backlog_tasks__task_doc_read(id="2")' in text
+    assert 'mcp__plugin_backlog_tasks__task_modify(filter="2", agent="")' in text
     assert len(text) <= 1500
     tasks = {t["id"]: t for t in all_tasks(ready_work)}
     assert tasks[2]["agent"] == PLANNER and "start" not in tasks[2], "assigned, not started"
     assert [t.get("agent") for i, t in sorted(tasks.items()) if i != 2] == ["bob", None, None, None]
     claimed = backlog(ready_work, agent=PLANNER).claim(PLANNER, id="2")
     assert claimed["task"]["start"] and claimed["message"] == f"task 2 claimed by {PLANNER}"
+
+
+def test_standalone_subagent_start_names_tools_by_their_bare_names(ready_work):
+    text = context(hook("SubagentStart", subagent_start(), standalone(ready_work)), "SubagentStart")
+    assert f'task_claim(agent="{PLANNER}", id="2")' in text and 'task_doc_read(id="2")' in text
+    assert "mcp__" not in text
 
 
 def test_subagent_start_says_when_the_task_has_no_doc(ready_work):
@@ -469,7 +510,8 @@ def test_the_payload_cwd_picks_the_project_the_cli_there_sees(projects):
     assert "Alpha work" not in cli_list(env, beta)
     brief = context(hook("SessionStart", payload("SessionStart", cwd=alpha), env, cwd=elsewhere), "SessionStart")
     assert "#1 Alpha work" in brief
-    assert hook("SessionStart", payload("SessionStart", cwd=beta), env, cwd=elsewhere) is None
+    empty = context(hook("SessionStart", payload("SessionStart", cwd=beta), env, cwd=elsewhere), "SessionStart")
+    assert "persistent task list is backlog (empty so far)" in empty
 
 
 def test_claude_project_dir_wins_over_the_payload_cwd(projects):

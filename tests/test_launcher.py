@@ -38,6 +38,19 @@ def launch_env(data, root, **extra):
     return {k: v for k, v in env.items() if v != "<unset>"}
 
 
+def session_context(stdout: bytes) -> str:
+    """The one line a cold SessionStart prints, checked for the hook output shape."""
+    assert stdout.count(b"\n") == 1 and stdout.endswith(b"\n"), stdout
+    answer = json.loads(stdout)
+    assert answer == {"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                             "additionalContext": answer["hookSpecificOutput"]["additionalContext"]}}
+    return answer["hookSpecificOutput"]["additionalContext"]
+
+
+SETTING_UP = ("backlog (this project's persistent task list) is setting up its Python environment; "
+              "its tools (mcp__plugin_backlog_tasks__task_*) will answer shortly.")
+
+
 def fake_root(tmp_path, version="1.2.3"):
     """A plugin root whose pyproject names `version`, with a copy of the launcher."""
     root = tmp_path / "plugin"
@@ -143,7 +156,7 @@ def test_hook_exits_silently_when_the_data_dir_cannot_be_made(tmp_path):
     assert b"could not set up its Python environment" in serve.stderr
 
 
-def test_failed_install_is_reported_once_and_hooks_stay_silent(tmp_path):
+def test_failed_install_is_reported_once_and_only_session_start_names_the_log(tmp_path):
     root = fake_root(tmp_path)
     (root / "pyproject.toml").write_text('[project]\nversion = "1.2.3"\n[[[ not toml\n')
     data = tmp_path / "data"
@@ -160,6 +173,11 @@ def test_failed_install_is_reported_once_and_hooks_stay_silent(tmp_path):
     started = installs_started(data)
     hook = launch("hook", "TaskCreated", data=data, root=root, stdin=b"{}", timeout=10)
     assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
+    start = launch("hook", "SessionStart", data=data, root=root, stdin=b"{}", timeout=10)
+    assert (start.returncode, start.stderr) == (0, b"")
+    assert session_context(start.stdout) == (
+        "backlog (this project's persistent task list) could not set up its Python environment, "
+        f"so its tools are unavailable; see {data}/install.log")
     time.sleep(1.5)  # a background install would have logged its start by now
     assert installs_started(data) == started, "a hook retried a failed install within 5 minutes"
 
@@ -187,7 +205,8 @@ def test_env_whose_interpreter_is_gone_is_rebuilt_not_used(tmp_path):
     data = tmp_path / "data"
     fake_env(data, "1.2.3", python=tmp_path / "python3.9-uninstalled")
     hook = launch("hook", "SessionStart", data=data, root=root, stdin=b"{}", timeout=10)
-    assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
+    assert (hook.returncode, hook.stderr) == (0, b"")
+    assert session_context(hook.stdout) == SETTING_UP
     wait_for(lambda: "install FAILED" in (data / "install.log").read_text(), 120, "the rebuild")
     assert installs_started(data) == 1
 
@@ -279,7 +298,8 @@ def test_hook_without_env_exits_at_once_and_installs_in_background(tmp_path):
     start = time.monotonic()
     hook = launch("hook", "SessionStart", data=data, stdin=b'{"session_id": "s"}', timeout=10)
     elapsed = time.monotonic() - start
-    assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
+    assert (hook.returncode, hook.stderr) == (0, b"")
+    assert session_context(hook.stdout) == SETTING_UP
     assert elapsed < 2, f"hook took {elapsed:.2f} s"
 
     venv = data / f"venv-{repo_version()}"
@@ -297,9 +317,10 @@ def test_concurrent_first_starts_build_one_env_and_keep_stdout_clean(tmp_path):
              for event in ("SessionStart", "SubagentStart", "TaskCreated")]
     cli = subprocess.Popen([str(LAUNCH), "--version"], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    for hook in hooks:
+    for event, hook in zip(("SessionStart", "SubagentStart", "TaskCreated"), hooks):
         out, err = hook.communicate(b"{}", timeout=10)
-        assert (hook.returncode, out, err) == (0, b"", b"")
+        assert (hook.returncode, err) == (0, b"")
+        assert (session_context(out) == SETTING_UP) if event == "SessionStart" else out == b""
     out, err = cli.communicate(timeout=INSTALL_TIMEOUT)
     assert cli.returncode == 0, err.decode() + (data / "install.log").read_text()
     assert out.decode().split() == ["backlog", repo_version()], "install output reached stdout"

@@ -68,7 +68,7 @@ def test_claude_finds_every_skill_agent_hook_and_the_server(claude, quiet_home):
     assert "agents: backlog:task-planner\n" in provides
     for event in EVENTS:
         assert f"hooks: {event} command" in provides
-    assert "mcpServers: backlog stdio" in provides
+    assert "mcpServers: tasks stdio" in provides
 
 
 def test_versions_agree():
@@ -98,7 +98,7 @@ def test_marketplace_offers_this_repo_as_the_backlog_plugin():
 
 
 def test_mcp_server_is_backlog_serve_through_the_launcher():
-    server = read_json(".claude-plugin/plugin.json")["mcpServers"]["backlog"]
+    server = read_json(".claude-plugin/plugin.json")["mcpServers"]["tasks"]
     assert server["command"] == LAUNCHER
     assert server["args"] == ["serve"]
     # Claude Code sets these itself and passes "${CLAUDE_PLUGIN_DATA}" in env through literally.

@@ -1,4 +1,5 @@
-"""Token budgets (chars / 4) of what every agent session pays for: tool definitions and a default list.
+"""Token budgets (chars / 4) of what every agent session pays for: tool definitions, the server's
+instructions, the capabilities that make Claude Code add tools of its own, and a default list.
 
 Run with `pytest -s` to see the figures.
 """
@@ -9,10 +10,14 @@ import json
 import random
 
 import pytest
+from mcp import MCPError
 
 from tests.server_support import McpServer, server_env
 
 DEFINITIONS_BUDGET = 5_000
+INSTRUCTIONS_LIMIT = 2_000  # Claude Code cuts a server's instructions at 2 KB
+SESSION_BUDGET = 5_500  # tool definitions plus instructions
+FIVE_CALLS = ("task_list", "task_add", "task_claim", "task_annotate", "task_done")
 LIST_OF_50_BUDGET = 3_000
 
 VERBS = ["Fix", "Add", "Refactor", "Document", "Investigate", "Remove", "Speed up", "Test"]
@@ -63,6 +68,35 @@ def test_all_tool_definitions_fit_the_budget(mcp_client):
           "largest: " + ", ".join(f"{name} {size:.0f}" for size, name in sizes[:5]))
     assert len(tools) == 27
     assert total <= DEFINITIONS_BUDGET
+
+
+def test_instructions_fit_2000_chars_and_teach_the_five_calls_and_filters(mcp_client):
+    text = mcp_client.client.instructions or ""
+    print(f"\n[budget] instructions: {len(text)} chars, {len(text) / 4:.0f} tokens (limit {INSTRUCTIONS_LIMIT} chars)")
+    assert len(text) <= INSTRUCTIONS_LIMIT
+    assert "persistent" in text and "session" in text and "agent" in text
+    for name in FIVE_CALLS:
+        assert f"{name}(" in text
+    for term in ("+READY", "project:", "priority:H", " or "):
+        assert term in text
+
+
+def test_tool_definitions_plus_instructions_fit_the_session_budget(mcp_client):
+    tools = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in mcp_client.list_tools()]
+    tools_chars = len(json.dumps(tools, separators=(",", ":"), ensure_ascii=False))
+    instructions_chars = len(mcp_client.client.instructions or "")
+    total = (tools_chars + instructions_chars) / 4
+    print(f"\n[budget] tools/list as sent {tools_chars / 4:.0f} + instructions {instructions_chars / 4:.0f} "
+          f"= {total:.0f} tokens (limit {SESSION_BUDGET})")
+    assert total <= SESSION_BUDGET
+
+
+def test_only_the_tools_capability_is_declared_and_resources_are_not_served(mcp_client):
+    declared = mcp_client.client.server_capabilities.model_dump(exclude_none=True)
+    assert set(declared) == {"tools"}, "a declared resources capability makes Claude Code add resource tools"
+    for method in ("list_resources", "list_prompts"):
+        with pytest.raises(MCPError, match="[Mm]ethod not found"):
+            mcp_client.run(getattr(mcp_client.client, method)())
 
 
 def test_a_default_list_of_50_typical_tasks_fits_the_budget(mcp_client):

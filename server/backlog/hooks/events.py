@@ -8,9 +8,10 @@ whatever happens: ignored input and internal errors become one line in
 `<data dir>/hooks.log` (nowhere when the data dir cannot be resolved). Empty stdin is not
 an event (someone ran the command by hand): nothing happens and nothing is logged.
 
-Only SessionStart and SubagentStart print; TaskCreated and TaskCompleted mirror Claude's
-own task list into the backlog silently (Claude already sees its task; a second id adds
-noise, and Claude Code documents no additionalContext for those events).
+Only SessionStart and SubagentStart print (SessionStart always, one line on an empty backlog);
+TaskCreated and TaskCompleted mirror Claude's own task list into the backlog silently (Claude
+already sees its task; a second id adds noise, and Claude Code documents no additionalContext
+for those events).
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ if TYPE_CHECKING:
 
 from backlog.errors import BacklogError
 
-PREFIX = "mcp__plugin_backlog_backlog__"
+PLUGIN_PREFIX = "mcp__plugin_backlog_tasks__"  # the server key `tasks` in .claude-plugin/plugin.json
 MAX_CONTEXT = 1500
 MAX_LOG_BYTES = 1 << 20
 READY_SHOWN = 5
 ACTIVE_SHOWN = 5
 ALL_SHOWN = 10
+# What the active tasks are to a session that continues (SessionStart `source`).
+RESUMED = {"compact": "Active before the context was compacted (continue these)",
+           "resume": "Active (continue these)", "clear": "Active (still in progress)"}
 _NOT_AGENT = re.compile(r"[^A-Za-z0-9_.:@/-]+")
 
 
@@ -44,6 +48,15 @@ class Hook:
 
     def __init__(self, event: str, payload: dict, env: Mapping[str, str], cwd: str) -> None:
         self.event, self.payload, self.env, self.cwd = event, payload, env, cwd
+
+    @property
+    def plugin(self) -> bool:
+        """Run by the plugin (CLAUDE_PLUGIN_ROOT set): full tool names, skills exist."""
+        return bool(self.env.get("CLAUDE_PLUGIN_ROOT"))
+
+    def tool(self, name: str) -> str:
+        """A tool's name as the model sees it: `mcp__plugin_backlog_tasks__<name>`, bare standalone."""
+        return PLUGIN_PREFIX + name if self.plugin else name
 
     def text(self, key: str) -> str | None:
         """A payload field as stripped text (a number as its digits); None when missing or blank."""
@@ -128,27 +141,35 @@ def agent_name(name: str | None) -> str | None:
 
 # -- the events ---------------------------------------------------------------------------
 
-def session_start(hook: Hook) -> str | None:
-    """Brief the session: counts, active tasks, the most urgent ready ones, where to look."""
+def session_start(hook: Hook) -> str:
+    """Brief the session (any source: startup, resume, clear, compact): the backlog is the task list
+    to use; then its counts, active tasks and the most urgent ready ones; one line when empty."""
     backlog = hook.backlog()
     ctx = backlog.context()
     counts = {name: len(backlog.select(query, ctx)) for name, query in (
         ("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
         ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))}
     if not counts["pending"]:
-        return None
+        plan = " or plan bigger work with /backlog:plan" if hook.plugin else ""
+        return (f"This project's persistent task list is backlog (empty so far): add work with "
+                f"{hook.tool('task_add')}{plan}.")
     head = ", ".join(f"{n} {name}" for name, n in counts.items() if n or name != "waiting")
-    lines = [f"Backlog of this project (persistent across sessions; tools {PREFIX}*): {head}."]
+    lines = [f"Backlog is this project's persistent task list (tools {hook.tool('task_')}*): {head}. "
+             "Use it, not a list in your context, to plan and track work across sessions and agents."]
     active = backlog.list("+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     if active["tasks"]:
         shown = "; ".join(f"#{t['id']} {_cut(t['description'], 60)} ({t.get('agent', 'no agent')})"
                           for t in active["tasks"])
-        lines.append(f"Active: {shown}" + (f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""))
+        more = f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""
+        lines.append(f"{RESUMED.get(hook.text('source') or '', 'Active')}: {shown}{more}")
     ready = backlog.list("+READY -ACTIVE", limit=READY_SHOWN)["tasks"]
     if ready:
         lines.append("Next ready, most urgent first:")
         lines += [f"#{t['id']} {_cut(t['description'], 90)}{_facts(t, backlog)}" for t in ready]
-    lines.append("/backlog:tasks shows and triages the backlog; /backlog:implement picks up the next task.")
+    if hook.plugin:
+        lines.append("/backlog:tasks shows and triages the backlog; /backlog:implement picks up the next task.")
+    else:
+        lines.append(f"{hook.tool('task_list')} shows more; {hook.tool('task_claim')} starts the next task.")
     return _fit(lines)
 
 
@@ -192,26 +213,26 @@ def subagent_start(hook: Hook) -> str | None:
     assigned = backlog.assign(agent, everything=everything)
     if not assigned:
         return None
-    claim = f'{PREFIX}task_claim(agent="{agent}", id="<id>")'
+    claim = f'{hook.tool("task_claim")}(agent="{agent}", id="<id>")'
     if not everything:
         task = assigned[0]
         tid = task["id"]
-        doc = (f" It has a spec doc: read it with {PREFIX}task_doc_read(id=\"{tid}\")."
-               if task.get("has_doc") else f" It has no doc; {PREFIX}task_info(id=\"{tid}\") shows its notes.")
+        doc = (f" It has a spec doc: read it with {hook.tool('task_doc_read')}(id=\"{tid}\")."
+               if task.get("has_doc") else f" It has no doc; {hook.tool('task_info')}(id=\"{tid}\") shows its notes.")
         lines = [
             f"Backlog task #{tid} was assigned to you (agent \"{agent}\"): "
             f"{_cut(task['description'], 200)}{_facts(task, backlog, agent=False)}.{doc}",
             f"If it is your job, start it with {claim.replace('<id>', str(tid))}, record progress with "
-            f"{PREFIX}task_annotate and finish with {PREFIX}task_done(id=\"{tid}\").",
-            f"If it is not, release it: {PREFIX}task_modify(filter=\"{tid}\", agent=\"\").",
+            f"{hook.tool('task_annotate')} and finish with {hook.tool('task_done')}(id=\"{tid}\").",
+            f"If it is not, release it: {hook.tool('task_modify')}(filter=\"{tid}\", agent=\"\").",
         ]
         return _fit(lines)
     shown = assigned[:ALL_SHOWN]
     lines = [f"{len(assigned)} backlog tasks were assigned to you (agent \"{agent}\"):"]
     lines += [f"#{t['id']} {_cut(t['description'], 80)}{_facts(t, backlog, agent=False)}" for t in shown]
     if len(assigned) > len(shown):
-        lines.append(f"+{len(assigned) - len(shown)} more: {PREFIX}task_list(filter=\"agent:{agent}\")")
-    lines.append(f"Work on one at a time: {claim}; release the rest with {PREFIX}task_modify(filter=\"agent:{agent}\", agent=\"\").")
+        lines.append(f"+{len(assigned) - len(shown)} more: {hook.tool('task_list')}(filter=\"agent:{agent}\")")
+    lines.append(f"Work on one at a time: {claim}; release the rest with {hook.tool('task_modify')}(filter=\"agent:{agent}\", agent=\"\").")
     return _fit(lines)
 
 

@@ -2,7 +2,8 @@
 
 `serve` starts opening the backlog on a background thread (`Opening`), then imports the
 SDK (the slow part, ~0.5 s) and the tool definitions (`backlog.mcp.tools`), and runs until
-stdin closes. The backlog stays open for the process's life.
+stdin closes or SIGINT/SIGTERM arrives, answering every request received first
+(`backlog.mcp.stdio`). The backlog stays open for the process's life.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from backlog.mcp.opening import Opening
 def serve(env: dict, cwd: str) -> None:
     """Run the MCP server on stdio for the backlog of `cwd` until the client disconnects."""
     opening = Opening(env, cwd)
+    import anyio
+
+    from backlog.mcp.stdio import run_stdio
     from backlog.mcp.tools import build_server  # imports mcp while the store opens
 
     try:
-        build_server(opening).run("stdio")
+        anyio.run(run_stdio, build_server(opening).lowlevel)
     finally:
         opening.close()

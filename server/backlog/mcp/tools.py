@@ -19,6 +19,7 @@ import logging
 from typing import Annotated, Any, Callable
 
 import orjson
+from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -27,6 +28,7 @@ from pydantic import Field, ValidationError
 
 from backlog import __version__
 from backlog.errors import BacklogError, StoreError
+from backlog.mcp.instructions import INSTRUCTIONS
 from backlog.mcp.lines import compact_schema, failure_line, unknown_parameter_line, validation_line
 from backlog.mcp.opening import Opening
 
@@ -318,12 +320,30 @@ class Tools:
             return answer(backlog.archive_load(segment))
 
 
+# MCPServer always registers prompt and resource handlers, so the SDK declares both capabilities
+# although we offer neither; Claude Code then adds its resource tools (~520 tokens) to every request.
+UNSERVED = ("prompts/list", "prompts/get", "resources/list", "resources/templates/list", "resources/read",
+            "resources/subscribe", "resources/unsubscribe")
+
+
 class BacklogServer(MCPServer):
-    """MCPServer whose failed tool calls answer one line `<param>: <problem>; <fix>`."""
+    """MCPServer with our instructions, tools only, and failed tool calls answering one line
+    `<param>: <problem>; <fix>`."""
 
     def __init__(self, tools: list[Tool]) -> None:
-        super().__init__("backlog", version=__version__, tools=tools, log_level="WARNING")
+        super().__init__("backlog", version=__version__, instructions=INSTRUCTIONS, tools=tools,
+                         log_level="WARNING")
         self.parameters = {t.name: tuple(t.parameters.get("properties", {})) for t in tools}
+        # The SDK derives capabilities from the registered handlers and offers no way to
+        # unregister one; tests/test_server_budget.py pins that only `tools` is declared.
+        handlers = self.lowlevel._request_handlers  # noqa: SLF001
+        for method in UNSERVED:
+            handlers.pop(method, None)
+
+    @property
+    def lowlevel(self) -> Server:
+        """The SDK's protocol server underneath, which `backlog.mcp.stdio` runs."""
+        return self._lowlevel_server
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """The one error handler: every failure becomes an isError result with one line."""

@@ -1,0 +1,208 @@
+"""The MCP server on stdio with a clean process life (SIGINT, SIGTERM, end-of-file).
+
+The SDK's own stdio loop cancels the calls still running when stdin ends (a `tools/call`
+piped in right before end-of-file is never answered) and leaves SIGINT to Python. Here:
+- stdin is read by a daemon thread, so a read that never returns cannot hold the process;
+- on SIGINT or SIGTERM reading stops at once; at end-of-file, or after such a signal, the
+  SDK sees its read stream end only once every request received has been answered (a
+  cancelled request needs no answer), so the SDK flushes every answer and returns;
+- a call still running GRACE_S after that point is abandoned: the process exits 1 with one
+  line on stderr (the store's journal makes an interrupted write safe).
+A signal ends the process with 0 when nothing was abandoned, the same as PID 1 in a container.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
+
+GRACE_S = 10.0
+
+
+async def run_stdio(server: Server) -> None:
+    """Serve `server` on stdin/stdout until end-of-file or SIGINT/SIGTERM, answering every request received."""
+    inflight = InFlight()
+    lines = StdinLines(inflight)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_stop_on_signal, lines)
+        async with stdio_server(stdin=lines) as (read, write):  # type: ignore[arg-type]
+            await server.run(HeldReads(read, inflight), Answers(write, inflight),
+                             server.create_initialization_options())
+        tg.cancel_scope.cancel()
+
+
+async def _stop_on_signal(lines: StdinLines) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            lines.stop(signal.Signals(signum).name)
+
+
+class InFlight:
+    """Ids of the requests received and not answered yet; starts the abandon timer on closing."""
+
+    def __init__(self) -> None:
+        self.ids: set[Any] = set()
+        self.idle = anyio.Event()
+        self.idle.set()
+        self.closing = False
+
+    def received(self, message: Any) -> None:
+        if isinstance(message, JSONRPCRequest):
+            self.ids.add(message.id)
+            if self.idle.is_set():
+                self.idle = anyio.Event()
+        elif isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+            self._settle((message.params or {}).get("requestId"))
+
+    def answered(self, message: Any) -> None:
+        if isinstance(message, (JSONRPCResponse, JSONRPCError)):
+            self._settle(message.id)
+
+    def _settle(self, request_id: Any) -> None:
+        self.ids.discard(request_id)
+        if not self.ids:
+            self.idle.set()
+
+    def close(self, why: str) -> None:
+        """Reading is over (`why`): abandon whatever still runs GRACE_S from now."""
+        if self.closing:
+            return
+        self.closing = True
+        timer = threading.Timer(GRACE_S, self._abandon, (why,))
+        timer.daemon = True
+        timer.start()
+
+    def _abandon(self, why: str) -> None:
+        print(f"backlog: {len(self.ids)} call(s) still running {GRACE_S:.0f} s after {why}; abandoned",
+              file=sys.stderr, flush=True)
+        os._exit(1)
+
+
+class StdinLines:
+    """stdin's lines for the SDK's stdio reader, read by a daemon thread; `stop` ends them at once.
+
+    fd 0 is moved to a private descriptor and pointed at /dev/null, as the SDK does, so nothing
+    else in the process can read the client's bytes.
+    """
+
+    def __init__(self, inflight: InFlight) -> None:
+        self.inflight = inflight
+        self._send, self._receive = anyio.create_memory_object_stream[str](0)
+        self._scope: anyio.CancelScope | None = None
+        self._stopped: str | None = None
+        self._started = False
+
+    def _read(self, wire: int, token: Any) -> None:
+        with os.fdopen(wire, "rb") as stdin:
+            try:
+                for raw in stdin:
+                    anyio.from_thread.run(self._send.send, raw.decode("utf-8", "replace"), token=token)
+                anyio.from_thread.run(self._send.aclose, token=token)
+            except BaseException:  # noqa: BLE001, S110 - the loop is gone or stopped reading: nothing to tell
+                pass
+
+    def _start(self) -> None:
+        wire = os.dup(0)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        token = anyio.lowlevel.current_token()
+        threading.Thread(target=self._read, args=(wire, token), name="backlog-stdin", daemon=True).start()
+        self._started = True
+
+    def stop(self, why: str) -> None:
+        """Read nothing more (a signal `why`)."""
+        self._stopped = why
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def __aiter__(self) -> StdinLines:
+        if not self._started:
+            self._start()
+        return self
+
+    async def __anext__(self) -> str:
+        if self._stopped is None:
+            with anyio.CancelScope() as self._scope:
+                try:
+                    return await self._receive.receive()
+                except anyio.EndOfStream:
+                    self._stopped = "end-of-file"
+        self.inflight.close(self._stopped or "a signal")
+        raise StopAsyncIteration
+
+
+class HeldReads:
+    """The SDK's read stream, noting requests; its end waits until every request is answered."""
+
+    def __init__(self, inner: Any, inflight: InFlight) -> None:
+        self.inner, self.inflight = inner, inflight
+
+    @property
+    def last_context(self) -> Any:  # the SDK reads the sender's context from here
+        return getattr(self.inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        try:
+            item = await self.inner.receive()
+        except anyio.EndOfStream:
+            await self.inflight.idle.wait()
+            raise
+        if isinstance(item, SessionMessage):
+            self.inflight.received(item.message)
+        return item
+
+    def __aiter__(self) -> HeldReads:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self) -> HeldReads:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class Answers:
+    """The SDK's write stream, settling each request as its answer goes out."""
+
+    def __init__(self, inner: Any, inflight: InFlight) -> None:
+        self.inner, self.inflight = inner, inflight
+
+    async def send(self, item: SessionMessage) -> None:
+        await self.inner.send(item)
+        self.inflight.answered(item.message)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self) -> Answers:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
