@@ -49,7 +49,7 @@ def test_modify_takes_a_filter_then_changes(env):
     ok(["add", "A", "project:web"], env)
     ok(["add", "B", "project:web"], env)
     assert ok(["modify", "project:web", "priority:L", "+x"], env) == "modified 2 tasks\n"
-    assert ok(["modify", "1", "Renamed", "task"], env) == "modified 1 task\n"
+    assert ok(["modify", "1", "description:Renamed task"], env) == "modified 1 task\n"
     info = orjson.loads(ok(["info", "1", "--json"], env))["task"]
     assert (info["description"], info["priority"], info["tags"]) == ("Renamed task", "L", ["x"])
 
