@@ -23,7 +23,7 @@ from backlog.errors import BacklogError
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
            "waiting": "+WAITING", "completed": "+COMPLETED"}
-CLOSE = {"done": "completed", "delete": "deleted", "start": "started", "stop": "stopped", "purge": "purged"}
+VERBS = {"done": "complete", "modify": "change"}  # the verb of the confirmation question, else the command
 
 
 @dataclass
@@ -86,7 +86,7 @@ def confirm(verb: str, ids: list[str], inv: Invocation, term: Terminal) -> None:
     if len(ids) <= ASK_ABOVE or inv.options.get("yes"):
         return
     shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
-    what = f"{verb} {len(ids)} tasks ({shown})"
+    what = f"{VERBS.get(verb, verb)} {len(ids)} tasks ({shown})"
     if term.ask is None:
         raise BacklogError("--yes", f"this would {what}", "pass --yes to go ahead, or narrow the filter")
     if term.ask(f"{what}? [y/N] ").strip().lower() not in ("y", "yes"):
