@@ -112,6 +112,17 @@ def test_doctor_reports_a_healthy_store(env, store_dir):
     assert ok(["doctor", "--repair"], env).strip() == f"{store_dir}: healthy, nothing to repair"
 
 
+def test_doctor_json_says_ok_and_the_problems(env, store_dir):
+    ok(["add", "A"], env)
+    assert orjson.loads(ok(["doctor", "--json"], env)) == {"ok": True, "problems": []}
+    (store_dir / "tasks.json").write_text("{not json")
+    result = run_backlog(["doctor", "--json"], env)
+    report = orjson.loads(result.stdout)
+    assert result.returncode == 2 and report["ok"] is False and "tasks.json" in report["problems"][0]
+    repaired = orjson.loads(ok(["doctor", "--repair", "--json"], env))
+    assert repaired["ok"] is True and repaired["problems"] == [] and repaired["repaired"]
+
+
 def test_demo_never_touches_the_users_backlog(env, store_dir):
     out = ok(["demo"], env)
     assert "Fix login redirect loop" in out and "backlog-demo-" in out

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
 from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.table import history_lines, info_lines, task_table
+from backlog.cli.table import grid, history_lines, info_lines, task_table
+from backlog.core.edits import extra_key
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 
@@ -28,14 +30,13 @@ VERBS = {"done": "complete", "modify": "change"}  # the verb of the confirmation
 
 @dataclass
 class Terminal:
-    """Where output goes and what the user can answer: stdout, stderr, stdin and whether each is a tty."""
+    """Where output goes and how to ask the user: stdout, stderr, and stdin when it is a terminal."""
 
     env: dict
     out: Callable[[str], None]
     warn: Callable[[str], None]
     ask: Callable[[str], str] | None  # None: stdin is not a terminal
     width: int | None  # None: stdout is not a terminal (tab-separated, never cut)
-    stdin_is_tty: bool
 
 
 def run(inv: Invocation, term: Terminal) -> int:
@@ -133,20 +134,20 @@ def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    udas = backlog.udas()
-    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, udas))
+    """add / log: free words are the description."""
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
     create = backlog.add if inv.command == "add" else backlog.log
     answer(create(description, extra=extra or None), inv, term)
 
 
-def known_key(key: str, udas: dict) -> bool:
-    from backlog.core.edits import extra_key
+def known_key(key: str, udas: Mapping[str, str]) -> bool:
+    """True for an attribute name (or an unambiguous prefix of one) and a UDA some task has."""
     return extra_key(key) is not None or key in udas
 
 
 def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    udas = backlog.udas()
-    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, udas))
+    """modify (changes only, confirmed above ASK_ABOVE tasks) and duplicate (free words: the copy's description)."""
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
     if inv.command == "duplicate":
         params = {"description": description} if description else {}
         results = [backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
@@ -198,8 +199,6 @@ def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """projects / tags with their pending counts."""
-    from backlog.cli.table import grid
-
     result = getattr(backlog, inv.command)()
     if inv.options.get("json"):
         term.out(orjson.dumps(result).decode())
@@ -211,8 +210,7 @@ def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def search(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    from backlog.cli.table import grid
-
+    """Tasks of any status ranked by relevance to the words, with a snippet of where they matched."""
     result = backlog.search(" ".join(inv.words), limit=count_option(inv, "limit", 100))
     if inv.options.get("json"):
         term.out(orjson.dumps(result).decode())
@@ -232,14 +230,15 @@ def simple(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def import_(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """Import FILE, or stdin when it is not a terminal."""
     if len(inv.words) > 1:
         raise BacklogError("import", f"takes one file, got {len(inv.words)}", "import them one at a time")
     path = inv.words[0] if inv.words else "-"
-    if path == "-" and term.stdin_is_tty:
+    if path == "-" and term.ask is not None:
         raise BacklogError("import", "no file given and stdin is a terminal",
                            "use backlog import tasks.json, or pipe JSON in: task export | backlog import")
-    with (open(path, encoding="utf-8") if path != "-" else open(sys.stdin.fileno(), encoding="utf-8", closefd=False)) as f:
-        answer(backlog.import_tasks(f.read()), inv, term)
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    answer(backlog.import_tasks(text), inv, term)
 
 
 HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {

@@ -50,7 +50,7 @@ def cli(words: list[str]) -> int:
         import shutil
         width = shutil.get_terminal_size((120, 20)).columns
     term = Terminal(env=dict(os.environ), out=print, warn=lambda line: print(line, file=sys.stderr),
-                    ask=ask if stdin_tty else None, width=width, stdin_is_tty=stdin_tty)
+                    ask=ask if stdin_tty else None, width=width)
     return run(invocation, term)
 
 
