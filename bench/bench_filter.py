@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from backlog.core.filter import compile_filter
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.model import format_utc
 from backlog.core.sort import parse_sort, sort_tasks
 

@@ -1,11 +1,12 @@
 """Fixtures shared by the test modules: the repo, a data dir, subprocess environments, a frozen clock.
 
 Every subprocess of the tests runs at NOW: `clean_env` sets BACKLOG_NOW for our entry points,
-and `taskwarrior_at` runs Taskwarrior under `faketime` at the same instant.
+and `stopped_at` gives Taskwarrior libfaketime stopped at the same instant.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +22,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 NOW_ISO = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")  # NOW as BACKLOG_NOW takes it
+LIBFAKETIME = ("/usr/lib*/faketime/libfaketime.so.1",      # Fedora, Arch
+               "/usr/lib/*/faketime/libfaketime.so.1",     # Debian, Ubuntu (multiarch)
+               "/usr/local/lib*/faketime/libfaketime.so.1")  # built from source
 
 
 def tool_path(name: str) -> str | None:
@@ -28,14 +33,18 @@ def tool_path(name: str) -> str | None:
     return shutil.which(name) or (str(local) if local.exists() else None)
 
 
+def missing(message: str) -> NoReturn:
+    """Skip the test for a missing tool, but fail it under CI=true (CI installs every tool)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_tool(name: str) -> str:
-    """The tool's path; skip when it is missing, but fail under CI=true (CI installs it)."""
+    """The tool's path; skip when it is missing, but fail under CI=true."""
     path = tool_path(name)
     if path is None:
-        message = f"'{name}' is not installed; bash .ci/run installs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"'{name}' is not installed; bash .ci/run installs it")
     return path
 
 
@@ -56,18 +65,19 @@ def clean_env(tmp_path: Path) -> dict:
     return env
 
 
-def without_faketime(env: Mapping[str, str]) -> dict:
-    """`env` minus libfaketime (LD_PRELOAD, FAKETIME*): `faketime` cannot start under libfaketime."""
-    return {k: v for k, v in env.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+def stopped_at(env: Mapping[str, str], tz: str = "UTC", now: datetime = NOW) -> dict:
+    """`env` for a child whose clock stands at `now` in zone `tz`: libfaketime preloaded, FAKETIME set.
 
-
-def taskwarrior_at(args: list[str], tz: str = "UTC", now: datetime = NOW) -> list[str]:
-    """The command running `task args` with its clock stopped at `now` (`faketime -f` takes local wall time in `tz`).
-
-    Run it with `without_faketime(env)` and TZ=`tz`; skips (fails under CI) without task or faketime.
+    It replaces the libfaketime a faked test run is under (which cannot nest). The `faketime`
+    wrapper is not used: a killed one leaves a semaphore named by its pid that makes a later
+    wrapper with the same pid fail (`sem_open: File exists`). Skips (fails under CI) without it.
     """
-    wall = now.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
-    return [require_tool("faketime"), "-f", wall, require_tool("task"), *args]
+    found = sorted(path for pattern in LIBFAKETIME for path in glob.glob(pattern))
+    if not found:
+        missing("libfaketime is not installed; bash .ci/run installs it (package faketime)")
+    wall = now.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")  # FAKETIME reads local wall time
+    kept = {k: v for k, v in env.items() if not k.startswith("FAKETIME")}
+    return {**kept, "LD_PRELOAD": found[0], "FAKETIME": wall, "TZ": tz}
 
 
 def run_backlog(args: list[str], env: dict, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

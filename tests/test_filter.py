@@ -8,7 +8,7 @@ import pytest
 
 from backlog.errors import BacklogError
 from backlog.core.filter import compile_filter, parse_filter
-from backlog.core.match import Context
+from backlog.store.view import Context
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)
 UTC = timezone.utc

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backlog.core.filter import compile_filter
-from backlog.core.match import VIRTUAL, Context
+from backlog.core.virtual import VIRTUAL
+from backlog.store.view import Context
 from backlog.core.urgency import urgency
 
 NOW = datetime(2026, 11, 24, 10, 14, 53, tzinfo=timezone.utc)  # a Tuesday

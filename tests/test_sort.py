@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from backlog.errors import BacklogError
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.sort import SORT_FIELDS, parse_sort, sort_tasks
 from backlog.core.urgency import urgency
 

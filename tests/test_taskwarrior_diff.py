@@ -14,8 +14,8 @@ Taskwarrior settings beyond the brief: `rc.recurrence=off` (no instances generat
 our back) and `rc.search.case.sensitive=no` (SPEC §6: bare words are case-insensitive).
 Where we differ on purpose, DIVERGENCES names the SPEC line, checks our answer against an
 independent oracle, and checks that Taskwarrior still answers differently (a stale row fails).
-Under CI=true a missing `task` or `faketime` fails its tests; elsewhere they are skipped. Taskwarrior
-runs without the libfaketime of a faked test run (`faketime` cannot nest) at conftest's NOW.
+Under CI=true a missing `task` or libfaketime fails the module; elsewhere it is skipped. Taskwarrior
+runs under its own libfaketime at conftest's NOW, whatever clock the test run itself is under.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ import pytest
 from backlog.core.dates import start_of_day
 from backlog.engine.backlog import Backlog
 from backlog.core.filter import compile_filter
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.model import format_utc
 from backlog.store.store import Store
 from backlog.core.urgency import urgencies
-from tests.conftest import NOW, taskwarrior_at, without_faketime
+from tests.conftest import NOW, require_tool, stopped_at
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tw_fixture.json"
 ZONES = ("UTC", "America/New_York")
@@ -246,14 +246,13 @@ DIVERGENCES: list[tuple[str, str | None, str, str, Oracle]] = [
 
 def _runner(home: Path, now: datetime = NOW) -> Callable[..., subprocess.CompletedProcess]:
     """Run `task` with its own TASKRC/TASKDATA under `home` at the frozen `now` in a given zone."""
+    task = require_tool("task")
     (home / "taskrc").write_text("uda.agent.type=string\nuda.agent.label=Agent\n")
     (home / "data").mkdir()
 
     def run(args: list[str], tz: str = "UTC") -> subprocess.CompletedProcess:
-        env = {**without_faketime(os.environ), "TZ": tz,
-               "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data")}
-        return subprocess.run(taskwarrior_at([*RC, *args], tz, now), env=env, capture_output=True, text=True,
-                              timeout=60)
+        env = stopped_at({**os.environ, "TASKRC": str(home / "taskrc"), "TASKDATA": str(home / "data")}, tz, now)
+        return subprocess.run([task, *RC, *args], env=env, capture_output=True, text=True, timeout=60)
 
     return run
 

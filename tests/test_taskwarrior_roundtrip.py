@@ -3,7 +3,7 @@
 
 Taskwarrior's bookkeeping that SPEC §4 task_import says we ignore and recompute (`id`,
 `urgency`, `mask`, `imask`, `modified`) is left out of the comparison. Taskwarrior runs
-under `faketime` at conftest's NOW (its env has no libfaketime to inherit), our CLI at BACKLOG_NOW=NOW.
+under libfaketime at conftest's NOW, our CLI at BACKLOG_NOW=NOW.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import run_backlog, taskwarrior_at
+from tests.conftest import require_tool, run_backlog, stopped_at
 
 RECOMPUTED = {"id", "urgency", "mask", "imask", "modified"}
 UDAS = "uda.jira.type=string\nuda.estimate.type=numeric\n"  # Taskwarrior UDAs we know nothing of
@@ -42,13 +42,14 @@ def taskwarrior(home: Path) -> Callable[..., str]:
     """`task ARGS` on a fresh data dir under `home` at NOW, with the `agent` UDA and UDAS, no prompts or hooks."""
     rc = home / "taskrc"
     rc.write_text(f"data.location={home}\nuda.agent.type=string\nuda.agent.label=Agent\n{UDAS}")
-    cmd = taskwarrior_at([f"rc:{rc}", "rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off",
-                          "rc.gc=off", "rc.json.array=on"])
+    cmd = [require_tool("task"), f"rc:{rc}", "rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off",
+           "rc.gc=off", "rc.json.array=on"]
+    env = stopped_at({"PATH": "/usr/bin:/bin", "HOME": str(home)})
 
     def run(args: str, stdin: str | None = None) -> str:
         """Its stdout; the command must succeed."""
-        result = subprocess.run(cmd + shlex.split(args), input=stdin, capture_output=True, text=True,
-                                env={"TZ": "UTC", "PATH": "/usr/bin:/bin", "HOME": str(home)}, timeout=60)
+        result = subprocess.run(cmd + shlex.split(args), input=stdin, capture_output=True, text=True, env=env,
+                                timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.model import format_utc
 from backlog.core.urgency import scorer, urgencies, urgency
 

@@ -37,11 +37,15 @@ from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core.dates import parse_date
 from backlog.errors import BacklogError
-from backlog.core.match import (
-    ATTRIBUTES, MODIFIERS, STATUS_TAGS, VIRTUAL, Context, Emitter, TermError, attribute_source, ids_source, needs,
-    tag_source, word_source,
-)
 from backlog.core.model import VIRTUAL_TAGS, is_tag_name
+from backlog.core.terms import (
+    ATTRIBUTES, MODIFIERS, Emitter, TermError, attribute_source, ids_source, tag_source, word_source,
+)
+from backlog.core.virtual import STATUS_TAGS, VIRTUAL, needs
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.view import Context
 
 _QUOTES = "\"'"
 _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)

@@ -21,6 +21,7 @@ from backlog.errors import BacklogError
 
 STATUSES = ("pending", "completed", "deleted", "recurring")
 PRIORITIES = ("H", "M", "L")
+PRIORITY_RANK = {"H": 3, "M": 2, "L": 1}  # for sorting and priority.before/after
 DATE_FIELDS = ("entry", "modified", "start", "end", "due", "wait", "scheduled", "until")
 LIST_FIELDS = ("tags", "depends", "annotations")
 TEXT_FIELDS = ("description", "project", "priority", "recur", "agent", "origin", "status")

@@ -15,9 +15,12 @@ from itertools import compress
 from collections.abc import Sequence
 
 from backlog.errors import BacklogError
-from backlog.core.match import PRIORITY_RANK, Context
-from backlog.core.model import FIELDS
+from backlog.core.model import FIELDS, PRIORITY_RANK
 from backlog.core.urgency import AGE_MAX, urgencies, urgencies_without_age
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.view import Context
 
 DEFAULT_SORT = "urgency-,id+"
 SORT_FIELDS = ("id", "urgency", *(f for f in FIELDS if f not in ("id", "annotations", "depends")))

@@ -7,7 +7,7 @@ Terms, checked one by one against `task export` of Taskwarrior 2.6.2:
   min(days, 365) / 365 with whole days, truncated (Taskwarrior's `int age`; an entry in
   the future gives a negative age; no entry counts as old); annotations 1 and tags 1 ×
   0.8 / 0.9 / 1.0 for 1 / 2 / ≥ 3; project 1; waiting −3; blocked −5.
-- WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.match`.
+- WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.core.virtual`.
 
 Speed: the per-task code (`_BODY`) is generated once at import into a loop (`urgencies`),
 a closure (`scorer`) and a loop without the age term (`urgencies_without_age`, for top-n
@@ -22,8 +22,12 @@ from datetime import timedelta
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
-from backlog.core.match import PENDING_AND, VIRTUAL, Context, needs
 from backlog.core.model import format_utc
+from backlog.core.virtual import PENDING_AND, VIRTUAL, needs
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.view import Context
 
 COEFFICIENTS: Mapping[str, float] = MappingProxyType({
     "next": 15.0, "due": 12.0, "blocking": 8.0, "priority.H": 6.0, "priority.M": 3.9,

@@ -1,27 +1,17 @@
-"""Import, export and archive use cases (mixed into `engine.Backlog`)."""
+"""Taskwarrior-compatible import and export."""
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-
 import orjson
 
-from backlog.engine import render
 from backlog.errors import BacklogError
 from backlog.core.filter import compile_filter
-from backlog.core.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, parse_utc, sync_doc_tag
+from backlog.core.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, sync_doc_tag
 from backlog.core.recur import check_period
 from backlog.core.taskwarrior import from_taskwarrior, to_taskwarrior
 from backlog.core.urgency import urgency
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
-if TYPE_CHECKING:
-    from backlog.engine.backlog import Backlog
-
-_SEGMENT = re.compile(r"\d{4}-Q[1-4]")
-ARCHIVE_FIELDS = ("id", "uuid", "description", "status", "project", "tags", "priority", "due", "end", "agent")
-
+from backlog.engine.scope import Scope
 
 def read_json_tasks(text: object) -> list:
     """A JSON array, a single object, or one object per line (`task export` with json.array=off)."""
@@ -37,117 +27,69 @@ def read_json_tasks(text: object) -> list:
     return data if isinstance(data, list) else [data]
 
 
-class ExchangeCases:
-    """task_import, export and the archive tools."""
+def import_tasks(scope: Scope, tasks: str) -> dict:
+    """Add or verify a batch of tasks atomically; re-importing identical tasks changes nothing."""
+    raws = read_json_tasks(tasks)
+    now = scope.clock()
+    stamp = format_utc(now)
+    with scope.transaction("import", now) as tx:
+        batch: dict[str, dict] = {}
+        dropped: set[str] = set()  # uuids that came with a tag doc but have no doc
+        for n, raw in enumerate(raws):
+            task = from_taskwarrior(raw, n)
+            where = f"tasks[{n}]"
+            uuid = task.setdefault("uuid", new_uuid())
+            if not isinstance(uuid, str) or not is_uuid(uuid):
+                raise BacklogError(f"{where}.uuid", f"'{uuid}' is not a UUID", "use a lower-case UUID or leave it out")
+            if uuid in batch:
+                raise BacklogError(f"{where}.uuid", f"{uuid} appears twice in the batch", "import each task once")
+            if "description" not in task:
+                raise BacklogError(f"{where}.description", "is missing or empty", "give every task a short description")
+            task["description"] = check_description(task["description"], f"{where}.description")
+            task.setdefault("status", "pending")
+            had_entry = "entry" in task
+            task.setdefault("entry", stamp)
+            if task["status"] in ("completed", "deleted"):
+                task.setdefault("end", task["entry"])
+            if "recur" in task:
+                task["recur"] = check_period(task["recur"])
+            existing = scope.store.tasks.get(uuid)
+            if isinstance(task.get("tags"), list) and DOC_TAG in task["tags"] and not (existing or {}).get("has_doc"):
+                task = sync_doc_tag(task)
+                dropped.add(uuid)
+            elif existing is not None and existing.get("has_doc"):
+                task["has_doc"] = True  # its doc stays; the export it came from leaves has_doc out
+            if existing is not None:
+                ignore = {"id", "modified"} | (set() if had_entry else {"entry"})
+                differ = sorted(k for k in set(existing) | set(task)
+                                if k not in ignore and existing.get(k) != task.get(k))
+                if differ:
+                    raise BacklogError(f"{where}.uuid", f"task {existing['id']} has this uuid with other {', '.join(differ)}",
+                                       "remove it from the batch or modify the task instead")
+                continue
+            task["id"], task["modified"] = tx.new_id(), stamp
+            batch[uuid] = task
+        for n, task in enumerate(batch.values()):
+            for dep in task.get("depends", ()):
+                if dep not in batch and dep not in scope.store.tasks:
+                    raise BacklogError(f"tasks[{n}].depends", f"no task with uuid {dep}", "import it in the same batch or drop it")
+            try:
+                tx.put(check_task(task))
+            except BacklogError as err:
+                raise BacklogError(f"tasks[{n}].{err.param}", err.problem, err.fix) from None
+        for task in batch.values():
+            scope.check_depends(task, tx)
+    ids = [t["id"] for t in batch.values()]
+    skipped = len(raws) - len(ids)
+    untagged = [t["id"] for u, t in batch.items() if u in dropped]
+    return {"message": f"imported {len(ids)} task{'s' * (len(ids) != 1)}" + (f", {skipped} already present" if skipped else "")
+            + (f"; dropped tag doc from task{'s' * (len(untagged) != 1)} {', '.join(map(str, untagged))}"
+               " (task_doc_write adds it with a doc)" if untagged else ""),
+            "ids": ids}
 
-    def import_tasks(self: Backlog, tasks: str) -> dict:
-        """Add or verify a batch of tasks atomically; re-importing identical tasks changes nothing."""
-        raws = read_json_tasks(tasks)
-        now = self.clock()
-        stamp = format_utc(now)
-        with self.transaction("import", now) as tx:
-            batch: dict[str, dict] = {}
-            dropped: set[str] = set()  # uuids that came with a tag doc but have no doc
-            for n, raw in enumerate(raws):
-                task = from_taskwarrior(raw, n)
-                where = f"tasks[{n}]"
-                uuid = task.setdefault("uuid", new_uuid())
-                if not isinstance(uuid, str) or not is_uuid(uuid):
-                    raise BacklogError(f"{where}.uuid", f"'{uuid}' is not a UUID", "use a lower-case UUID or leave it out")
-                if uuid in batch:
-                    raise BacklogError(f"{where}.uuid", f"{uuid} appears twice in the batch", "import each task once")
-                if "description" not in task:
-                    raise BacklogError(f"{where}.description", "is missing or empty", "give every task a short description")
-                task["description"] = check_description(task["description"], f"{where}.description")
-                task.setdefault("status", "pending")
-                had_entry = "entry" in task
-                task.setdefault("entry", stamp)
-                if task["status"] in ("completed", "deleted"):
-                    task.setdefault("end", task["entry"])
-                if "recur" in task:
-                    task["recur"] = check_period(task["recur"])
-                existing = self.store.tasks.get(uuid)
-                if isinstance(task.get("tags"), list) and DOC_TAG in task["tags"] and not (existing or {}).get("has_doc"):
-                    task = sync_doc_tag(task)
-                    dropped.add(uuid)
-                elif existing is not None and existing.get("has_doc"):
-                    task["has_doc"] = True  # its doc stays; the export it came from leaves has_doc out
-                if existing is not None:
-                    ignore = {"id", "modified"} | (set() if had_entry else {"entry"})
-                    differ = sorted(k for k in set(existing) | set(task)
-                                    if k not in ignore and existing.get(k) != task.get(k))
-                    if differ:
-                        raise BacklogError(f"{where}.uuid", f"task {existing['id']} has this uuid with other {', '.join(differ)}",
-                                           "remove it from the batch or modify the task instead")
-                    continue
-                task["id"], task["modified"] = tx.new_id(), stamp
-                batch[uuid] = task
-            for n, task in enumerate(batch.values()):
-                for dep in task.get("depends", ()):
-                    if dep not in batch and dep not in self.store.tasks:
-                        raise BacklogError(f"tasks[{n}].depends", f"no task with uuid {dep}", "import it in the same batch or drop it")
-                try:
-                    tx.put(check_task(task))
-                except BacklogError as err:
-                    raise BacklogError(f"tasks[{n}].{err.param}", err.problem, err.fix) from None
-            for task in batch.values():
-                self._check_depends(task, tx)
-        ids = [t["id"] for t in batch.values()]
-        skipped = len(raws) - len(ids)
-        untagged = [t["id"] for u, t in batch.items() if u in dropped]
-        return {"message": f"imported {len(ids)} task{'s' * (len(ids) != 1)}" + (f", {skipped} already present" if skipped else "")
-                + (f"; dropped tag doc from task{'s' * (len(untagged) != 1)} {', '.join(map(str, untagged))}"
-                   " (task_doc_write adds it with a doc)" if untagged else ""),
-                "ids": ids}
 
-    def export(self: Backlog, filter: str = "") -> list[dict]:
-        """Taskwarrior-compatible JSON objects of the matching tasks (all statuses by default)."""
-        ctx = self.context()
-        found = compile_filter(filter or "", ctx.now, self.tz, default_status=False, udas=lambda: ctx.udas).select(ctx)
-        return [to_taskwarrior(t, round(urgency(t, ctx), 4)) for t in sorted(found, key=lambda t: t["id"])]
-
-    # -- archive -------------------------------------------------------------------------
-    def archive(self: Backlog, older_than_days: object = 90) -> dict:
-        """Move completed/deleted tasks that ended more than N days ago into quarter segments.
-
-        0 days takes every completed/deleted task, including one that ended this second.
-        """
-        if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 0:
-            raise BacklogError("older_than_days", f"'{older_than_days}' is not a day count", "use a whole number ≥ 0, e.g. 90")
-        now = self.clock()
-        cutoff = format_utc(now - timedelta(days=min(older_than_days, 700_000)))  # no date is that old
-        with self.transaction("archive", now) as tx:
-            moved = sorted((t for t in self.store.tasks.values()
-                            if t["status"] in ("completed", "deleted")
-                            and (older_than_days == 0 or t.get("end", "") < cutoff)),
-                           key=lambda t: t["id"])
-            segments = set()
-            for task in moved:
-                segment = self.quarter(task["end"])
-                segments.add(segment)
-                tx.archive(task, segment)
-        if not moved:
-            days = f"{older_than_days} day{'s' * (older_than_days != 1)}"
-            return {"message": f"nothing ended more than {days} ago" if older_than_days else "nothing to archive",
-                    "ids": []}
-        return {"message": f"archived {len(moved)} task{'s' * (len(moved) != 1)} into {', '.join(sorted(segments))}",
-                "ids": [t["id"] for t in moved]}
-
-    def quarter(self: Backlog, stamp: str) -> str:
-        """`2026-Q3` for a stored date, by its local calendar date."""
-        local = parse_utc(stamp).astimezone(self.tz)
-        return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
-
-    def archive_list(self: Backlog) -> dict:
-        self.store.refresh()
-        items = [{"segment": name, "count": len(self.store.segment(name))} for name in self.store.segments()]
-        return {"items": [item for item in items if item["count"]]}
-
-    def archive_load(self: Backlog, segment: str) -> dict:
-        ctx = self.context()
-        found = self.store.segment(segment) if isinstance(segment, str) and _SEGMENT.fullmatch(segment) else {}
-        if not found:
-            names = [item["segment"] for item in self.archive_list()["items"]]
-            raise BacklogError("segment", f"no archive segment '{segment}'",
-                               "use one of " + (", ".join(names) if names else "none: nothing is archived yet"))
-        return {"tasks": render.rows(sorted(found.values(), key=lambda t: t["id"]), ctx, ARCHIVE_FIELDS)}
+def export(scope: Scope, filter: str = "") -> list[dict]:
+    """Taskwarrior-compatible JSON objects of the matching tasks (all statuses by default)."""
+    ctx = scope.context()
+    found = compile_filter(filter or "", ctx.now, scope.tz, default_status=False, udas=lambda: ctx.udas).select(ctx)
+    return [to_taskwarrior(t, round(urgency(t, ctx), 4)) for t in sorted(found, key=lambda t: t["id"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from backlog.errors import BacklogError
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.core.model import COMPACT_FIELDS, FIELD_SET, FIELDS
 from backlog.core.urgency import urgencies, urgency
 

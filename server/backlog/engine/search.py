@@ -3,8 +3,7 @@
 `rank` is pure: documents in, `(index, score)` out. A task's document is its description
 (counted twice, so a word in the title outweighs the same word in a long note), its
 annotations and its doc body. Words are runs of letters and digits, compared
-case-insensitively; a task matches when it contains any query word. `SearchCases`
-mixes the use case into `engine.Backlog`.
+case-insensitively; a task matches when it contains any query word.
 """
 
 from __future__ import annotations
@@ -17,9 +16,7 @@ from collections.abc import Sequence
 from backlog.engine import render
 from backlog.errors import BacklogError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
-if TYPE_CHECKING:
-    from backlog.engine.backlog import Backlog
+from backlog.engine.scope import Scope
 
 K1, B = 1.2, 0.75
 DEFAULT_LIMIT = 10
@@ -83,37 +80,34 @@ def snippet(texts: Sequence[str], query: Sequence[str], width: int = SNIPPET_CHA
     return ""
 
 
-class SearchCases:
-    """task_search (mixed into `engine.Backlog`)."""
-
-    def search(self: Backlog, query: str, limit: int | None = DEFAULT_LIMIT) -> dict:
-        """Hot tasks of any status ranked by BM25 for `query`: compact rows plus score and snippet."""
-        if not isinstance(query, str) or not query.strip():
-            raise BacklogError("query", "is empty", "give words to look for, e.g. 'login redirect'")
-        terms = words(query)
-        if not terms:
-            raise BacklogError("query", f"'{query}' has no words", "use letters or digits, e.g. 'login redirect'")
-        if limit is None:
-            limit = DEFAULT_LIMIT
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise BacklogError("limit", f"'{limit}' is not a count", "use a whole number ≥ 1, or 0 for all")
-        ctx = self.context()
-        tasks = sorted(ctx.tasks.values(), key=lambda t: t["id"])
-        texts = []
-        for task in tasks:
-            doc = self.store.doc(task["uuid"]) if task.get("has_doc") else None
-            texts.append([task["description"], *(n["description"] for n in task.get("annotations", ())),
-                          *([doc] if doc else [])])
-        documents = []
-        for parts in texts:
-            counts = Counter(words(parts[0]) * DESCRIPTION_WEIGHT)
-            for part in parts[1:]:
-                counts.update(words(part))
-            documents.append(counts)
-        found = rank(terms, documents)
-        chosen = found[:limit or None]
-        results = render.rows([tasks[index] for index, _ in chosen], ctx)
-        for row, (index, score) in zip(results, chosen):
-            row["score"] = round(score, 2)
-            row["snippet"] = snippet(texts[index], terms)
-        return {"results": results}
+def search(scope: Scope, query: str, limit: int | None = DEFAULT_LIMIT) -> dict:
+    """Hot tasks of any status ranked by BM25 for `query`: compact rows plus score and snippet."""
+    if not isinstance(query, str) or not query.strip():
+        raise BacklogError("query", "is empty", "give words to look for, e.g. 'login redirect'")
+    terms = words(query)
+    if not terms:
+        raise BacklogError("query", f"'{query}' has no words", "use letters or digits, e.g. 'login redirect'")
+    if limit is None:
+        limit = DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise BacklogError("limit", f"'{limit}' is not a count", "use a whole number ≥ 1, or 0 for all")
+    ctx = scope.context()
+    tasks = sorted(ctx.tasks.values(), key=lambda t: t["id"])
+    texts = []
+    for task in tasks:
+        doc = scope.store.doc(task["uuid"]) if task.get("has_doc") else None
+        texts.append([task["description"], *(n["description"] for n in task.get("annotations", ())),
+                      *([doc] if doc else [])])
+    documents = []
+    for parts in texts:
+        counts = Counter(words(parts[0]) * DESCRIPTION_WEIGHT)
+        for part in parts[1:]:
+            counts.update(words(part))
+        documents.append(counts)
+    found = rank(terms, documents)
+    chosen = found[:limit or None]
+    results = render.rows([tasks[index] for index, _ in chosen], ctx)
+    for row, (index, score) in zip(results, chosen):
+        row["score"] = round(score, 2)
+        row["snippet"] = snippet(texts[index], terms)
+    return {"results": results}

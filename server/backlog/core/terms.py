@@ -1,16 +1,8 @@
-"""Evaluation context and the one definition of every virtual tag (SPEC §6).
+"""Filter attribute terms (`project:web`, `due.before:eow`, `+tag`, words, ids) → Python source.
 
-A `Context` carries everything a filter, urgency or sort needs beyond one task, for one
-call: all tasks of the hot store, one `now` and the time zone. Its indexes (id → task, the
-uuids that block, period windows, `now` as a stored-date string …) are computed on first
-use and cached on the instance, so building one is O(1).
-
-Virtual tags are Python expressions over a task `t` (`VIRTUAL`), with the per-call values
-they need (`now_s`, `blocking_uuids`, …) read once from the Context. The filter compiler
-inlines these expressions into generated code, urgency builds its loop from them, and
-`Context.has_virtual_tag` runs the same text compiled once: one definition for all.
-Stored dates are UTC strings that compare correctly as strings; absent dates use the
-sentinels `''` (below every date) and `'~'` (above every date).
+Each function returns the source of a test on task `t`; constants and once-per-call values
+go through an `Emitter`, so the compiled predicate does no parsing per task. Raising
+`TermError` means the term cannot match anything sensible; the caller positions it.
 """
 
 from __future__ import annotations
@@ -18,233 +10,19 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from functools import cached_property
+from datetime import datetime, tzinfo
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core.dates import period_bounds
-from backlog.core.model import format_utc, read_number, uda_kinds
-
-DUE_DAYS = 7  # Taskwarrior's rc.due
-_OPEN = "t['status'] == 'pending'"
-PENDING_AND = _OPEN + " and "  # the prefix of every pending-only tag (urgency strips it)
-_NOT_DONE = "t['status'] not in ('completed', 'deleted')"
-_WAITING = "'wait' in t and t['wait'] > now_s"
-_BLOCKED = "'depends' in t and any_open(t['depends'])"
+from backlog.core.model import PRIORITY_RANK, format_utc, read_number
+from backlog.core.virtual import VIRTUAL
 
 
-def _window(name: str) -> str:
-    return f"{_NOT_DONE} and {name}_lo <= t.get('due', '') < {name}_hi"
+def _resolve_refs(c: object, refs: tuple[str, ...]) -> frozenset[str]:
+    """The uuids `refs` name in the view `c` (bound once per evaluation)."""
+    return c.resolve_refs(refs)  # type: ignore[attr-defined]
 
-
-# Virtual tag → Python expression over task `t` and the per-call names of `PRELUDE`.
-VIRTUAL: Mapping[str, str] = MappingProxyType({
-    "PENDING": "t['status'] == 'pending'",
-    "COMPLETED": "t['status'] == 'completed'",
-    "DELETED": "t['status'] == 'deleted'",
-    "RECURRING": "t['status'] == 'recurring'",
-    "WAITING": f"{_OPEN} and {_WAITING}",
-    "ACTIVE": f"{_OPEN} and 'start' in t",
-    "BLOCKED": f"{_OPEN} and {_BLOCKED}",
-    "UNBLOCKED": f"not ({_OPEN} and {_BLOCKED})",
-    "BLOCKING": f"t['uuid'] in blocking_uuids and {_NOT_DONE}",
-    "READY": f"{_OPEN} and not ({_WAITING}) and not ({_BLOCKED}) and t.get('scheduled', '') <= now_s",
-    "OVERDUE": f"{_OPEN} and t.get('due', '~') < now_s",
-    "DUE": f"{_NOT_DONE} and today_lo <= t.get('due', '') < due_hi",
-    "TODAY": _window("today"),
-    "TOMORROW": _window("tomorrow"),
-    "YESTERDAY": _window("yesterday"),
-    "WEEK": _window("week"),
-    "MONTH": _window("month"),
-    "QUARTER": _window("quarter"),
-    "YEAR": _window("year"),
-    "SCHEDULED": "'scheduled' in t",
-    "UNTIL": "'until' in t",
-    "PROJECT": "'project' in t",
-    "PRIORITY": "'priority' in t",
-    "TAGGED": "bool(t.get('tags'))",
-    "ANNOTATED": "bool(t.get('annotations'))",
-    "DOC": "t.get('has_doc') is True",
-    "CLAIMED": f"{_OPEN} and 'agent' in t",
-    "TEMPLATE": "t['status'] == 'recurring'",
-    "PARENT": "t['status'] == 'recurring'",
-    "INSTANCE": "'parent' in t",
-    "CHILD": "'parent' in t",
-    "LATEST": "t.get('id') == max_id",
-})
-
-# Virtual tags that name a status: a filter using one gets no implicit `status:pending`.
-STATUS_TAGS = frozenset({"PENDING", "COMPLETED", "DELETED", "RECURRING", "WAITING", "TEMPLATE", "PARENT"})
-
-_WINDOWS = ("today", "tomorrow", "yesterday", "week", "month", "quarter", "year")
-# Per-call name → the statement that binds it from Context `c` in generated code.
-PRELUDE: Mapping[str, str] = MappingProxyType({
-    "now_s": "now_s = c.now_s",
-    "due_hi": "due_hi = c.due_hi",
-    "any_open": "any_open = c.any_open",
-    "blocking_uuids": "blocking_uuids = c.blocking_uuids",
-    "max_id": "max_id = c.max_id",
-    **{f"{w}_lo": f"{w}_lo, {w}_hi = c.windows[{w!r}]" for w in _WINDOWS},
-})
-
-
-def needs(source: str) -> list[str]:
-    """The prelude statements that generated `source` depends on, in a stable order."""
-    lines = []
-    for name, line in PRELUDE.items():
-        if name in source and line not in lines:
-            lines.append(line)
-    return lines
-
-
-def _compile_tag(name: str, expr: str) -> Callable[[dict, Context], bool]:
-    body = "".join(f"    {line}\n" for line in needs(expr))
-    namespace: dict = {}
-    exec(f"def has_{name}(t, c):\n{body}    return bool({expr})\n", namespace)  # noqa: S102 - our own text
-    return namespace[f"has_{name}"]
-
-
-_TAG_TESTS: Mapping[str, Callable[[dict, Context], bool]] = MappingProxyType(
-    {name: _compile_tag(name, expr) for name, expr in VIRTUAL.items()}
-)
-
-
-class Context:
-    """All tasks of the hot store (uuid → task), one `now` and the zone, for one call.
-
-    `archived` gives archived uuid → short id; it is called at most once, and only when
-    something asks for a task outside the hot store (`archived_ids`).
-    """
-
-    def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo,
-                 archived: Callable[[], Mapping[str, int]] | None = None) -> None:
-        self.tasks, self.now, self.tz, self._archived = tasks, now, tz, archived
-
-    # --- per-call constants -------------------------------------------------------------
-    @cached_property
-    def now_s(self) -> str:
-        """`now` as a stored date string."""
-        return format_utc(self.now)
-
-    @cached_property
-    def due_hi(self) -> str:
-        """The end of the DUE window: local midnight today + 7 × 86,400 s (Taskwarrior's rc.due).
-
-        Plain seconds, as Taskwarrior adds them: an hour off local midnight when a DST
-        change falls in the week.
-        """
-        lo, _ = period_bounds("day", self.now, self.tz)
-        return format_utc(lo.astimezone(timezone.utc) + timedelta(seconds=DUE_DAYS * 86400))
-
-    @cached_property
-    def windows(self) -> Mapping[str, tuple[str, str]]:
-        """Half-open `[lo, hi)` stored-date bounds of today, tomorrow, … this year (local)."""
-        lo, hi = period_bounds("day", self.now, self.tz)
-        out = {"today": (lo, hi), "tomorrow": period_bounds("day", hi, self.tz)}
-        out["yesterday"] = period_bounds("day", lo - timedelta(seconds=1), self.tz)
-        for unit in ("week", "month", "quarter", "year"):
-            out[unit] = period_bounds(unit, self.now, self.tz)
-        return {name: (format_utc(a), format_utc(b)) for name, (a, b) in out.items()}
-
-    # --- lazy indexes over all tasks -----------------------------------------------------
-    @cached_property
-    def by_id(self) -> Mapping[int, dict]:
-        """Short id → task."""
-        return {t["id"]: t for t in self.tasks.values() if "id" in t}
-
-    @cached_property
-    def archived_ids(self) -> Mapping[str, int]:
-        """Archived uuid → short id (empty when the caller gave no archive)."""
-        return self._archived() if self._archived is not None else {}
-
-    @cached_property
-    def max_id(self) -> int:
-        """The highest short id (0 for an empty store)."""
-        return max((t.get("id", 0) for t in self.tasks.values()), default=0)
-
-    @cached_property
-    def udas(self) -> Mapping[str, str]:
-        """UDA name → `number` or `text` (model.uda_kinds) over all tasks, computed on first use."""
-        return uda_kinds(self.tasks.values())
-
-    @cached_property
-    def blocking_uuids(self) -> frozenset[str]:
-        """Uuids some pending task depends on."""
-        return frozenset(
-            uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
-        )
-
-    def any_open(self, uuids: Iterable[str]) -> bool:
-        """True when one of `uuids` is a pending or recurring task (a dependency that still blocks)."""
-        tasks = self.tasks
-        for uuid in uuids:
-            task = tasks.get(uuid)
-            if task is not None and task["status"] in ("pending", "recurring"):
-                return True
-        return False
-
-    def blockers(self, task: dict) -> list[dict]:
-        """The dependencies of `task` that still block it (pending or recurring), in its order."""
-        found = (self.tasks.get(uuid) for uuid in task.get("depends", ()))
-        return [dep for dep in found if dep is not None and dep["status"] in ("pending", "recurring")]
-
-    @cached_property
-    def day_numbers(self) -> dict[str, int]:
-        """Cache `YYYY-MM-DD` → proleptic ordinal (filled by `day_number`)."""
-        return {}
-
-    def day_number(self, stamp: str) -> int:
-        """The ordinal day of a stored date's `YYYY-MM-DD` prefix (cached for this call)."""
-        key = stamp[:10]
-        found = self.day_numbers.get(key)
-        if found is None:
-            found = self.day_numbers[key] = date.fromisoformat(key).toordinal()
-        return found
-
-    def epoch(self, stamp: str) -> int:
-        """Seconds since 1970-01-01 of a stored date string."""
-        return (self.day_number(stamp) - 719163) * 86400 + (
-            int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + int(stamp[17:19])
-        )
-
-    def resolve_refs(self, refs: Iterable[str]) -> frozenset[str]:
-        """Uuids of the tasks named by ids (`3`) or uuids/uuid prefixes; unknown ones name nothing."""
-        found: set[str] = set()
-        for ref in refs:
-            if ref.isdigit():
-                task = self.by_id.get(int(ref))
-                if task is not None:
-                    found.add(task["uuid"])
-            elif ref in self.tasks:
-                found.add(ref)
-            else:
-                found.update(u for u in self.tasks if u.startswith(ref))
-        return frozenset(found)
-
-    # --- the virtual tags ----------------------------------------------------------------
-    def has_virtual_tag(self, task: dict, name: str) -> bool:
-        """True when `task` carries virtual tag `name` (SPEC §6); KeyError for unknown names."""
-        return _TAG_TESTS[name](task, self)
-
-    def is_blocked(self, task: dict) -> bool:
-        return _TAG_TESTS["BLOCKED"](task, self)
-
-    def is_blocking(self, task: dict) -> bool:
-        return _TAG_TESTS["BLOCKING"](task, self)
-
-    def is_ready(self, task: dict) -> bool:
-        return _TAG_TESTS["READY"](task, self)
-
-    def is_waiting(self, task: dict) -> bool:
-        return _TAG_TESTS["WAITING"](task, self)
-
-    def virtual_tags(self, task: dict) -> list[str]:
-        """Every virtual tag `task` carries, in `VIRTUAL` order (for task_info)."""
-        return [name for name, test in _TAG_TESTS.items() if test(task, self)]
-
-
-# --- attribute terms → Python source ---------------------------------------------------
 
 # Filter attribute → kind of value and matching rules; any other name is a UDA (kind `uda`).
 ATTRIBUTES: Mapping[str, str] = MappingProxyType({
@@ -274,7 +52,6 @@ _ALLOWED = MappingProxyType({
     "tags": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
     "annotations": ("", "is", "not", "isnt", *_TEXT_ONLY, "hasnt", "noword", "none", "any"),
 })
-PRIORITY_RANK: Mapping[str, int] = MappingProxyType({"H": 3, "M": 2, "L": 1})
 _BOOLS = MappingProxyType({"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False})
 _STATUS_VALUES = ("pending", "completed", "deleted", "recurring", "waiting")
 
@@ -433,7 +210,7 @@ def _depends(attr: str, mod: str, value: str, em: Emitter) -> str:
     for ref in refs:
         if not (ref.isdigit() or (len(ref) >= 8 and all(ch in "0123456789abcdef-" for ch in ref))):
             raise TermError(f"'{ref}' is not a task id or uuid", "name the task by id (3) or uuid (8+ hex digits)")
-    return f"not {em.once(Context.resolve_refs, refs)}.isdisjoint(t.get('depends', ()))"
+    return f"not {em.once(_resolve_refs, refs)}.isdisjoint(t.get('depends', ()))"
 
 
 def _number(attr: str, mod: str, value: str, em: Emitter) -> str:

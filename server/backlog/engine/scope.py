@@ -1,0 +1,102 @@
+"""What every use case is handed: the store, the zone, the clock and who writes, through which channel.
+
+A `Scope` also carries the plumbing the use cases share: one transaction per mutation,
+resolving an id parameter to a task, parsing edits, checking dependency cycles and the
+compact answer of a single-task mutation.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from collections.abc import Callable, Iterator
+
+from backlog.core.edits import find_cycle, merge_params, parse_edits
+from backlog.core.filter import compile_filter
+from backlog.core.model import format_utc, is_uuid
+from backlog.engine import render
+from backlog.errors import BacklogError
+from backlog.store.store import Store, Transaction
+from backlog.store.view import Context
+
+_ID = re.compile(r"[0-9]{1,7}")
+_UUID_PREFIX = re.compile(r"[0-9a-f-]+")
+
+
+class Scope:
+    """One backlog as seen by one writer (agent) through one channel (mcp, cli, hook:<Event>)."""
+
+    def __init__(self, store: Store, *, tz: tzinfo, clock: Callable[[], datetime],
+                 agent: str = "user", channel: str = "mcp") -> None:
+        self.store, self.tz, self.clock, self.agent, self.channel = store, tz, clock, agent, channel
+
+    def tool_name(self, op: str) -> str:
+        if self.channel == "mcp":
+            return "task_" + op
+        return self.channel if self.channel.startswith("hook:") else f"{self.channel}:{op}"
+
+    def context(self, now: datetime | None = None) -> Context:
+        """A fresh view of the hot tasks for one call."""
+        self.store.refresh()
+        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids)
+
+    @contextmanager
+    def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:
+        with self.store.transaction(at=format_utc(now), agent=agent or self.agent, tool=self.tool_name(op)) as tx:
+            yield tx
+
+    def resolve(self, ref: object, param: str = "id") -> dict:
+        """The hot task an id parameter names: short id, full uuid or unique uuid prefix (≥ 8 hex)."""
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            ref = str(ref)
+        if not isinstance(ref, str):
+            raise BacklogError(param, f"expected a task id, got {type(ref).__name__}", "pass a number like 12 or a uuid")
+        fix = "list ids with task_list"
+        if _ID.fullmatch(ref):
+            uuid = self.store.ids.get(int(ref))
+            if uuid is None:
+                raise BacklogError(param, f"no task {ref}", fix)
+            return self.store.tasks[uuid]
+        if is_uuid(ref):
+            if ref not in self.store.tasks:
+                raise BacklogError(param, f"no task with uuid {ref}", fix)
+            return self.store.tasks[ref]
+        if _UUID_PREFIX.fullmatch(ref) and len(ref.replace("-", "")) >= 8:
+            found = [t for u, t in self.store.tasks.items() if u.startswith(ref)]
+            if len(found) == 1:
+                return found[0]
+            if not found:
+                raise BacklogError(param, f"no task with uuid prefix {ref}", fix)
+            ids = ", ".join(str(t["id"]) for t in sorted(found, key=lambda t: t["id"])[:5])
+            raise BacklogError(param, f"uuid prefix {ref} matches tasks {ids}", "give more characters or the short id")
+        raise BacklogError(param, f"'{ref}' is not a task id", "use a number like 12, a full uuid or a uuid prefix of 8+ hex digits")
+
+    def resolve_dep(self, tx: Transaction) -> Callable[[str], str]:
+        def resolve(ref: str) -> str:
+            if is_uuid(ref) and tx.get(ref) is not None:
+                return ref
+            return self.resolve(ref, "depends")["uuid"]
+        return resolve
+
+    def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
+        ctx = Context(self.store.tasks, now, self.tz)
+        return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
+                           lambda: ctx.udas)
+
+    def check_depends(self, task: dict, tx: Transaction) -> None:
+        if task.get("depends"):
+            cycle = find_cycle(task["uuid"], lambda u: (tx.get(u) or {}).get("depends", []))
+            if cycle:
+                ids = " -> ".join(str((tx.get(u) or {}).get("id", u)) for u in cycle)
+                raise BacklogError("depends", f"would create a cycle {ids}", "remove one of these dependencies")
+
+    def answer(self, message: str, task: dict, now: datetime) -> dict:
+        return {"message": message, "task": render.brief(task, self.context(now))}
+
+    def select(self, filter: str, ctx: Context) -> list[dict]:
+        return compile_filter(filter or "", ctx.now, self.tz, udas=lambda: ctx.udas).select(ctx)
+
+    def udas(self) -> dict[str, str]:
+        """UDA name → `number` or `text`, for the UDAs some hot task has."""
+        return dict(self.context().udas)
