@@ -49,7 +49,7 @@ def test_modify_takes_a_filter_then_changes(env):
     ok(["add", "A", "project:web"], env)
     ok(["add", "B", "project:web"], env)
     assert ok(["modify", "project:web", "priority:L", "+x"], env) == "modified 2 tasks\n"
-    assert ok(["modify", "1", "Renamed", "task"], env) == "modified 1 task\n"
+    assert ok(["modify", "1", "description:Renamed task"], env) == "modified 1 task\n"
     info = orjson.loads(ok(["info", "1", "--json"], env))["task"]
     assert (info["description"], info["priority"], info["tags"]) == ("Renamed task", "L", ["x"])
 
@@ -110,6 +110,17 @@ def test_doctor_reports_a_healthy_store(env, store_dir):
     ok(["add", "A"], env)
     assert ok(["doctor"], env).strip() == f"{store_dir}: healthy"
     assert ok(["doctor", "--repair"], env).strip() == f"{store_dir}: healthy, nothing to repair"
+
+
+def test_doctor_json_says_ok_and_the_problems(env, store_dir):
+    ok(["add", "A"], env)
+    assert orjson.loads(ok(["doctor", "--json"], env)) == {"ok": True, "problems": []}
+    (store_dir / "tasks.json").write_text("{not json")
+    result = run_backlog(["doctor", "--json"], env)
+    report = orjson.loads(result.stdout)
+    assert result.returncode == 2 and report["ok"] is False and "tasks.json" in report["problems"][0]
+    repaired = orjson.loads(ok(["doctor", "--repair", "--json"], env))
+    assert repaired["ok"] is True and repaired["problems"] == [] and repaired["repaired"]
 
 
 def test_demo_never_touches_the_users_backlog(env, store_dir):

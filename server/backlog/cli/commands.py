@@ -1,0 +1,291 @@
+"""One function per CLI command: read the Invocation, call the Backlog facade, print for people.
+
+`--json` prints the result object the MCP tool of the same name returns. A command that would
+change or delete more than `ASK_ABOVE` tasks asks on a terminal and needs `--yes` otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from backlog import __version__
+from backlog.cli import grammar
+from backlog.cli.grammar import Invocation, filter_text
+from backlog.cli.table import grid, history_lines, info_lines, task_table
+from backlog.core.edits import extra_key
+from backlog.engine.backlog import Backlog
+from backlog.errors import BacklogError
+
+ASK_ABOVE = 3
+REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
+           "waiting": "+WAITING", "completed": "+COMPLETED"}
+VERBS = {"done": "complete", "modify": "change"}  # the verb of the confirmation question, else the command
+
+
+@dataclass
+class Terminal:
+    """Where output goes and how to ask the user: stdout, stderr, and stdin when it is a terminal."""
+
+    env: dict
+    out: Callable[[str], None]
+    warn: Callable[[str], None]
+    ask: Callable[[str], str] | None  # None: stdin is not a terminal
+    width: int | None  # None: stdout is not a terminal (tab-separated, never cut)
+
+
+def run(inv: Invocation, term: Terminal) -> int:
+    """Run one parsed command line; raises BacklogError / StoreError for main to report."""
+    if inv.options.get("help") or inv.command == "help":
+        term.out(grammar.usage())
+        return 0
+    simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
+              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term)}
+    if inv.command in simple:
+        return simple[inv.command]() or 0
+    from backlog.runtime import open_backlog
+
+    backlog = open_backlog(term.env, os.getcwd(), channel="cli")
+    handler = HANDLERS.get(inv.command) or (report if grammar.COMMANDS[inv.command].kind == "report" else close)
+    return handler(backlog, inv, term) or 0
+
+
+def answer(result: dict, inv: Invocation, term: Terminal) -> None:
+    """The result object as JSON with --json, else its message."""
+    term.out(orjson.dumps(result).decode() if inv.options.get("json") else result["message"])
+
+
+def count_option(inv: Invocation, name: str, default: int) -> int:
+    """A whole-number option such as --limit; BacklogError (one line) otherwise."""
+    value = inv.options.get(name, default)
+    if isinstance(value, str):
+        if not value.isdigit():
+            raise BacklogError(f"--{name}", f"'{value}' is not a count", f"use a whole number, e.g. --{name} {grammar.VALUE_OPTIONS[name]}")
+        value = int(value)
+    return value
+
+
+def targets(backlog: Backlog, words: tuple[str, ...]) -> list[str]:
+    """The ids the filter words name: plain ids as given (the engine says which is missing), else the matches."""
+    plain = grammar.plain_ids(words)
+    if plain:
+        return plain
+    text = filter_text(words)
+    found = [str(t["id"]) for t in backlog.list(text, sort="id+", limit=0, fields="id")["tasks"]]
+    if not found:
+        raise BacklogError("filter", f"no task matches '{text}'", "check it with backlog list")
+    return found
+
+
+def confirm(verb: str, ids: list[str], inv: Invocation, term: Terminal) -> None:
+    """Ask before changing more than ASK_ABOVE tasks: y/N on a terminal, --yes otherwise."""
+    if len(ids) <= ASK_ABOVE or inv.options.get("yes"):
+        return
+    shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
+    what = f"{VERBS.get(verb, verb)} {len(ids)} tasks ({shown})"
+    if term.ask is None:
+        raise BacklogError("--yes", f"this would {what}", "pass --yes to go ahead, or narrow the filter")
+    if term.ask(f"{what}? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise BacklogError("confirm", "not confirmed", "nothing was changed")
+
+
+def rows_out(result: dict, inv: Invocation, backlog: Backlog, term: Terminal, fields: str | None) -> None:
+    """Task rows as a table (or tab-separated), with a note when the limit cut them."""
+    if inv.options.get("json"):
+        term.out(orjson.dumps(result).decode())
+        return
+    tasks = result["tasks"]
+    if not tasks:
+        term.out("no matching tasks")
+        return
+    shown = [f.strip() for f in fields.split(",") if f.strip()] if fields and fields.strip() != "all" else (
+        list(dict.fromkeys(k for t in tasks for k in t)) if fields else None)
+    term.out("\n".join(task_table(tasks, backlog.tz, shown, term.width)))
+    if result["total"] > len(tasks):
+        (term.out if term.width else term.warn)(f"({len(tasks)} of {result['total']} shown; --limit 0 shows all)")
+
+
+def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """list, next, ready, blocked, active, waiting, completed, count, export, claim."""
+    text = filter_text(inv.filter)
+    if inv.command == "count":
+        result = backlog.count(text)
+        term.out(orjson.dumps(result).decode() if inv.options.get("json") else str(result["count"]))
+        return
+    if inv.command == "export":
+        term.out(orjson.dumps(backlog.export(text), option=orjson.OPT_INDENT_2).decode())
+        return
+    if inv.command == "claim":
+        agent = str(inv.options.get("agent") or backlog.agent)
+        one = len(inv.filter) == 1 and grammar.is_ids(inv.filter[0]) and "," not in inv.filter[0]
+        answer(backlog.claim(agent, id=inv.filter[0] if one else None, filter=None if one else text), inv, term)
+        return
+    if inv.command in REPORTS:
+        text = f"{REPORTS[inv.command]} ({text})" if text else REPORTS[inv.command]
+    sort = inv.options.get("sort") or ("end-" if inv.command == "completed" else None)
+    fields = inv.options.get("fields")
+    result = backlog.list(text, sort=sort, limit=count_option(inv, "limit", 100), fields=fields)
+    rows_out(result, inv, backlog, term, fields)
+
+
+def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """add / log: free words are the description."""
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
+    create = backlog.add if inv.command == "add" else backlog.log
+    answer(create(description, extra=extra or None), inv, term)
+
+
+def known_key(key: str, udas: Mapping[str, str]) -> bool:
+    """True for an attribute name (or an unambiguous prefix of one) and a UDA some task has."""
+    return extra_key(key) is not None or key in udas
+
+
+def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """modify (changes only, confirmed above ASK_ABOVE tasks) and duplicate (free words: the copy's description)."""
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
+    if inv.command == "duplicate":
+        params = {"description": description} if description else {}
+        results = [backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
+        for result in results:
+            answer(result, inv, term)
+        return
+    if not extra:
+        raise BacklogError("modify", "no change given", "add +tag, -tag or key:value, e.g. priority:H")
+    confirm("modify", targets(backlog, inv.filter), inv, term)
+    answer(backlog.modify(filter_text(inv.filter), extra=extra), inv, term)
+
+
+def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """done, delete, start, stop, purge: each task in turn; a blocked task is completed with a warning."""
+    ids = targets(backlog, inv.filter)
+    confirm(inv.command, ids, inv, term)
+    action = getattr(backlog, inv.command)
+    for ref in ids:
+        blockers = backlog.info(ref)["task"].get("blocked_by") if inv.command == "done" else None
+        answer(action(ref), inv, term)
+        if blockers:
+            term.warn(f"backlog: warning: task {ref} was blocked by unfinished task"
+                      f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
+
+
+def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """info and history of each named task, a blank line between tasks."""
+    blocks = []
+    for ref in targets(backlog, inv.filter):
+        result = backlog.info(ref) if inv.command == "info" else backlog.history(ref)
+        if inv.options.get("json"):
+            blocks.append(orjson.dumps(result).decode())
+        elif inv.command == "info":
+            blocks.append("\n".join(info_lines(result["task"], backlog.tz)))
+        else:
+            blocks.append("\n".join(history_lines(result["entries"], backlog.tz)) or f"no history for task {ref}")
+    term.out(("\n" if inv.options.get("json") else "\n\n").join(blocks))
+
+
+def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """annotate / denotate each named task with the words as one text."""
+    text = " ".join(inv.words)
+    if not text.strip():
+        raise BacklogError(inv.command, "needs the note's text", f"e.g. backlog 12 {inv.command} called the vendor")
+    action = getattr(backlog, inv.command)
+    for ref in targets(backlog, inv.filter):
+        answer(action(ref, text), inv, term)
+
+
+def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """projects / tags with their pending counts."""
+    result = getattr(backlog, inv.command)()
+    if inv.options.get("json"):
+        term.out(orjson.dumps(result).decode())
+    elif not result["items"]:
+        term.out(f"no {inv.command}")
+    else:
+        rows = [[i["name"], str(i["pending"])] for i in result["items"]]
+        term.out("\n".join(grid([inv.command[:-1].capitalize(), "Pending"], rows, term.width)))
+
+
+def search(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """Tasks of any status ranked by relevance to the words, with a snippet of where they matched."""
+    result = backlog.search(" ".join(inv.words), limit=count_option(inv, "limit", 100))
+    if inv.options.get("json"):
+        term.out(orjson.dumps(result).decode())
+    elif not result["results"]:
+        term.out("no matching tasks")
+    else:
+        rows = [[str(r["id"]), r["status"], r["description"], " ".join(r["snippet"].split())] for r in result["results"]]
+        term.out("\n".join(grid(["ID", "Status", "Description", "Snippet"], rows, term.width)))
+
+
+def simple(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """undo and archive: one call, one message."""
+    if inv.command == "undo":
+        answer(backlog.undo(), inv, term)
+    else:
+        answer(backlog.archive(count_option(inv, "older-than-days", 90)), inv, term)
+
+
+def import_(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """Import FILE, or stdin when it is not a terminal."""
+    if len(inv.words) > 1:
+        raise BacklogError("import", f"takes one file, got {len(inv.words)}", "import them one at a time")
+    path = inv.words[0] if inv.words else "-"
+    if path == "-" and term.ask is not None:
+        raise BacklogError("import", "no file given and stdin is a terminal",
+                           "use backlog import tasks.json, or pipe JSON in: task export | backlog import")
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    answer(backlog.import_tasks(text), inv, term)
+
+
+HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {
+    "add": add, "log": add, "modify": modify, "duplicate": modify, "info": info, "history": info,
+    "annotate": note, "denotate": note, "projects": names, "tags": names, "search": search,
+    "undo": simple, "archive": simple, "import": import_,
+}
+
+
+def serve(term: Terminal) -> None:
+    from backlog.mcp.server import serve as serve_mcp
+    serve_mcp(term.env, os.getcwd())
+
+
+def hook(inv: Invocation, term: Terminal) -> int:
+    if len(inv.words) != 1:
+        raise BacklogError("hook", "needs one event name", "e.g. backlog hook SessionStart")
+    from backlog.hooks.events import main as hook_main
+    return hook_main(inv.words[0], sys.stdin.buffer.read(), term.env, os.getcwd(), sys.stdout)
+
+
+def doctor(inv: Invocation, term: Terminal) -> int:
+    """Check (or --repair) the store; --json prints {"ok", "problems"} (and "repaired")."""
+    from backlog.paths import resolve_data_dir
+    from backlog.runtime import clock_from_env
+    from backlog.store import doctor as checks
+
+    root = resolve_data_dir(term.env, os.getcwd())
+    as_json = inv.options.get("json")
+    if inv.options.get("repair"):
+        report = checks.repair(root, clock_from_env(term.env)())
+        if as_json:
+            left = checks.check(root)
+            term.out(orjson.dumps({"ok": not left, "problems": left, "repaired": report}).decode())
+        else:
+            term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
+        return 0
+    problems = checks.check(root)
+    if as_json:
+        term.out(orjson.dumps({"ok": not problems, "problems": problems}).decode())
+    elif problems:
+        term.out("\n".join(problems + ["run `backlog doctor --repair` to restore the newest consistent state"]))
+    else:
+        term.out(f"{root}: healthy")
+    return 2 if problems else 0
+
+
+def demo(term: Terminal) -> None:
+    from backlog.cli.demo import demo as run_demo
+    run_demo(term.env, term.out, term.width)

@@ -1,0 +1,96 @@
+"""Rendering rows for people: an aligned table on a terminal, tab-separated lines when piped (pure).
+
+A table is cut to the terminal width (the last column shrinks); piped output is never cut,
+one row per line, cells separated by tabs, so `backlog list | grep word` sees every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+import orjson
+
+from backlog.core.model import DATE_FIELDS, parse_utc
+
+# The columns of `list` when no --fields is given: (field, header), shown when some row has it.
+DEFAULT_COLUMNS = (("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"), ("due", "Due"),
+                   ("agent", "Agent"), ("urgency", "Urg"), ("description", "Description"))
+HEADERS = dict(DEFAULT_COLUMNS)
+
+
+def local_time(stamp: str, tz: tzinfo) -> str:
+    """A stored UTC date as local time with its offset, e.g. `2026-11-24 11:14:53 +0100`."""
+    return parse_utc(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def cell(value: object, key: str, tz: tzinfo) -> str:
+    """One value as text: dates as the local day, lists comma-joined, notes counted, the rest as JSON."""
+    if value is None or value == "":
+        return ""
+    if key in DATE_FIELDS and isinstance(value, str):
+        return parse_utc(value).astimezone(tz).strftime("%Y-%m-%d")
+    if key == "annotations" and isinstance(value, list):
+        return str(len(value))
+    if key == "tags" and isinstance(value, list):
+        return " ".join(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return ",".join(map(str, value))
+    if isinstance(value, str):
+        return " ".join(value.split())  # no tabs or newlines inside a cell
+    return orjson.dumps(value).decode() if isinstance(value, (dict, list, bool)) else str(value)
+
+
+def grid(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None) -> list[str]:
+    """Aligned lines cut to `width` (last column shrinks to ≥ 20), or tab-separated when width is None."""
+    if width is None:
+        return ["\t".join(headers), *("\t".join(r) for r in rows)]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    room = width - sum(widths[:-1]) - len(widths)
+    widths[-1] = max(20, min(widths[-1], room))
+    lines = [" ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for r in rows:
+        lines.append(" ".join((c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(r, widths)).rstrip())
+    return lines
+
+
+def task_table(tasks: list[dict], tz: tzinfo, fields: Sequence[str] | None, width: int | None) -> list[str]:
+    """Task rows as lines: the `fields` columns in order, else the default columns some row has.
+
+    On a terminal (width given) an active task's description starts with `* `.
+    """
+    if fields:
+        columns = [(k, HEADERS.get(k, k.capitalize())) for k in fields]
+    else:
+        columns = [(k, h) for k, h in DEFAULT_COLUMNS if any(k in t for t in tasks)]
+
+    def text(task: dict, key: str) -> str:
+        value = cell(task.get(key), key, tz)
+        return f"* {value}" if key == "description" and width is not None and task.get("start") else value
+
+    return grid([h for _, h in columns], [[text(t, k) for k, _ in columns] for t in tasks], width)
+
+
+def info_lines(task: dict, tz: tzinfo) -> list[str]:
+    """task_info's fields as `key value` lines: dates in the local zone, one line per annotation."""
+    lines = []
+    for key, value in task.items():
+        if key == "annotations":
+            lines += [f"{key if n == 0 else '':<12} {local_time(note['entry'], tz)} {note['description']}"
+                      for n, note in enumerate(value)]
+            continue
+        if key in DATE_FIELDS:
+            value = local_time(value, tz)
+        lines.append(f"{key:<12} {value if isinstance(value, str) else orjson.dumps(value).decode()}")
+    return lines
+
+
+def history_lines(entries: list[dict], tz: tzinfo) -> list[str]:
+    """One line per history entry: local time, who, through what, and each change as `field: old → new`."""
+    def show(value: object) -> str:
+        return "–" if value is None else value if isinstance(value, str) else orjson.dumps(value).decode()
+
+    return [f"{local_time(e['at'], tz)} {e['agent']} {e['tool']}"
+            + ("" if "undoes" not in e else " (undo)") + ": "
+            + "; ".join(f"{k} {show(old)} → {show(new)}" for k, (old, new) in e["changes"].items())
+            for e in entries]

@@ -1,0 +1,123 @@
+"""The CLI on a terminal and in pipes: confirmation on a pseudo-terminal, Ctrl-C, a closed pipe, hooks' imports."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import pytest
+
+from tests.conftest import run_backlog
+
+PROMPT = b"[y/N] "
+
+
+@pytest.fixture
+def env(clean_env, store_dir) -> dict:
+    """Five pending tasks, 1 … 5."""
+    env = {**clean_env, "TASKDATA": str(store_dir), "COLUMNS": "100"}
+    tasks = [{"description": f"Task {n}", "project": "web"} for n in range(1, 6)]
+    assert run_backlog(["import"], env, stdin=orjson.dumps(tasks).decode()).returncode == 0
+    return env
+
+
+def on_pty(args: list[str], env: dict, reply: bytes | None = None, interrupt: bool = False) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin, stdout and stderr; at the y/N prompt type `reply`
+    or send SIGINT (what Ctrl-C does). Returns (exit code, everything the terminal showed)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "backlog", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, start_new_session=True)
+    os.close(slave)
+    shown = b""
+    acted = reply is None and not interrupt
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not acted and PROMPT in shown:
+            acted = True
+            if interrupt:
+                proc.send_signal(signal.SIGINT)
+            else:
+                os.write(master, reply + b"\n")
+        if proc.poll() is not None and not ready:
+            break
+    os.close(master)
+    return proc.wait(timeout=60), shown.decode().replace("\r\n", "\n")
+
+
+def statuses(env: dict) -> list[str]:
+    return [t["status"] for t in orjson.loads(run_backlog(["export"], env).stdout)]
+
+
+def test_a_big_change_asks_and_yes_goes_ahead(env):
+    code, shown = on_pty(["project:web", "done"], env, reply=b"y")
+    assert code == 0, shown
+    assert "complete 5 tasks (1, 2, 3, 4, 5)? [y/N] " in shown and "completed task 5" in shown
+    assert statuses(env) == ["completed"] * 5
+
+
+@pytest.mark.parametrize("reply", [b"n", b"", b"whatever"])
+def test_a_big_change_asks_and_anything_but_yes_changes_nothing(env, reply):
+    code, shown = on_pty(["delete", "1-5"], env, reply=reply)
+    assert code == 1 and "backlog: confirm: not confirmed; nothing was changed" in shown
+    assert statuses(env) == ["pending"] * 5
+
+
+def test_yes_skips_the_question_on_a_terminal(env):
+    code, shown = on_pty(["1-5", "modify", "priority:H", "--yes"], env)
+    assert (code, shown.strip()) == (0, "modified 5 tasks")
+
+
+def test_three_tasks_need_no_question(env):
+    code, shown = on_pty(["1-3", "start"], env)
+    assert (code, shown.splitlines()) == (0, ["started task 1", "started task 2", "started task 3"])
+
+
+def test_ctrl_c_at_the_question_exits_130_without_a_traceback(env):
+    code, shown = on_pty(["1-5", "delete"], env, interrupt=True)
+    assert code == 130 and "Traceback" not in shown and shown.rstrip().endswith("backlog: interrupted")
+    assert statuses(env) == ["pending"] * 5
+
+
+def test_import_with_a_terminal_on_stdin_says_how(env):
+    code, shown = on_pty(["import"], env)
+    assert code == 1
+    assert shown.strip() == ("backlog: import: no file given and stdin is a terminal; use backlog import tasks.json, "
+                             "or pipe JSON in: task export | backlog import")
+
+
+def test_a_terminal_gets_an_aligned_table_with_the_chosen_fields(env):
+    code, shown = on_pty(["list", "--fields", "id,project,description", "--sort", "id+"], env)
+    assert code == 0
+    assert shown.splitlines()[:2] == ["ID Project Description", "1  web     Task 1"]
+
+
+def test_a_closed_pipe_ends_quietly(env):
+    tasks = [{"description": f"Task number {n} " + "x" * 80} for n in range(3000)]  # far more than a pipe holds
+    assert run_backlog(["import"], env, stdin=orjson.dumps(tasks).decode()).returncode == 0
+    script = f"{sys.executable} -m backlog list --limit 0 | head -1; echo \"exit=${{PIPESTATUS[0]}}\""
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.splitlines() == ["ID\tProject\tUrg\tDescription", "exit=0"]
+    assert result.stderr == ""
+
+
+def test_the_hook_fast_path_imports_no_cli_module(env):
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "SessionStart"],
+                            input="{}", capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "backlog.hooks.events" in imported
+    assert imported & {"argparse", "backlog.cli.grammar", "backlog.cli.commands", "backlog.cli.table"} == set()
