@@ -156,3 +156,21 @@ def test_write_atomic_leaves_no_temp_file_when_it_fails(tmp_path):
     with pytest.raises(StoreError):
         write_atomic(target, b"{}", tmp_path)
     assert temp_files(tmp_path) == []
+
+
+# -- files changed underneath a writer ------------------------------------------------------
+
+@pytest.mark.parametrize("damage", [
+    lambda journal: journal.unlink(),  # deleted
+    lambda journal: journal.write_bytes(journal.read_bytes()[:10]),  # truncated in place
+    lambda journal: journal.rename(journal.with_suffix(".old")) or journal.write_bytes(b""),  # replaced
+])
+def test_writer_refuses_a_journal_changed_underneath_it(store_dir, damage):
+    backlog = engine(store_dir)
+    backlog.add("first")
+    backlog.add("second")
+    damage(store_dir / "journal" / "000000.jsonl")
+    with pytest.raises(StoreError) as caught:
+        backlog.add("third")
+    assert "\n" not in str(caught.value) and "nothing was saved" in str(caught.value)
+    assert b"third" not in b"".join(p.read_bytes() for p in (store_dir / "journal").iterdir())

@@ -187,6 +187,7 @@ class FileBackend:
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Write `line` at `offset` (cutting any torn tail beyond it) and make it durable."""
         fd = self._append_handle(gen)
+        self._check_unchanged(gen, fd, offset)
         try:
             if os.fstat(fd).st_size != offset:
                 os.ftruncate(fd, offset)
@@ -201,6 +202,27 @@ class FileBackend:
                 pass
             raise StoreError(f"{self._journal(gen)}: could not append ({err.strerror or err}); "
                              "nothing was saved, free disk space and retry") from None
+
+    def _check_unchanged(self, gen: int, fd: int, offset: int) -> None:
+        """StoreError when the journal was deleted, replaced or cut shorter than `offset` underneath us.
+
+        Appending then would write into an unlinked file or after a hole; the handle is
+        dropped so that a later call looks at the path afresh.
+        """
+        path = self._journal(gen)
+        held = os.fstat(fd)
+        try:
+            named = os.stat(path)
+        except FileNotFoundError:
+            named = None
+        if named is None or held.st_nlink == 0 or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+            problem = "was deleted or replaced while backlog was writing it"
+        elif held.st_size < offset:
+            problem = f"was cut to {held.st_size:,} bytes underneath backlog, which had written {offset:,}"
+        else:
+            return
+        self.close()
+        raise StoreError(f"{path}: {problem}; nothing was saved: run `backlog doctor` and restart the session")
 
     def _append_handle(self, gen: int) -> int:
         if self._append_fd and self._append_fd[0] == gen:
