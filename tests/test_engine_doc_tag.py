@@ -87,7 +87,7 @@ def test_import_drops_a_user_doc_tag_and_says_so(backlog):
 
 def test_import_of_malformed_tags_is_still_a_one_line_error(backlog):
     assert error(backlog.import_tasks, '[{"description": "a", "tags": 5}]') == (
-        "tasks[0].tags: must be a list of unique tags; remove the repeated tag")
+        "tasks[0].tags: expected an array of strings, got a number; use [\"a\",\"b\"] or \"a,b\"")
 
 
 def test_reimporting_an_export_keeps_the_doc_tag_of_a_task_that_has_its_doc(backlog):

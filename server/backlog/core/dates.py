@@ -36,9 +36,10 @@ from datetime import datetime, time, timedelta, timezone, tzinfo
 from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
+from backlog.core.limits import EARLIEST, LATEST
 from backlog.errors import BacklogError
 
-SOMEDAY = datetime(9999, 12, 30, tzinfo=timezone.utc)
+SOMEDAY = LATEST
 PERIOD_UNITS = ("day", "week", "month", "quarter", "year")
 
 # Duration unit word → (canonical short unit, Duration field, factor).
@@ -383,6 +384,8 @@ def parse_date(text: str, now: datetime, tz: tzinfo, field: str = "date") -> dat
     except _Unreadable as unreadable:
         found, hint = None, unreadable
     except (OverflowError, ValueError):
+        found, hint = None, _Unreadable("out of range", ("someday", "eoy", "+1y"))
+    if found is not None and not EARLIEST <= found <= LATEST:  # storable in every zone (core.limits)
         found, hint = None, _Unreadable("out of range", ("someday", "eoy", "+1y"))
     if found is not None:
         return found

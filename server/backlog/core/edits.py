@@ -12,14 +12,15 @@ never creates one.
 from __future__ import annotations
 
 import difflib
-import shlex
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import orjson
 
 from backlog.core import dates, recur
+from backlog.core.limits import MAX_EXTRA_BYTES, check_length
 from backlog.errors import BacklogError
 from backlog.core.model import (
     DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, check_uda, format_utc,
@@ -30,6 +31,9 @@ Udas = Callable[[], Mapping[str, str]]  # UDA name → 'number' or 'text', asked
 
 DATE_PARAMS = ("due", "wait", "scheduled", "until")
 DOC_TAG_NOTE = "; ignored tag doc: task_doc_write adds it with a doc"
+# One piece of a shell word (shlex's POSIX rules): plain run, '…', "…" (\\ and \" escaped), \x, or blanks.
+_PIECE = re.compile(r"""([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([ \t\r\n]+)""", re.DOTALL)
+_DQ_ESCAPE = re.compile(r'\\([\\"])')
 EXTRA_KEYS = ("description", "project", "priority", "due", "wait", "scheduled", "until", "recur", "agent", "depends", "tags")
 
 
@@ -42,9 +46,10 @@ class ListEdit:
     remove: tuple[str, ...] = ()
 
     def apply(self, current: list[str]) -> list[str]:
-        items = list(self.replace) if self.replace is not None else list(current)
-        items += [x for x in self.add if x not in items]
-        return [x for x in dict.fromkeys(items) if x not in self.remove]
+        items = dict.fromkeys(self.replace if self.replace is not None else current)
+        items.update(dict.fromkeys(self.add))
+        removed = set(self.remove)
+        return [x for x in items if x not in removed]
 
 
 def split_list(field: str, value: str) -> list[str]:
@@ -92,12 +97,43 @@ def near_key(key: str, udas: Mapping[str, str]) -> str | None:
     return close[0] if close else None
 
 
+def split_words(text: str) -> list[str]:
+    """The words of `text` as POSIX `shlex.split` gives them, in one linear pass; ValueError on an open quote."""
+    words: list[str] = []
+    parts: list[str] | None = None  # the word being read
+    pos = 0
+    while pos < len(text):
+        match = _PIECE.match(text, pos)
+        if match is None:
+            raise ValueError("No closing quotation" if text[pos] in "'\"" else "No escaped character")
+        pos = match.end()
+        plain, single, double, escaped, blank = match.groups()
+        if blank is not None:
+            if parts is not None:
+                words.append("".join(parts))
+            parts = None
+            continue
+        if double is not None:
+            double = _DQ_ESCAPE.sub(r"\1", double)
+        if parts is None:
+            parts = []
+        parts.append(next(p for p in (plain, single, double, escaped) if p is not None))
+    if parts is not None:
+        words.append("".join(parts))
+    return words
+
+
 def parse_extra(extra: str, udas: Udas = dict) -> dict[str, str]:
-    """`+a -b project:web due:"next friday"` → {"tags": "+a,-b", "project": "web", "due": ...}."""
+    """`+a -b project:web due:"next friday"` → {"tags": "+a,-b", "project": "web", "due": ...}.
+
+    At most MAX_EXTRA_BYTES of UTF-8 (core.limits).
+    """
+    check_length("extra", len(extra.encode("utf-8", "surrogatepass")), MAX_EXTRA_BYTES, "bytes",
+                 "put long text in the doc (task_doc_write) or split the change")
     try:
-        tokens = shlex.split(extra)
+        tokens = split_words(extra)
     except ValueError as err:
-        raise BacklogError("extra", f"cannot read {extra!r} ({err})", 'quote values with spaces like due:"next friday"') from None
+        raise BacklogError("extra", f"cannot read {extra[:60]!r} ({err})", 'quote values with spaces like due:"next friday"') from None
     params: dict[str, str] = {}
     tags: list[str] = []
     for token in tokens:
@@ -203,15 +239,32 @@ def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
     return sync_doc_tag(new)
 
 
-def find_cycle(start: str, depends_of: Callable[[str], list[str]]) -> list[str] | None:
-    """A dependency path from `start` back to itself, or None."""
-    stack, seen = [(start, [start])], set()
-    while stack:
-        node, path = stack.pop()
-        for dep in depends_of(node):
-            if dep == start:
-                return path + [dep]
-            if dep not in seen:
-                seen.add(dep)
-                stack.append((dep, path + [dep]))
+def find_cycle(start: str, depends_of: Callable[[str], Iterable[str]]) -> list[str] | None:
+    """A dependency path from `start` back to itself, or None (the graph was acyclic before `start` changed)."""
+    return find_cycles([start], depends_of)
+
+
+def find_cycles(starts: Iterable[str], depends_of: Callable[[str], Iterable[str]]) -> list[str] | None:
+    """A dependency cycle `a → … → a` reachable from any of `starts`, or None.
+
+    One depth-first pass: `depends_of` is called once per reachable task and each edge is
+    followed once, so checking a whole import batch costs O(tasks + edges).
+    """
+    state: dict[str, bool] = {}  # True while on the current path, False when finished
+    for root in starts:
+        if root in state:
+            continue
+        state[root] = True
+        path, pending = [root], [iter(depends_of(root))]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = False
+                pending.pop()
+            elif state.get(dep):
+                return path[path.index(dep):] + [dep]
+            elif dep not in state:
+                state[dep] = True
+                path.append(dep)
+                pending.append(iter(depends_of(dep)))
     return None

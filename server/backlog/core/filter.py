@@ -36,6 +36,7 @@ from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core.dates import parse_date
+from backlog.core.limits import MAX_FILTER_CHARS, MAX_FILTER_NESTING, MAX_FILTER_TERMS, check_length
 from backlog.errors import BacklogError
 from backlog.core.model import VIRTUAL_TAGS, is_tag_name
 from backlog.core.terms import (
@@ -334,7 +335,14 @@ class _Parser:
     """Recursive descent; precedence not > and > xor > or; juxtaposition is and."""
 
     def __init__(self, tokens: list[_Token]) -> None:
-        self.tokens, self.i = tokens, 0
+        self.tokens, self.i, self.depth = tokens, 0, 0
+
+    def nest(self, token: _Token, levels: int = 1) -> None:
+        """Open `levels` levels at `token` (negative closes); the bound keeps recursion shallow."""
+        self.depth += levels
+        if self.depth > MAX_FILTER_NESTING:
+            raise _fail(f"nests deeper than {MAX_FILTER_NESTING} levels at '{token.raw}' at {token.pos}",
+                        "flatten it: fewer parentheses, 'not' and 'xor' inside each other")
 
     def peek(self) -> _Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -368,9 +376,12 @@ class _Parser:
         return items[0] if len(items) == 1 else Or(tuple(items))
 
     def parse_xor(self) -> Node:
-        node = self.parse_and()
+        node, chain = self.parse_and(), 0
         while (op := self.take_op("xor")) is not None:
+            self.nest(op)  # each xor nests the chain so far one level deeper
+            chain += 1
             node = Xor(node, self.operand(op, self.parse_and))
+        self.depth -= chain
         return node
 
     def parse_and(self) -> Node:
@@ -390,9 +401,12 @@ class _Parser:
 
     def parse_not(self) -> Node:
         op = self.take_op("not")
-        if op is not None:
-            return Not(self.operand(op, self.parse_not))
-        return self.parse_primary()
+        if op is None:
+            return self.parse_primary()
+        self.nest(op)
+        node = Not(self.operand(op, self.parse_not))
+        self.nest(op, -1)
+        return node
 
     def parse_primary(self) -> Node:
         token = self.peek()
@@ -406,7 +420,9 @@ class _Parser:
                 raise _fail(f"empty '()' at {token.pos}", "put a term inside or remove the parentheses")
             if inner is None:
                 raise _fail(f"unmatched '(' at {token.pos}", "close it with ')'")
+            self.nest(token)
             node = self.parse_or()
+            self.nest(token, -1)
             close = self.peek()
             if close is None or close.kind != ")":
                 raise _fail(f"unmatched '(' at {token.pos}", "close it with ')'")
@@ -422,8 +438,13 @@ def parse_filter(text: str, udas: Callable[[], Iterable[str]] = tuple) -> Node:
     """The AST of filter `text` (SPEC §6); BacklogError('filter', …) naming token and column.
 
     `udas` gives the UDA names tasks have; it is called only for a name that is not a built-in.
+    Limits (core.limits): text length, number of terms, nesting.
     """
-    tokens = [_classify(*word, udas) for word in _words(text)]
+    check_length("filter", len(text), MAX_FILTER_CHARS, "chars", "split it into narrower filters")
+    words = _words(text)
+    terms = sum(1 for word in words if word[1] not in ("(", ")", "!") and word[1].lower() not in ("and", "or", "xor", "not"))
+    check_length("filter", terms, MAX_FILTER_TERMS, "terms", "split it into narrower filters, or use a project or tag")
+    tokens = [_classify(*word, udas) for word in words]
     return _Parser(_join_dates(tokens)).parse()
 
 

@@ -17,6 +17,7 @@ import uuid as uuidlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from backlog.core.limits import EARLIEST_STAMP, LATEST_STAMP
 from backlog.errors import BacklogError
 
 STATUSES = ("pending", "completed", "deleted", "recurring")
@@ -61,7 +62,7 @@ DOC_TAG = "doc"
 
 MAX_DESCRIPTION = 500
 MAX_ID = 9_999_999
-FAR_FUTURE = "9999-12-30T00:00:00Z"
+FAR_FUTURE = LATEST_STAMP  # `later`
 
 _PROJECT = re.compile(r"[A-Za-z0-9_.-]+")
 _TAG = re.compile(r"[A-Za-z0-9_.:-]+")
@@ -215,8 +216,15 @@ def check_status(value: str) -> str:
 
 
 def check_stored_date(field: str, value: object) -> str:
+    """`value` when it is a real UTC date within the storable range (core.limits)."""
     if not isinstance(value, str) or not _STORED_DATE.fullmatch(value):
         raise BacklogError(field, f"'{value}' is not a UTC date", "use YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        parse_utc(value)
+    except ValueError:
+        raise BacklogError(field, f"'{value}' is not a UTC date", "use YYYY-MM-DDTHH:MM:SSZ") from None
+    if not EARLIEST_STAMP <= value <= LATEST_STAMP:
+        raise BacklogError(field, f"'{value}' is out of range", f"use a date from {EARLIEST_STAMP} to {LATEST_STAMP}")
     return value
 
 

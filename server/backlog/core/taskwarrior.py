@@ -14,8 +14,11 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
+from backlog.core.limits import MAX_IMPORT_TASKS, check_instant
 from backlog.errors import BacklogError
-from backlog.core.model import DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, check_uda, format_utc, is_uda
+from backlog.core.model import (
+    DATE_FIELDS, FIELD_SET, FIELDS, TASKWARRIOR_BOOKKEEPING, TEXT_FIELDS, check_uda, format_utc, is_uda,
+)
 
 IGNORED_KEYS = TASKWARRIOR_BOOKKEEPING - {"rtype"}
 _IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"}
@@ -34,9 +37,30 @@ def read_date(field: str, value: object) -> str:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise BacklogError(field, f"cannot read date '{value}'", "use ISO-8601 or YYYYMMDDTHHMMSSZ") from None
-    return format_utc(moment)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise BacklogError(field, f"cannot read date '{value[:40]}'", "use ISO-8601 or YYYYMMDDTHHMMSSZ") from None
+    return format_utc(check_instant(field, moment, value[:40]))
+
+
+def _check_type(field: str, key: str, value: object) -> None:
+    """BacklogError unless `value` has the JSON type Taskwarrior export gives `key`."""
+    if key in TEXT_FIELDS or key in ("uuid", "parent"):
+        if not isinstance(value, str):
+            raise BacklogError(field, f"expected a string, got {_json_type(value)}", "pass text")
+    elif key in ("tags", "depends"):
+        if not isinstance(value, (str, list)) or (isinstance(value, list) and not all(isinstance(x, str) for x in value)):
+            raise BacklogError(field, f"expected an array of strings, got {_json_type(value)}", 'use ["a","b"] or "a,b"')
+    elif key == "annotations" and not isinstance(value, list):
+        raise BacklogError(field, f"expected an array of annotations, got {_json_type(value)}",
+                           'use [{"entry": "…", "description": "…"}]')
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type."""
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
+             dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _tw_date(stored: str) -> str:
@@ -44,7 +68,13 @@ def _tw_date(stored: str) -> str:
 
 
 def from_taskwarrior(raw: object, position: int = 0) -> dict:
-    """Our task dict (no id, no modified) from one imported object; BacklogError on bad keys."""
+    """Our task dict (no id, no modified) from the `position`-th imported object; BacklogError on bad keys or types.
+
+    A position past MAX_IMPORT_TASKS (core.limits) is refused: the batch is too large.
+    """
+    if position >= MAX_IMPORT_TASKS:
+        raise BacklogError("tasks", f"holds more than {MAX_IMPORT_TASKS:,} tasks",
+                           f"import them in batches of at most {MAX_IMPORT_TASKS:,}")
     where = f"tasks[{position}]"
     if not isinstance(raw, dict):
         raise BacklogError(where, f"expected an object, got {type(raw).__name__}", "pass a JSON array of task objects")
@@ -69,8 +99,9 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
                 except BacklogError as err:
                     raise BacklogError(f"{where}.{key}", err.problem, err.fix) from None
             continue
-        if value in (None, "", []):
+        if value is None or value == "" or value == []:
             continue
+        _check_type(f"{where}.{key}", key, value)
         if key in DATE_FIELDS:
             value = read_date(f"{where}.{key}", value)
         elif key == "status" and value == "waiting":
@@ -84,14 +115,15 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
         elif key == "project" and isinstance(value, str):
             value = unicodedata.normalize("NFC", value)
         elif key == "annotations":
-            value = [_annotation(where, note) for note in value] if isinstance(value, list) else value
+            value = [_annotation(where, note) for note in value]
         task[key] = value
     return task
 
 
 def _annotation(where: str, note: object) -> dict:
-    if not isinstance(note, dict) or "description" not in note:
-        raise BacklogError(f"{where}.annotations", "each needs 'entry' and 'description'", "fix the annotation")
+    text = note.get("description") if isinstance(note, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise BacklogError(f"{where}.annotations", "each needs 'entry' and a 'description' string", "fix the annotation")
     entry = read_date(f"{where}.annotations.entry", note.get("entry", "19700101T000000Z"))
     return {"entry": entry, "description": note["description"]}
 

@@ -176,7 +176,7 @@ def _rebuild_segments(store: Store, backend: FileBackend, stamp: str, report: li
         except StoreError:
             pass
         raw = backend.read_segment(name) or b""
-        write_atomic(backend.root / "archive" / f"{name}.json.damaged-{stamp}", raw)
+        write_atomic(backend.root / "archive" / f"{name}.json.damaged-{stamp}", raw, backend.root)
         tasks: dict[str, dict] = {}
         prefix = f"a:{name}:"
         for gen in backend.journal_generations():

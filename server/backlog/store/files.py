@@ -4,6 +4,9 @@
 methods on a bucket (conditional puts instead of a lock file). Every write here is atomic
 and durable: whole files go through temp file + fsync + rename + fsync of the directory;
 journal lines are appended at a known offset and fdatasync'ed before the call returns.
+A write that is short, hits a full disk or cannot be synced raises StoreError and leaves
+no temp file; temp files of a writer that crashed are removed by the next one to take the
+lock (never by age: a live writer's temp file is only ever seen under its own lock).
 
 Layout of a data dir:
     tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
@@ -12,10 +15,12 @@ Layout of a data dir:
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
     .lock                 the cross-process write lock
+    .<dir>-<name>.<pid>.tmp  a whole-file write in progress (any file's temp lives here)
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from contextlib import contextmanager
@@ -40,17 +45,42 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` (os.write may write fewer, e.g. near a full disk)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def write_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file.
+
+    The temp file lives in `temp_dir` (default: beside `path`; same file system). Raises
+    StoreError, with `path` unchanged and the temp file gone, when the bytes cannot all be
+    written and synced.
+    """
+    tmp = (temp_dir or path.parent) / f".{path.parent.name}-{path.name}.{os.getpid()}.tmp"
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"{path}: could not write {len(data):,} bytes ({err.strerror or err}); "
+                         "nothing was saved, free disk space and retry") from None
+
+
+def is_temp(name: str) -> bool:
+    """True for the name of write_atomic's temp file."""
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 class FileBackend:
@@ -76,12 +106,20 @@ class FileBackend:
             self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
             with self._lock:
+                self._remove_temp_files()
                 yield
         except Timeout:
             raise StoreError(
                 f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                 "another backlog process is holding it, retry when it is done"
             ) from None
+
+    def _remove_temp_files(self) -> None:
+        """Delete temp files a crashed writer left (call under the lock: no write is in progress)."""
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if is_temp(entry.name):
+                    os.unlink(entry.path)
 
     def _ensure_dirs(self) -> None:
         try:
@@ -117,7 +155,7 @@ class FileBackend:
         if current.exists():
             previous.unlink(missing_ok=True)
             os.link(current, previous)
-        write_atomic(current, data)
+        write_atomic(current, data, self.root)
 
     # -- journal -----------------------------------------------------------------------
     def _journal(self, gen: int) -> Path:
@@ -149,13 +187,42 @@ class FileBackend:
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Write `line` at `offset` (cutting any torn tail beyond it) and make it durable."""
         fd = self._append_handle(gen)
-        if os.fstat(fd).st_size != offset:
-            os.ftruncate(fd, offset)
-        written = os.pwrite(fd, line, offset)
-        if written != len(line):
-            os.ftruncate(fd, offset)
-            raise StoreError(f"{self._journal(gen)}: short write (disk full?); nothing was saved")
-        os.fdatasync(fd)
+        self._check_unchanged(gen, fd, offset)
+        try:
+            if os.fstat(fd).st_size != offset:
+                os.ftruncate(fd, offset)
+            written = os.pwrite(fd, line, offset)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, "short write")
+            os.fdatasync(fd)
+        except OSError as err:
+            try:
+                os.ftruncate(fd, offset)  # no reader may see a line that is not durable
+            except OSError:
+                pass
+            raise StoreError(f"{self._journal(gen)}: could not append ({err.strerror or err}); "
+                             "nothing was saved, free disk space and retry") from None
+
+    def _check_unchanged(self, gen: int, fd: int, offset: int) -> None:
+        """StoreError when the journal was deleted, replaced or cut shorter than `offset` underneath us.
+
+        Appending then would write into an unlinked file or after a hole; the handle is
+        dropped so that a later call looks at the path afresh.
+        """
+        path = self._journal(gen)
+        held = os.fstat(fd)
+        try:
+            named = os.stat(path)
+        except FileNotFoundError:
+            named = None
+        if named is None or held.st_nlink == 0 or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+            problem = "was deleted or replaced while backlog was writing it"
+        elif held.st_size < offset:
+            problem = f"was cut to {held.st_size:,} bytes underneath backlog, which had written {offset:,}"
+        else:
+            return
+        self.close()
+        raise StoreError(f"{path}: {problem}; nothing was saved: run `backlog doctor` and restart the session")
 
     def _append_handle(self, gen: int) -> int:
         if self._append_fd and self._append_fd[0] == gen:
@@ -172,7 +239,7 @@ class FileBackend:
     def replace_journal(self, gen: int, data: bytes) -> None:
         """Rewrite a whole journal generation (doctor only)."""
         self.close()
-        write_atomic(self._journal(gen), data)
+        write_atomic(self._journal(gen), data, self.root)
 
     def close(self) -> None:
         if self._append_fd:
@@ -189,7 +256,7 @@ class FileBackend:
         path = self._blob(digest)
         if not path.exists():
             self._ensure_dirs()
-            write_atomic(path, data)
+            write_atomic(path, data, self.root)
 
     def get_blob(self, digest: str) -> bytes:
         try:
@@ -232,7 +299,7 @@ class FileBackend:
                 path.unlink()
                 fsync_dir(path.parent)
         else:
-            write_atomic(path, data)
+            write_atomic(path, data, self.root)
 
     def list_segments(self) -> list[str]:
         folder = self.root / "archive"

@@ -273,10 +273,13 @@ class Store:
         self.backend.append_journal(self.gen, line, self._offset)
         self._apply(record)
         self._offset += len(line)
-        for segment in {op["k"].split(":")[1] for op in ops if op["k"][0] == "a"}:
-            self._materialize(segment)
-        if len(self._records) >= self.compact_every:
-            self.compact()
+        try:
+            for segment in {op["k"].split(":")[1] for op in ops if op["k"][0] == "a"}:
+                self._materialize(segment)
+            if len(self._records) >= self.compact_every:
+                self.compact()
+        except (StoreError, OSError):
+            pass  # the record is durable in the journal, which segments and snapshot follow; a later commit redoes them
         return record
 
     # -- undo ----------------------------------------------------------------------------
