@@ -12,9 +12,11 @@ ARG EXTRAS=s3
 ARG PIP_CERT
 COPY pyproject.toml constraints.txt README.md /src/
 COPY server /src/server
+# The exact pins (PIP_CONSTRAINT reaches the isolated build of the package too); pip and
+# setuptools leave the venv afterwards: the image runs the server, it installs nothing.
 RUN python3 -m venv /opt/backlog \
- && /opt/backlog/bin/python -m pip install --no-cache-dir --disable-pip-version-check \
-      -c /src/constraints.txt "/src[${EXTRAS}]" \
+ && PIP_CONSTRAINT=/src/constraints.txt /opt/backlog/bin/python -m pip install \
+      --no-cache-dir --disable-pip-version-check "/src${EXTRAS:+[$EXTRAS]}" \
  && /opt/backlog/bin/python -m pip uninstall -q -y pip setuptools \
  && /opt/backlog/bin/backlog --help >/dev/null
 
