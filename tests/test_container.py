@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import time
 import uuid
@@ -54,10 +55,12 @@ def call(rid: int, tool: str, arguments: dict) -> str:
     return request(rid, "tools/call", {"name": tool, "arguments": arguments})
 
 
-def answers(stdout: str) -> dict[int, dict]:
-    """The JSON-RPC answers on stdout, by id."""
-    found = [json.loads(line) for line in stdout.splitlines() if line.strip()]
-    return {message["id"]: message for message in found if "id" in message}
+def answer(ran: subprocess.CompletedProcess, rid: int) -> dict:
+    """The result of request `rid` among the JSON-RPC lines on stdout."""
+    found = [json.loads(line) for line in ran.stdout.splitlines() if line.strip()]
+    by_id = {message["id"]: message for message in found if "id" in message}
+    assert rid in by_id, f"no answer to request {rid} before the server exited: {ran.stderr[-2000:]}"
+    return by_id[rid]["result"]
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +131,7 @@ def test_image_is_small_runs_as_non_root_and_serves_stdio(podman, base, image, c
 def test_piped_initialize_is_answered(podman, image):
     ran = podman_run(image, podman, stdin=INITIALIZE)
     assert ran.returncode == 0, ran.stderr
-    result = answers(ran.stdout)[1]["result"]
+    result = answer(ran, 1)
     assert result["serverInfo"]["name"] == "backlog"
     assert "tools" in result["capabilities"]
 
@@ -141,13 +144,13 @@ def test_tasks_persist_across_runs_on_a_volume(podman, image, tmp_path):
     added = podman_run(image, podman, "-v", mount,
                        stdin=INITIALIZE + INITIALIZED + call(2, "task_add", {"description": "ship the image"}))
     assert added.returncode == 0, added.stderr
-    task = answers(added.stdout)[2]["result"]["structuredContent"]["task"]
+    task = answer(added, 2)["structuredContent"]["task"]
     assert task["description"] == "ship the image"
     assert {path.stat().st_uid for path in [volume, *volume.rglob("*")]} == {10001}
     listed = podman_run(image, podman, "-v", mount, stdin=INITIALIZE + INITIALIZED + call(2, "task_list", {}))
     assert listed.returncode == 0, listed.stderr
-    tasks = answers(listed.stdout)[2]["result"]["structuredContent"]["tasks"]
-    assert [(t["uuid"], t["description"]) for t in tasks] == [(task["uuid"], "ship the image")]
+    tasks = answer(listed, 2)["structuredContent"]["tasks"]
+    assert [(t["id"], t["description"]) for t in tasks] == [(task["id"], "ship the image")]
 
 
 def test_podman_stop_ends_the_server_within_two_seconds(podman, image):
@@ -160,6 +163,7 @@ def test_podman_stop_ends_the_server_within_two_seconds(podman, image):
         assert server.stdin is not None and server.stdout is not None
         server.stdin.write(INITIALIZE)
         server.stdin.flush()
+        assert select.select([server.stdout], [], [], TIMEOUT_S)[0], "no answer to initialize"
         assert json.loads(server.stdout.readline())["id"] == 1  # up, signal handlers in place
         stopped = run(["podman", "stop", "-t", str(STOP_GRACE_S), name], podman)
         assert stopped.returncode == 0, stopped.stderr
