@@ -19,7 +19,7 @@ from backlog.core.dates import parse_date
 from backlog.core.edits import parse_extra, split_words
 from backlog.core.filter import compile_filter, parse_filter
 from backlog.core.limits import EARLIEST, LATEST
-from backlog.core.match import Context
+from backlog.store.view import Context
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.mcp.lines import failure_line
