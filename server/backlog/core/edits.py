@@ -239,11 +239,6 @@ def apply_edits(task: dict, edits: Mapping[str, object]) -> dict:
     return sync_doc_tag(new)
 
 
-def find_cycle(start: str, depends_of: Callable[[str], Iterable[str]]) -> list[str] | None:
-    """A dependency path from `start` back to itself, or None (the graph was acyclic before `start` changed)."""
-    return find_cycles([start], depends_of)
-
-
 def find_cycles(starts: Iterable[str], depends_of: Callable[[str], Iterable[str]]) -> list[str] | None:
     """A dependency cycle `a → … → a` reachable from any of `starts`, or None.
 

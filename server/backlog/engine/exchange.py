@@ -77,8 +77,7 @@ def import_tasks(scope: Scope, tasks: str) -> dict:
                 tx.put(check_task(task))
             except BacklogError as err:
                 raise BacklogError(f"tasks[{n}].{err.param}", err.problem, err.fix) from None
-        for task in batch.values():
-            scope.check_depends(task, tx)
+        scope.check_depends(batch.values(), tx)
     ids = [t["id"] for t in batch.values()]
     skipped = len(raws) - len(ids)
     untagged = [t["id"] for u, t in batch.items() if u in dropped]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from backlog.core.edits import find_cycle, merge_params, parse_edits
+from backlog.core.edits import find_cycles, merge_params, parse_edits
 from backlog.core.filter import compile_filter
 from backlog.core.model import format_utc, is_uuid
 from backlog.engine import render
@@ -84,12 +84,13 @@ class Scope:
         return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
                            lambda: ctx.udas)
 
-    def check_depends(self, task: dict, tx: Transaction) -> None:
-        if task.get("depends"):
-            cycle = find_cycle(task["uuid"], lambda u: (tx.get(u) or {}).get("depends", []))
-            if cycle:
-                ids = " -> ".join(str((tx.get(u) or {}).get("id", u)) for u in cycle)
-                raise BacklogError("depends", f"would create a cycle {ids}", "remove one of these dependencies")
+    def check_depends(self, tasks: Iterable[dict], tx: Transaction) -> None:
+        """Refuse a dependency cycle through any of `tasks`: one pass over the graph, however many."""
+        cycle = find_cycles((t["uuid"] for t in tasks if t.get("depends")),
+                            lambda u: (tx.get(u) or {}).get("depends", ()))
+        if cycle:
+            ids = " -> ".join(str((tx.get(u) or {}).get("id", u)) for u in cycle)
+            raise BacklogError("depends", f"would create a cycle {ids}", "remove one of these dependencies")
 
     def answer(self, message: str, task: dict, now: datetime) -> dict:
         return {"message": message, "task": render.brief(task, self.context(now))}

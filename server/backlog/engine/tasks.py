@@ -92,7 +92,7 @@ def new_task(scope: Scope, tx: Transaction, now: datetime, edits: dict, status: 
 def store_new(scope: Scope, task: dict, tx: Transaction) -> None:
     check_task(task)
     tx.put(task)
-    scope.check_depends(task, tx)
+    scope.check_depends([task], tx)
 
 
 def next_instance(scope: Scope, template: dict, after_due: str | None, now: datetime, tx: Transaction) -> dict | None:
@@ -140,8 +140,7 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
                 new["modified"] = format_utc(now)
                 tx.put(check_task(new))
                 changed.append(new)
-        for task in changed:
-            scope.check_depends(task, tx)
+        scope.check_depends(changed, tx)
     ids = [t["id"] for t in changed]
     message = f"modified {len(ids)} task{'s' * (len(ids) != 1)}" + (
         f" ({len(targets) - len(ids)} already matched)" if len(ids) < len(targets) else "") + doc_tag_note(edits)
