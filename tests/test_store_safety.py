@@ -51,6 +51,7 @@ def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_d
     for run in range(50):
         name = f"r{run}"
         proc = writer(store_dir, name, "groups", 0, compact_every)
+        assert proc.stdout.readline() == "ready\n", proc.stderr.read()  # kill it while it writes, not while it imports
         time.sleep(rng.uniform(0.25, 0.9))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()

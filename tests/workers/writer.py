@@ -3,6 +3,7 @@
 usage: python -m tests.workers.writer DATA_DIR NAME MODE COUNT COMPACT_EVERY
 MODE mixed: COUNT changes, alternating task_add and task_modify of its own last task.
 MODE groups: COUNT (0 = forever) rounds of importing 3 tasks then modifying all three at once.
+It prints `ready` once the store is open, before the first change.
 The clock is the entry points' (BACKLOG_NOW when set).
 """
 
@@ -28,6 +29,8 @@ def main(root: str, name: str, mode: str, count: int, compact_every: int) -> Non
     store = Store.open(root, compact_every=compact_every)
     backlog = Backlog(store, tz=timezone.utc, clock=clock_from_env(os.environ), agent=name)
     out = sys.stdout
+    out.write("ready\n")  # imports and opening done: from here on it writes
+    out.flush()
     if mode == "mixed":
         last = None
         for n in range(count):
