@@ -28,7 +28,8 @@ def inspect(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        command = [inspector, "--cli", "-e", f"TASKDATA={tmp_path / 'data'}", "-e", "TZ=UTC", "-e", f"BACKLOG_NOW={NOW_ISO}", *args,
+        # The default 15 s connect timeout is shorter than a server start on a loaded 2-core machine.
+        command = [inspector, "--cli", "--connect-timeout", "120000", "-e", f"TASKDATA={tmp_path / 'data'}", "-e", "TZ=UTC", "-e", f"BACKLOG_NOW={NOW_ISO}", *args,
                    "--", sys.executable, "-m", "backlog", "serve"]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=180)
     return run
