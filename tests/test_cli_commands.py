@@ -131,7 +131,7 @@ REFUSED = [
     (["modify", "1", "urgency:5"], "backlog: extra: cannot use 'urgency:5'"),
     (["1", "modify", "foo:bar"], "backlog: extra: cannot use 'foo:bar'"),
     (["1", "modify", "Renamed"], "backlog: modify: 'Renamed' is not a change; to replace the description write description:"),
-    (["add", "x", "status:deleted"], "backlog: extra: cannot use 'status:deleted'"),
+    (["add", "x", "priorty:H"], "backlog: extra: cannot use 'priorty:H'; did you mean 'priority'?"),
     (["modify", "status:pending", "priority:L"], "backlog: --yes: this would change 5 tasks (1, 2, 3, 4, 5)"),  # not a terminal
     (["1-5", "done"], "backlog: --yes: this would complete 5 tasks (1, 2, 3, 4, 5); pass --yes to go ahead"),
     (["delete", "1", "2", "3", "4"], "backlog: --yes: this would delete 4 tasks"),

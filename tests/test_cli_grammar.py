@@ -66,15 +66,17 @@ def test_parse_refuses(argv, message):
     ("add", ["Meet", "at", "10:30"], ("Meet at 10:30", "")),
     ("add", ["note: call bob"], ("note: call bob", "")),                          # quoted, unknown key: text
     ("add", ["x", "due:next friday"], ("x", "due:'next friday'")),                # quoted, known key: attribute
-    ("add", ["x", "foo:bar"], ("x", "foo:bar")),                                  # extra refuses it, listing keys
+    ("add", ["x", "foo:bar"], ("x foo:bar", "")),                                 # unknown key: text in add
+    ("add", ["x", "due:friday"], ("x", "due:friday")),
     ("modify", ["priority:L", "-bug"], ("", "priority:L -bug")),
     ("modify", ["description:New text"], ("", "description:'New text'")),
     ("modify", ["status:completed"], ("", "status:completed")),                   # extra refuses it
+    ("modify", ["foo:bar"], ("", "foo:bar")),
     ("modify", ["due:"], ("", "due:")),                                           # clears
     ("duplicate", ["Copy", "+x"], ("Copy", "+x")),
 ])
 def test_modifications(command, words, expected):
-    assert modifications(command, words, lambda key: key in ("due", "description")) == expected
+    assert modifications(command, words, lambda key: key in ("due", "description", "project")) == expected
 
 
 def test_a_bare_word_in_modify_is_refused_with_the_fix():

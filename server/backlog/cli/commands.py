@@ -18,7 +18,7 @@ from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
 from backlog.cli.table import grid, history_lines, info_lines, task_table
-from backlog.core.edits import extra_key
+from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 
@@ -141,8 +141,8 @@ def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def known_key(key: str, udas: Mapping[str, str]) -> bool:
-    """True for an attribute name (or an unambiguous prefix of one) and a UDA some task has."""
-    return extra_key(key) is not None or key in udas
+    """True for an attribute name (or an unambiguous prefix of one), a UDA some task has, or a near typo of one."""
+    return extra_key(key) is not None or key in udas or near_key(key, udas) is not None
 
 
 def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:

@@ -208,22 +208,25 @@ def _quote_word(word: str) -> str:
 def modifications(command: str, words: Sequence[str], known_key: Callable[[str], bool]) -> tuple[str, str]:
     """Words → (description, extra): `+tag`, `-tag` and `key:value` go to extra, the rest is text.
 
-    A word with spaces is an attribute only when `known_key(key)` (so `"note: call bob"` is
-    text); unknown keys go to extra, which refuses them listing the valid keys. Only commands
-    of kind `create` and `duplicate` take text: elsewhere a bare word is an error naming
-    `description:"…"`.
+    Only `create` commands and `duplicate` take text: there a `key:value` is an attribute when
+    `known_key(key)` (a field, a UDA or a near typo, which extra refuses with a suggestion),
+    else text (`at: noon`). Elsewhere every `key:value` goes to extra, which refuses unknown
+    keys listing the valid ones, and a bare word is an error naming `description:"…"`; there
+    a word with spaces is an attribute only when `known_key(key)`.
     """
+    takes_text = COMMANDS[command].kind == "create" or command == "duplicate"
     text, extra = [], []
     for word in words:
         key, colon, value = word.partition(":")
         spaced = any(c.isspace() for c in word)
         if is_tag(word):
             extra.append(word)
-        elif colon and _KEY.fullmatch(key) and not value.startswith("//") and (not spaced or known_key(key)):
+        elif colon and _KEY.fullmatch(key) and not value.startswith("//") and (
+                known_key(key) if spaced or takes_text else True):
             extra.append(f"{key}:{shlex.quote(value)}" if value else word)
         else:
             text.append(word)
-    if text and COMMANDS[command].kind != "create" and command != "duplicate":
+    if text and not takes_text:
         joined = " ".join(text).replace('"', "'")
         raise BacklogError(command, f"'{text[0]}' is not a change",
                            f'to replace the description write description:"{joined}"; changes are +tag, -tag, key:value')
