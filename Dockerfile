@@ -5,8 +5,8 @@
 ARG BASE=python:3.12-slim
 
 FROM ${BASE} AS build
-# EXTRAS: the optional dependencies installed (`s3` for the S3 backend; empty for none).
-ARG EXTRAS=s3
+# EXTRAS: optional dependencies to install, e.g. `s3` once the S3 backend exists (none yet).
+ARG EXTRAS=
 # PIP_CERT: a CA bundle path for pip, when downloads go through a TLS-re-signing proxy
 # (bind-mount the host's bundle for the build; it is never copied into the image).
 ARG PIP_CERT
