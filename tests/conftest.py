@@ -84,3 +84,14 @@ def run_backlog(args: list[str], env: dict, stdin: str | None = None, cwd: Path 
     """The real `backlog` CLI as a subprocess (python -m backlog, the same entry point)."""
     return subprocess.run([sys.executable, "-m", "backlog", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
+
+
+def error(call, *args, **kwargs) -> str:
+    """The one-line BacklogError message `call(*args, **kwargs)` raises (it must raise one)."""
+    from backlog.errors import BacklogError
+
+    with pytest.raises(BacklogError) as caught:
+        call(*args, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message

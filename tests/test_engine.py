@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from backlog.engine.backlog import Backlog
-from backlog.errors import BacklogError, StoreError
+from backlog.errors import StoreError
 from backlog.store.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, error
 
 
 class Clock:
@@ -42,12 +42,6 @@ def reopen(backlog: Backlog) -> Backlog:
     return Backlog(Store.open(backlog.store.backend.root), tz=backlog.tz, clock=backlog.clock, agent="other")
 
 
-def error(call, *args, **kwargs) -> str:
-    with pytest.raises(BacklogError) as caught:
-        call(*args, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 # -- add / log / duplicate ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.store.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, error
 
 IGNORED = "; ignored tag doc: task_doc_write adds it with a doc"
 REFUSED = "tags: 'doc' follows the task's doc and cannot be removed by hand; delete the doc with task_doc_delete"
@@ -24,10 +24,6 @@ def backlog(store_dir) -> Backlog:
     return Backlog(Store.open(store_dir), tz=timezone.utc, clock=lambda: NOW, agent="tester")
 
 
-def error(call, *args, **kwargs) -> str:
-    with pytest.raises(BacklogError) as caught:
-        call(*args, **kwargs)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize("call, kwargs", [

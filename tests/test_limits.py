@@ -16,9 +16,8 @@ from backlog.core.filter import compile_filter
 from backlog.core.limits import MAX_EXTRA_BYTES, MAX_FILTER_CHARS, MAX_FILTER_NESTING, MAX_FILTER_TERMS, MAX_IMPORT_TASKS
 from backlog.core.model import check_stored_date
 from backlog.engine.backlog import Backlog
-from backlog.errors import BacklogError
 from backlog.store.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, error
 
 UTC = timezone.utc
 EDGE_ZONES = ("Pacific/Kiritimati", "Etc/GMT+12")  # UTC+14 and UTC−12
@@ -29,12 +28,6 @@ def backlog(store_dir) -> Backlog:
     return Backlog(Store.open(store_dir), tz=UTC, clock=lambda: NOW, agent="tester")
 
 
-def error(call, *args, **kwargs) -> str:
-    with pytest.raises(BacklogError) as caught:
-        call(*args, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def filter_error(text: str) -> str:

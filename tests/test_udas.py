@@ -16,7 +16,7 @@ from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.core.model import check_task
 from backlog.store.store import Store
-from tests.conftest import NOW, run_backlog
+from tests.conftest import NOW, error, run_backlog
 
 UUID = "8c2b33a1-5d3e-4a8f-9a7e-0b6c1d2e3f40"
 IMPORTED = [
@@ -34,12 +34,6 @@ def backlog(store_dir) -> Backlog:
     return engine
 
 
-def error(call, *args, **kwargs) -> str:
-    with pytest.raises(BacklogError) as caught:
-        call(*args, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def ids(backlog: Backlog, text: str) -> list[int]:

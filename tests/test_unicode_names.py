@@ -13,7 +13,7 @@ from backlog.errors import BacklogError
 from backlog.core.filter import parse_filter
 from backlog.core.model import check_project, check_tag
 from backlog.store.store import Store
-from tests.conftest import NOW, run_backlog
+from tests.conftest import NOW, error, run_backlog
 
 
 def nfd(text: str) -> str:
@@ -35,12 +35,6 @@ def backlog(store_dir) -> Backlog:
     return Backlog(Store.open(store_dir), tz=timezone.utc, clock=lambda: NOW, agent="tester")
 
 
-def error(call, *args, **kwargs) -> str:
-    with pytest.raises(BacklogError) as caught:
-        call(*args, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 @pytest.mark.parametrize("name", NAMES)
