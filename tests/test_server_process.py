@@ -6,12 +6,13 @@ is bounded and no test asserts a duration.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.conftest import REPO
 from tests.server_support import server_env
 
 EXIT_TIMEOUT_S = 60
+IN_OPEN = 0x20  # <sys/inotify.h>
 INITIALIZE = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
               "params": {"protocolVersion": "2025-11-25", "capabilities": {},
                          "clientInfo": {"name": "pipe", "version": "1"}}}
@@ -97,20 +99,15 @@ def test_a_signal_during_a_call_answers_it_then_ends_the_server(tmp_path, signum
 
 
 def wait_until_it_waits_for(pid: int, lock: Path) -> None:
-    """Until process `pid` has `lock` open (it is trying to take it); bounded generously: on a
-    loaded machine the call can take many seconds to reach the lock.
-
-    filelock polls: it opens the file, fails to lock it, closes it and sleeps 50 ms, so the
-    file is open only for microseconds at a time; the scan runs without sleeping to see it.
-    """
-    deadline = time.monotonic() + 120
-    fds = Path(f"/proc/{pid}/fd")
-    while not any(_points_to(fd, lock) for fd in fds.iterdir()):
-        assert time.monotonic() < deadline, "the server never tried to take the store lock"
-
-
-def _points_to(fd: Path, target: Path) -> bool:
+    """Until some process opens `lock` (the server trying to take it: nothing else touches the
+    store), seen by inotify rather than by polling: filelock holds the file open only for
+    microseconds between its 50 ms sleeps. Bounded generously for a loaded machine."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    watcher = libc.inotify_init1(os.O_CLOEXEC)
+    assert watcher >= 0, os.strerror(ctypes.get_errno())
     try:
-        return os.readlink(fd) == str(target)
-    except OSError:
-        return False
+        assert libc.inotify_add_watch(watcher, str(lock).encode(), IN_OPEN) >= 0, os.strerror(ctypes.get_errno())
+        readable, _, _ = select.select([watcher], [], [], 120)
+        assert readable, f"the server (pid {pid}) never tried to take the store lock"
+    finally:
+        os.close(watcher)
