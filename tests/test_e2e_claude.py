@@ -25,6 +25,7 @@ import pytest
 import backlog
 from backlog.runtime import open_backlog
 from tests.conftest import NOW_ISO, REPO, require_tool
+from tests.server_support import TOOLS
 from tests.test_launcher import installer_idle
 
 pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
@@ -79,7 +80,7 @@ class Session:
     """One `claude -p` run against the fake API: its stream-json events and the model requests it sent."""
 
     def __init__(self, claude: str, home: Home, steps: list[dict], allowed: list[str], tmp: Path,
-                 wait_for_server: bool = True) -> None:
+                 wait_for_server: bool = True, timeout: float = SESSION_TIMEOUT) -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         script, log = tmp / "steps.json", tmp / "requests.jsonl"
         script.write_text(json.dumps(steps))
@@ -89,7 +90,7 @@ class Session:
             port = int(api.stdout.readline().split()[1])
             cmd = [claude, "-p", "go", "--plugin-dir", str(REPO), "--output-format", "stream-json", "--verbose",
                    "--include-hook-events"] + (["--allowedTools", " ".join(allowed)] if allowed else [])
-            run = subprocess.run(cmd, capture_output=True, text=True, cwd=home.project, timeout=SESSION_TIMEOUT,
+            run = subprocess.run(cmd, capture_output=True, text=True, cwd=home.project, timeout=timeout,
                                  env={**home.env, "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
                                       **({"CLAUDE_CODE_MCP_STARTUP_WAIT_MS": SERVER_WAIT_MS} if wait_for_server else {})})
         finally:
@@ -227,27 +228,43 @@ def test_subagent_start_assigns_a_task_and_briefs_the_subagent(scripted):
 
 # -- a cold start --------------------------------------------------------------------------------
 
-def test_cold_start_session_start_says_backlog_is_setting_up_then_the_next_session_works(claude, tmp_path):
+def tool_names(request: dict) -> set[str]:
+    return {tool["name"] for tool in request.get("tools", [])}
+
+
+def test_a_cold_start_has_the_tools_in_its_first_request_and_its_first_call_waits_for_the_build(claude, tmp_path):
+    """A true cold start: no environment, the launcher builds it from PyPI during the session."""
     home = Home(tmp_path)
     home.backlog().add("Survive the cold start", priority="H")
 
-    cold = Session(claude, home, [], [], tmp_path / "cold", wait_for_server=False)
+    cold = Session(claude, home, [{"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}],
+                   [PREFIX + "task_list"], tmp_path / "cold", wait_for_server=False, timeout=INSTALL_TIMEOUT)
     (line,) = cold.contexts("SessionStart")
     assert line.startswith("backlog (this project's persistent task list) is setting up") and PREFIX in line
-    assert cold.requests and cold.requests_containing(line)
-    assert not cold.requests_containing("Survive the cold start")
+    assert {PREFIX + name for name in TOOLS} <= tool_names(cold.requests[0]), "all 27 tools in the first request"
+    assert "backlog is this project's persistent task list" in flatten(cold.requests[0]["messages"]), "instructions"
+    _, text = cold.tool_result(PREFIX + "task_list")
+    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Survive the cold start"]
 
-    # The cold session started the install (its hook in the background, its server in the
-    # foreground); `--prepare` waits on the same lock, and finishes the job should the session's
-    # end have cut it short on a loaded machine. Every wait is bounded.
+    # The build is done; the next session starts the real server directly and is briefed.
     venv = home.prepare()
     assert venv == home.plugin_data / f"venv-{backlog.__version__}" and (venv / ".ready").exists()
     wait_for(lambda: installer_idle(home.plugin_data), 60, "the installer to exit")
-
-    warm = Session(claude, home, [{"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}],
-                   [PREFIX + "task_list"], tmp_path / "warm")
+    warm = Session(claude, home, [], [], tmp_path / "warm")
     (brief,) = warm.contexts("SessionStart")
-    assert "#1 Survive the cold start [H]" in brief
-    assert warm.requests_containing("#1 Survive the cold start [H]")
-    _, text = warm.tool_result(PREFIX + "task_list")
-    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Survive the cold start"]
+    assert "#1 Survive the cold start [H]" in brief and warm.requests_containing("#1 Survive the cold start [H]")
+
+
+def test_a_cold_start_whose_build_fails_lists_the_tools_and_answers_calls_with_the_log(claude, tmp_path):
+    """Default settings (tool search on): the names still reach the first request; a call says where the log is."""
+    home = Home(tmp_path)
+    del home.env["ENABLE_TOOL_SEARCH"]
+    home.plugin_data.parent.mkdir(parents=True)
+    home.plugin_data.write_text("a file where the plugin's data dir should be: every build fails at once")
+    steps = [{"tool": "ToolSearch", "input": {"query": f"select:{PREFIX}task_count", "max_results": 1}},
+             {"tool": PREFIX + "task_count", "input": {}}]
+    cold = Session(claude, home, steps, [PREFIX + "task_count"], tmp_path / "cold", wait_for_server=False)
+    first = flatten(cold.requests[0]["messages"])
+    assert all(PREFIX + name in first for name in TOOLS), "every name, as a tool or a deferred name"
+    _, text = cold.tool_result(PREFIX + "task_count")
+    assert "could not set up its Python environment" in text and "install.log" in text

@@ -1,0 +1,203 @@
+"""The MCP server's stand-in while the plugin's environment is built (the launcher's cold start).
+
+    python3 cold_start.py LAUNCHER LOG
+
+Claude Code waits only a few seconds for a server's tools; building the environment takes
+longer. So this stdlib-only proxy (any python3 from 3.7 on) answers `initialize`, `tools/list`,
+`ping` and the `server/discover` probe at once from `handshake.json` (a copy of the real server's answers, see `backlog.mcp.handshake`), holds every
+other message, and meanwhile runs `LAUNCHER --prepare` (which builds the environment and prints
+its path). Then it starts the real server, replays the client's handshake, forwards the held
+messages in order, and relays both ways until the server ends.
+
+While holding: a `notifications/cancelled` drops its held request (no answer, as MCP says);
+a held call carrying a `progressToken` gets progress notifications; if the build fails, every
+held and later tool call answers one `isError` line naming LOG; SIGINT/SIGTERM answer the held
+calls with one line and exit 0; end-of-file waits for the build, then lets the real server
+answer everything received. Once the server runs, signals are passed on and its exit code is ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+HANDSHAKE = Path(__file__).resolve().with_name("handshake.json")
+REPLAY_ID = "backlog-cold-start-initialize"
+PROGRESS_EVERY_S = 5.0
+ANSWERED_HERE = ("initialize", "tools/list", "ping", "server/discover")
+
+
+class ColdStart:
+    """One client connection: holding, then relaying to the real server (or failed)."""
+
+    def __init__(self, launcher: str, log: str, shipped: dict) -> None:
+        self.launcher, self.log, self.shipped = launcher, log, shipped
+        self.state = threading.RLock()  # guards the fields below (re-entered by a signal handler)
+        self.out = threading.RLock()  # one message at a time on stdout
+        self.held: list[dict] = []
+        self.handshake: list[dict] = []  # the client's initialize and initialized, for the replay
+        self.server: subprocess.Popen | None = None
+        self.failed = False
+        self.settled = threading.Event()  # the server runs, or the build failed
+
+    # -- talking to the client --------------------------------------------------------------
+
+    def send(self, message: dict) -> None:
+        self.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+
+    def write(self, line: bytes) -> None:
+        with self.out:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+
+    def answer_here(self, message: dict) -> None:
+        method, request_id = message["method"], message.get("id")
+        if method == "initialize":
+            result = dict(self.shipped["initialize"])
+            asked = (message.get("params") or {}).get("protocolVersion")
+            result["protocolVersion"] = asked if asked in self.shipped["versions"] else self.shipped["versions"][-1]
+            self.handshake.append(message)
+        elif method == "server/discover":  # the stateless protocol's probe: refused, as the server does
+            self.send({"jsonrpc": "2.0", "id": request_id, "error": self.shipped["server/discover"]})
+            return
+        else:
+            result = self.shipped["tools/list"] if method == "tools/list" else {}
+        self.send({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+    def refuse(self, message: dict, text: str) -> None:
+        """Answer a held request: a tool call gets an isError result, anything else an error."""
+        if "id" not in message or "method" not in message:
+            return  # a notification, or the client's answer to a server request: nothing to say
+        if message["method"] == "tools/call":
+            self.send({"jsonrpc": "2.0", "id": message["id"],
+                       "result": {"content": [{"type": "text", "text": text}], "isError": True}})
+        else:
+            self.send({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32603, "message": text}})
+
+    # -- the client's messages ---------------------------------------------------------------
+
+    def receive(self, message: dict) -> None:
+        with self.state:
+            if self.server is not None:
+                self.forward(message)
+            elif message.get("method") in ANSWERED_HERE and "id" in message:
+                self.answer_here(message)
+            elif self.failed:
+                self.refuse(message, self.failure_line())
+            elif message.get("method") == "notifications/initialized":
+                self.handshake.append(message)
+            elif message.get("method") == "notifications/cancelled":
+                cancelled = (message.get("params") or {}).get("requestId")
+                self.held = [m for m in self.held if m.get("id") != cancelled or "method" not in m]
+            else:
+                self.held.append(message)
+
+    def forward(self, message: dict) -> None:
+        try:
+            self.server.stdin.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+            self.server.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the server ended; its exit ends us
+
+    def end_of_input(self) -> None:
+        """End-of-file from the client: once settled, close the server's input (it answers what it has)."""
+        self.settled.wait()
+        with self.state:
+            if self.server is not None:
+                self.server.stdin.close()
+        if self.failed:
+            os._exit(0)
+
+    # -- the environment and the real server -------------------------------------------------
+
+    def build(self) -> None:
+        """Run the launcher's build; then start the real server, or fail every held call."""
+        done = subprocess.run(["sh", self.launcher, "--prepare"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        venv = done.stdout.decode(errors="replace").strip()
+        backlog = os.path.join(venv, "bin", "backlog")
+        with self.state:
+            if done.returncode == 0 and venv and os.access(backlog, os.X_OK):
+                self.start(backlog)
+            else:
+                self.failed = True
+                for message in self.held:
+                    self.refuse(message, self.failure_line())
+                self.held = []
+            self.settled.set()
+
+    def start(self, backlog: str) -> None:
+        self.server = subprocess.Popen([backlog, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        threading.Thread(target=self.relay, daemon=True).start()
+        for message in self.handshake:
+            self.forward({**message, "id": REPLAY_ID} if "id" in message else message)
+        for message in self.held:
+            self.forward(message)
+        self.held = []
+
+    def relay(self) -> None:
+        """The server's output to the client (its answer to the replayed handshake kept back); its exit is ours."""
+        for line in self.server.stdout:
+            try:
+                if json.loads(line).get("id") == REPLAY_ID:
+                    continue
+            except (ValueError, AttributeError):
+                pass  # not ours to judge: pass it on
+            self.write(line)
+        code = self.server.wait()
+        os._exit(code if code >= 0 else 128 - code)  # killed by signal N: 128 + N, as a shell says
+
+    def failure_line(self) -> str:
+        return f"backlog could not set up its Python environment, so its tools are unavailable; see {self.log}"
+
+    def report_progress(self) -> None:
+        """Every few seconds while holding: progress for each held call that asked for it."""
+        beat = 0
+        while not self.settled.wait(PROGRESS_EVERY_S):
+            beat += 1
+            with self.state:
+                for message in self.held:
+                    token = ((message.get("params") or {}).get("_meta") or {}).get("progressToken")
+                    if token is not None and not self.settled.is_set():
+                        self.send({"jsonrpc": "2.0", "method": "notifications/progress",
+                                   "params": {"progressToken": token, "progress": beat,
+                                              "message": "backlog is setting up its Python environment"}})
+
+    def stop(self, signum: int, _frame: object) -> None:
+        """SIGINT/SIGTERM: pass it to the real server, or answer what is held and exit."""
+        with self.state:
+            if self.server is not None:
+                self.server.send_signal(signum)
+                return
+            for message in self.held:
+                self.refuse(message, "backlog stopped before its Python environment was ready; nothing was changed")
+            os._exit(0)
+
+
+def main(launcher: str, log: str) -> None:
+    proxy = ColdStart(launcher, log, json.loads(HANDSHAKE.read_text(encoding="utf-8")))
+    signal.signal(signal.SIGINT, proxy.stop)
+    signal.signal(signal.SIGTERM, proxy.stop)
+    threading.Thread(target=proxy.build, daemon=True).start()
+    threading.Thread(target=proxy.report_progress, daemon=True).start()
+    for line in sys.stdin.buffer:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        if isinstance(message, dict):
+            proxy.receive(message)
+        elif line.strip():
+            proxy.send(  # what the real server would answer to a line that is not JSON-RPC
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
+    proxy.end_of_input()
+    threading.Event().wait()  # the relay ends the process when the server exits
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
