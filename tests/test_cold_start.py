@@ -220,3 +220,16 @@ def test_the_stand_in_is_the_launchers_cold_serve_path():
     launcher = (REPO / "hooks" / "launch").read_text()
     assert 'exec "$py" "$root/hooks/cold_start.py" "$0" "$log"' in launcher
     assert SHIPPED == REPO / "hooks" / "handshake.json" and SHIPPED.exists()
+
+
+def test_claude_codes_own_first_messages_get_the_handshake_era_at_once(proxy):
+    """Claude Code 2.1.330 sends its stateless-protocol probe and `initialize` back to back (the
+    fixture is its exact first two lines): the probe is refused as a server in the handshake era
+    refuses it, so the client goes on with `initialize`, which is answered from the shipped copy."""
+    first = (REPO / "tests" / "fixtures" / "claude_code_2.1.330_first_messages.jsonl").read_bytes()
+    proxy.proc.stdin.write(first)
+    proxy.proc.stdin.flush()
+    answers = proxy.answers(2)
+    shipped = json.loads(SHIPPED.read_text())
+    assert answers["server-discover-probe-1"]["error"] == shipped["server/discover"]
+    assert answers[0]["result"] == {**shipped["initialize"], "protocolVersion": "2025-11-25"}
