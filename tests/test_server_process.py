@@ -111,3 +111,24 @@ def wait_until_it_waits_for(pid: int, lock: Path) -> None:
         assert readable, f"the server (pid {pid}) never tried to take the store lock"
     finally:
         os.close(watcher)
+
+
+def test_a_call_still_running_10_s_after_the_signal_is_abandoned_and_the_exit_says_so(tmp_path):
+    env = server_env(tmp_path)
+    store = Path(env["TASKDATA"])
+    store.mkdir(parents=True)
+    proc = start(env)
+    proc.stdin.write(lines(INITIALIZE, INITIALIZED, call(1, "task_count")))
+    proc.stdin.flush()
+    assert [answer(proc)["id"] for _ in range(2)] == [0, 1]
+    with FileLock(str(store / ".lock")):  # held past the grace period: the call cannot finish
+        proc.stdin.write(lines(call(2, "task_add", description="Never acknowledged")))
+        proc.stdin.flush()
+        wait_until_it_waits_for(proc.pid, store / ".lock")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=EXIT_TIMEOUT_S) == 1
+    assert proc.stdout.read() == b"", "no answer for the abandoned call"
+    assert proc.stderr.read().decode() == "backlog: 1 call(s) still running 10 s after SIGTERM; abandoned\n"
+    proc.stdin.close()
+    listed = subprocess.run([sys.executable, "-m", "backlog", "count"], capture_output=True, env=env, cwd=REPO, timeout=EXIT_TIMEOUT_S)
+    assert listed.stdout.strip() == b"0", "the store is whole and holds nothing unacknowledged"
