@@ -11,7 +11,8 @@ messages in order, and relays both ways until the server ends.
 
 While holding: a `notifications/cancelled` drops its held request (no answer, as MCP says);
 a held call carrying a `progressToken` gets progress notifications; if the build fails, every
-held and later tool call answers one `isError` line naming LOG; SIGINT/SIGTERM answer the held
+held and later tool call answers one `isError` line naming LOG (and stderr says it once; the exit
+code at end-of-file is 1); SIGINT/SIGTERM answer the held
 calls with one line and exit 0; end-of-file waits for the build, then lets the real server
 answer everything received. Once the server runs, signals are passed on and its exit code is ours.
 """
@@ -111,7 +112,7 @@ class ColdStart:
             if self.server is not None:
                 self.server.stdin.close()
         if self.failed:
-            os._exit(0)
+            os._exit(1)
 
     # -- the environment and the real server -------------------------------------------------
 
@@ -126,6 +127,7 @@ class ColdStart:
                 self.start(backlog)
             else:
                 self.failed = True
+                print(f"backlog: {self.failure_line()}", file=sys.stderr, flush=True)
                 for message in self.held:
                     self.refuse(message, self.failure_line())
                 self.held = []

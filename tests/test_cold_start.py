@@ -172,7 +172,8 @@ def test_a_failed_build_answers_every_call_with_one_line_naming_the_log(proxy):
     later = proxy.answers(2)
     assert later[2]["result"]["isError"] and str(proxy.log) in text(later[2])
     assert len(later[3]["result"]["tools"]) == 27, "the tools stay listed"
-    assert proxy.rest() == [] and proxy.exit_code() == 0
+    assert proxy.rest() == [] and proxy.exit_code() == 1
+    assert proxy.proc.stderr.read().decode() == f"backlog: {text(held)}\n"
 
 
 def test_end_of_file_while_holding_still_answers_what_was_received(proxy):
