@@ -71,7 +71,7 @@ def test_user_errors_exit_1_with_one_line(env):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("backlog: due: cannot read 'nxt'")
     result = run_backlog(["done", "7"], env)
-    assert (result.returncode, result.stderr) == (1, "backlog: id: no task 7; list ids with task_list\n")
+    assert (result.returncode, result.stderr) == (1, "backlog: id: no task 7; list ids with backlog list\n")
 
 
 def test_store_problems_exit_2(env, store_dir):

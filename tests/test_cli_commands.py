@@ -190,3 +190,30 @@ def test_piped_output_is_not_cut(env):
 
 def test_id_lists_and_ranges_for_annotate(env):
     assert run_backlog(["1,2", "annotate", "both"], env).stdout == "annotated task 1\nannotated task 2\n"
+
+
+@pytest.mark.parametrize("words, line", [
+    (["9", "start"], "backlog: id: no task 9; list ids with backlog list\n"),
+    (["1", "stop"], "backlog: id: task 1 is not active; start it with backlog ID start first\n"),
+    (["1", "doc", "--show"], "backlog: id: task 1 has no doc; write one with backlog ID doc\n"),
+    (["1", "doc", "--delete"], "backlog: id: task 1 has no doc; nothing to delete\n"),
+])
+def test_engine_errors_name_cli_commands_where_mcp_names_tools(env, words, line):
+    result = run_backlog(words, env)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", line)
+
+
+def test_doc_from_stdin_then_show_then_delete(env, tmp_path):
+    written = run_backlog(["2", "doc"], env, stdin="# Docs plan\n\nStart with the API.\n")
+    assert (written.returncode, written.stdout) == (0, "wrote the doc of task 2 (33 bytes)\n"), written.stderr
+    shown = run_backlog(["doc", "2", "--show"], env)
+    assert shown.stdout == "# Docs plan\n\nStart with the API.\n\n"
+    unchanged = run_backlog(["2", "doc"], env, stdin="# Docs plan\n\nStart with the API.\n")
+    assert unchanged.stdout == "the doc of task 2 is unchanged\n"
+    empty = run_backlog(["2", "doc"], env, stdin="  \n")
+    assert (empty.returncode, empty.stderr) == (
+        1, "backlog: doc: the new text is empty; nothing was changed; backlog ID doc --delete removes a doc\n")
+    assert run_backlog(["2", "doc", "--delete"], env).stdout == "deleted the doc of task 2\n"
+    assert "doc" not in tasks(env)[2].get("tags", [])
+    two = run_backlog(["1,2", "doc"], env, stdin="x")
+    assert (two.returncode, two.stderr) == (1, "backlog: doc: takes one task, got 2; name one, e.g. backlog 12 doc\n")

@@ -121,3 +121,20 @@ def test_the_hook_fast_path_imports_no_cli_module(env):
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "backlog.hooks.events" in imported
     assert imported & {"argparse", "backlog.cli.grammar", "backlog.cli.commands", "backlog.cli.table"} == set()
+
+
+def test_doc_on_a_terminal_opens_the_editor_on_the_current_doc(env, tmp_path):
+    editor = tmp_path / "editor"
+    editor.write_text('#!/bin/sh\nfor f; do :; done\ncp "$f" "$0.seen"\nprintf "# Plan\\n\\nShip it.\\n" > "$f"\n')
+    editor.chmod(0o755)
+    code, shown = on_pty(["2", "doc"], {**env, "EDITOR": str(editor)})
+    assert (code, shown) == (0, "wrote the doc of task 2 (17 bytes)\n")
+    assert (tmp_path / "editor.seen").read_text() == "", "a task without a doc opens an empty file"
+    code, shown = on_pty(["2", "doc"], {**env, "EDITOR": str(editor), "VISUAL": f"{editor} --visual-wins"})
+    assert (code, shown) == (0, "the doc of task 2 is unchanged\n")
+    assert (tmp_path / "editor.seen").read_text() == "# Plan\n\nShip it.\n"
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o755)
+    code, shown = on_pty(["2", "doc"], {**env, "EDITOR": str(failing)})
+    assert (code, shown) == (1, f"backlog: doc: the editor {failing} failed; nothing was changed; fix $EDITOR or use --show\n")

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple, Union
+
+
+class Action(NamedTuple):
+    """A use case a fix points to, with its arguments; each surface spells it its own way:
+    `Action("list", {"filter": "+READY"})` is `task_list filter '+READY'` over MCP and
+    `backlog list +READY` on the CLI."""
+
+    name: str  # the MCP tool's name without `task_`
+    args: dict[str, str] = {}
+
+
+Fix = Union[str, tuple[Union[str, Action], ...]]  # plain text, or text and actions in order
+
+
+def spell_tool(action: Action) -> str:
+    """An action as an MCP tool call: `task_list filter '+READY'`."""
+    return " ".join([f"task_{action.name}", *(f"{key} '{value}'" for key, value in action.args.items())])
+
 
 class BacklogError(Exception):
     """Bad input or a refused operation: `<param>: <what was wrong>; <fix>`."""
 
-    def __init__(self, param: str, problem: str, fix: str = "") -> None:
+    def __init__(self, param: str, problem: str, fix: Fix = "") -> None:
         self.param, self.problem, self.fix = param, problem, fix
-        super().__init__(f"{param}: {problem}; {fix}" if fix else f"{param}: {problem}")
+        super().__init__(self.line())
+
+    def line(self, spell: Callable[[Action], str] = spell_tool) -> str:
+        """The one line, with each action of the fix spelled by `spell` (MCP tool names by default)."""
+        fix = self.fix if isinstance(self.fix, str) else "".join(
+            part if isinstance(part, str) else spell(part) for part in self.fix)
+        return f"{self.param}: {self.problem}; {fix}" if fix else f"{self.param}: {self.problem}"
 
 
 class StoreError(Exception):

@@ -7,7 +7,10 @@ change or delete more than `ASK_ABOVE` tasks asks on a terminal and needs `--yes
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,7 @@ from backlog.cli.grammar import Invocation, filter_text
 from backlog.cli.table import grid, history_lines, info_lines, task_table
 from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
@@ -241,10 +244,44 @@ def import_(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     answer(backlog.import_tasks(text), inv, term)
 
 
+def doc(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
+    """One task's doc: --show prints it, --delete removes it; else the new text comes from
+    $VISUAL/$EDITOR on a terminal (opened on the current doc), or from stdin when piped."""
+    ids = targets(backlog, inv.filter)
+    if len(ids) != 1:
+        raise BacklogError("doc", f"takes one task, got {len(ids)}", "name one, e.g. backlog 12 doc")
+    ref = ids[0]
+    if inv.options.get("show"):
+        term.out(backlog.doc_read(ref)["content"])
+        return
+    if inv.options.get("delete"):
+        answer(backlog.doc_delete(ref), inv, term)
+        return
+    current = backlog.doc_read(ref)["content"] if backlog.info(ref)["task"].get("has_doc") else ""
+    text = sys.stdin.read() if term.ask is None else edited(current, term.env)
+    if text == current:
+        term.out(f"the doc of task {ref} is unchanged")
+    elif not text.strip():
+        raise BacklogError("doc", "the new text is empty", ("nothing was changed; ", Action("doc_delete"), " removes a doc"))
+    else:
+        answer(backlog.doc_write(ref, text), inv, term)
+
+
+def edited(text: str, env: Mapping[str, str]) -> str:
+    """`text` after the user's editor has had it (a temporary .md file, removed afterwards)."""
+    editor = shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
+    with tempfile.TemporaryDirectory(prefix="backlog-doc-") as folder:
+        path = Path(folder) / "doc.md"
+        path.write_text(text, encoding="utf-8")
+        if subprocess.run([*editor, str(path)]).returncode != 0:
+            raise BacklogError("doc", f"the editor {editor[0]} failed", "nothing was changed; fix $EDITOR or use --show")
+        return path.read_text(encoding="utf-8")
+
+
 HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {
     "add": add, "log": add, "modify": modify, "duplicate": modify, "info": info, "history": info,
     "annotate": note, "denotate": note, "projects": names, "tags": names, "search": search,
-    "undo": simple, "archive": simple, "import": import_,
+    "undo": simple, "archive": simple, "import": import_, "doc": doc,
 }
 
 

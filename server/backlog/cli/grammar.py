@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 
 # kind: how the words after the command are read
 #   report  every word filters            create  words describe a new task (no filter)
@@ -50,6 +50,7 @@ COMMANDS: dict[str, Command] = {
     "start": Command("tasks", "mark the tasks active", ("yes",)),
     "stop": Command("tasks", "mark the tasks inactive", ("yes",)),
     "purge": Command("tasks", "remove deleted tasks for good", ("yes",)),
+    "doc": Command("tasks", "a task's markdown doc: edit it in $EDITOR, --show it, or --delete it", ("show", "delete")),
     "modify": Command("change", 'change the tasks: +tag -tag key:value (\'due:\' clears, description:"…")', ("yes",)),
     "duplicate": Command("change", "copy a task, with words/+tag/key:value applied to the copy"),
     "annotate": Command("text", "add a note to the tasks"),
@@ -69,13 +70,26 @@ COMMANDS: dict[str, Command] = {
 }
 VALUE_OPTIONS = {"sort": "due+,priority-", "limit": "20", "fields": "id,description",
                  "older-than-days": "90", "agent": "claude"}
-FLAG_OPTIONS = ("json", "yes", "repair", "help", "version")
+FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete")
 EVERYWHERE = ("json", "help")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"
 _IDS = re.compile(rf"{_ID_PART}(?:,{_ID_PART})*")
 _PLAIN_ID = re.compile(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
 _KEY = re.compile(r"[a-z_][a-z0-9_.]*")
+
+
+COMMAND_OF_TOOL = {"doc_write": "doc", "doc_read": "doc --show", "doc_delete": "doc --delete"}
+
+
+def spell_command(action: Action) -> str:
+    """An engine error's fix as a command line: `Action("list", {"filter": "+READY"})` is
+    `backlog list +READY`; a command that needs tasks and got none says where they go (`ID`)."""
+    command = COMMAND_OF_TOOL.get(action.name, action.name)
+    args = list(action.args.values())
+    if not args and COMMANDS[command.split()[0]].kind == "tasks":
+        return f"backlog ID {command}"
+    return " ".join(["backlog", command, *args])
 
 
 @dataclass(frozen=True)

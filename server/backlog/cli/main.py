@@ -25,7 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except BacklogError as err:
-        return fail(str(err), 1)
+        from backlog.cli.grammar import spell_command
+
+        return fail(err.line(spell_command), 1)
     except StoreError as err:
         return fail(str(err), 2)
     except KeyboardInterrupt:

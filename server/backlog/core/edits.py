@@ -21,7 +21,7 @@ import orjson
 
 from backlog.core import dates, recur
 from backlog.core.limits import MAX_EXTRA_BYTES, check_length
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.core.model import (
     DOC_TAG, check_agent, check_description, check_priority, check_project, check_tag, check_uda, format_utc,
     read_number, sync_doc_tag,
@@ -129,7 +129,7 @@ def parse_extra(extra: str, udas: Udas = dict) -> dict[str, str]:
     At most MAX_EXTRA_BYTES of UTF-8 (core.limits).
     """
     check_length("extra", len(extra.encode("utf-8", "surrogatepass")), MAX_EXTRA_BYTES, "bytes",
-                 "put long text in the doc (task_doc_write) or split the change")
+                 ("put long text in the doc (", Action("doc_write"), ") or split the change"))
     try:
         tokens = split_words(extra)
     except ValueError as err:
@@ -183,7 +183,7 @@ def parse_edits(params: Mapping[str, str], now: datetime, tz: tzinfo,
             edits[field] = list_edit("tags", value, check_tag)
             if DOC_TAG in edits[field].remove:
                 raise BacklogError("tags", "'doc' follows the task's doc and cannot be removed by hand",
-                                   "delete the doc with task_doc_delete")
+                                   ("delete the doc with ", Action("doc_delete")))
         elif field == "depends":
             edits[field] = list_edit("depends", value, resolve_dep)
         elif value == "":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backlog.errors import BacklogError
+from backlog.errors import BacklogError, Fix
 
 MAX_FILTER_CHARS = 10_000
 MAX_FILTER_TERMS = 1_000  # terms and words, not counting operators and parentheses
@@ -20,7 +20,7 @@ LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)  # latest storable instant 
 EARLIEST_STAMP, LATEST_STAMP = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in (EARLIEST, LATEST))
 
 
-def check_length(param: str, size: int, limit: int, unit: str, fix: str) -> None:
+def check_length(param: str, size: int, limit: int, unit: str, fix: Fix) -> None:
     """BacklogError when `size` (in `unit`) exceeds `limit`."""
     if size > limit:
         raise BacklogError(param, f"is {size:,} {unit}, the limit is {limit:,}", fix)

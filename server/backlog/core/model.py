@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from backlog.core.limits import EARLIEST_STAMP, LATEST_STAMP
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 
 STATUSES = ("pending", "completed", "deleted", "recurring")
 PRIORITIES = ("H", "M", "L")
@@ -149,7 +149,7 @@ def check_description(value: object, field: str = "description") -> str:
     if len(text) > MAX_DESCRIPTION:
         raise BacklogError(
             field, f"is {len(text)} chars, the limit is {MAX_DESCRIPTION}",
-            "shorten it and put the details in the doc (task_doc_write)",
+            ("shorten it and put the details in the doc (", Action("doc_write"), ")"),
         )
     return text
 
@@ -260,7 +260,7 @@ def check_task(task: dict) -> dict:
         if check_tag(tag) != tag:
             raise BacklogError("tags", f"'{tag}' is not in Unicode NFC form", "store the NFC form of the name")
     if (DOC_TAG in tags) != (task.get("has_doc") is True):
-        raise BacklogError("tags", "'doc' is there exactly when the task has a doc", "attach one with task_doc_write")
+        raise BacklogError("tags", "'doc' is there exactly when the task has a doc", ("attach one with ", Action("doc_write")))
     for dep in task.get("depends", []):
         if not is_uuid(dep) or dep == task["uuid"]:
             raise BacklogError("depends", f"'{dep}' is not another task's uuid", "depend on other tasks only")

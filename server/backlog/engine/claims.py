@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.core.filter import compile_filter
 from backlog.core.model import check_agent, format_utc
 from backlog.core.sort import parse_sort, sort_tasks
@@ -35,7 +35,7 @@ def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None
             free = [t for t in found if "agent" not in t and ctx.is_ready(t)]
             if not free:
                 raise BacklogError("filter", f"nothing to claim: no READY task without an agent matches '{filter or ''}'",
-                                   "widen the filter, or list tasks with task_list filter '+READY'")
+                                   ("widen the filter, or list tasks with ", Action("list", {"filter": "+READY"})))
             task = sort_tasks(free, parse_sort(None), ctx, 1)[0]
         new = {**task, "agent": agent, "start": format_utc(now), "modified": format_utc(now)}
         tx.put(new)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.core.model import format_utc, sync_doc_tag
 from backlog.engine.scope import Scope
 
@@ -15,13 +15,13 @@ def doc_read(scope: Scope, id: object) -> dict:
     task = scope.resolve(id)
     content = scope.store.doc(task["uuid"])
     if content is None:
-        raise BacklogError("id", f"task {task['id']} has no doc", "write one with task_doc_write")
+        raise BacklogError("id", f"task {task['id']} has no doc", ("write one with ", Action("doc_write")))
     return {"content": content}
 
 
 def doc_write(scope: Scope, id: object, content: str) -> dict:
     if not isinstance(content, str) or not content.strip():
-        raise BacklogError("content", "is empty", "pass the markdown to attach; task_doc_delete removes a doc")
+        raise BacklogError("content", "is empty", ("pass the markdown to attach; ", Action("doc_delete"), " removes a doc"))
     size = len(content.encode())
     if size > MAX_DOC_BYTES:
         raise BacklogError("content", f"is {size} bytes, the limit is {MAX_DOC_BYTES} (1 MiB)", "shorten it or split it over tasks")

@@ -16,7 +16,7 @@ from backlog.core.edits import find_cycles, merge_params, parse_edits
 from backlog.core.filter import compile_filter
 from backlog.core.model import format_utc, is_uuid
 from backlog.engine import render
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
 from backlog.store.view import Context
 
@@ -52,7 +52,7 @@ class Scope:
             ref = str(ref)
         if not isinstance(ref, str):
             raise BacklogError(param, f"expected a task id, got {type(ref).__name__}", "pass a number like 12 or a uuid")
-        fix = "list ids with task_list"
+        fix = ("list ids with ", Action("list"))
         if _ID.fullmatch(ref):
             uuid = self.store.ids.get(int(ref))
             if uuid is None:

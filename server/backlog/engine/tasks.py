@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from backlog.engine import render
 from backlog.core.edits import apply_edits, doc_tag_note
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.core.filter import compile_filter
 from backlog.core.model import FAR_FUTURE, check_task, format_utc, is_uda, new_uuid, sync_doc_tag
 from backlog.core.recur import occurrence_on_or_after
@@ -56,7 +56,7 @@ def log(scope: Scope, description: str, *, extra: str | None = None, **params: s
     with scope.transaction("log", now) as tx:
         edits = scope.edits({"description": description, **params}, extra, now, tx)
         if "recur" in edits:
-            raise BacklogError("recur", "cannot be used with task_log", "use task_add for recurring tasks")
+            raise BacklogError("recur", "cannot be used with task_log", ("use ", Action("add"), " for recurring tasks"))
         task = new_task(scope, tx, now, edits, status="completed")
         task["end"] = format_utc(now)
         store_new(scope, task, tx)
@@ -73,7 +73,7 @@ def duplicate(scope: Scope, id: object, *, extra: str | None = None, **params: s
             "description", "project", "tags", "priority", "due", "wait", "scheduled", "until", "depends", "agent")}
         edits = scope.edits(params, extra, now, tx)
         if "recur" in edits:
-            raise BacklogError("recur", "cannot be set on a duplicate", "use task_add with recur")
+            raise BacklogError("recur", "cannot be set on a duplicate", ("use ", Action("add"), " with recur"))
         task = apply_edits(new_task(scope, tx, now, {k: v for k, v in base.items() if v}, status="pending"), edits)
         store_new(scope, task, tx)
     notes = len(source.get("annotations", ()))
@@ -126,7 +126,7 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
         ctx = Context(scope.store.tasks, now, scope.tz)
         targets = compile_filter(filter, now, scope.tz, udas=lambda: ctx.udas).select(ctx)
         if not targets:
-            raise BacklogError("filter", f"no task matches '{filter}'", "check it with task_list")
+            raise BacklogError("filter", f"no task matches '{filter}'", ("check it with ", Action("list")))
         edits = scope.edits(params, extra, now, tx)
         if not edits:
             raise BacklogError("extra", "no change given", "pass a field such as priority, or extra like '+bug due:friday'")
@@ -134,7 +134,7 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
         for task in sorted(targets, key=lambda t: t["id"]):
             if "recur" in edits and task["status"] != "recurring":
                 raise BacklogError("recur", f"task {task['id']} is not a recurrence template",
-                                   "create recurring tasks with task_add and recur")
+                                   ("create recurring tasks with ", Action("add"), " and recur"))
             new = apply_edits(task, edits)
             if new != task:
                 new["modified"] = format_utc(now)
@@ -161,7 +161,7 @@ def finish(scope: Scope, id: object, status: str, op: str) -> dict:
         task = scope.resolve(id)
         if task["status"] == status or (status == "completed" and task["status"] == "deleted"):
             raise BacklogError("id", f"task {task['id']} is already {task['status']}",
-                               "nothing to do; task_undo reverts the last change if it was a mistake")
+                               ("nothing to do; ", Action("undo"), " reverts the last change if it was a mistake"))
         new, message = close_task(scope, task, status, now, tx)
     return scope.answer(message, new, now)
 
@@ -198,7 +198,7 @@ def stop(scope: Scope, id: object) -> dict:
     with scope.transaction("stop", now) as tx:
         task = scope.resolve(id)
         if "start" not in task:
-            raise BacklogError("id", f"task {task['id']} is not active", "start it with task_start first")
+            raise BacklogError("id", f"task {task['id']} is not active", ("start it with ", Action("start"), " first"))
         new = {k: v for k, v in task.items() if k != "start"}
         new["modified"] = format_utc(now)
         tx.put(new)
@@ -243,7 +243,7 @@ def purge(scope: Scope, id: object) -> dict:
     with scope.transaction("purge", now) as tx:
         task = scope.resolve(id)
         if task["status"] != "deleted":
-            raise BacklogError("id", f"task {task['id']} is {task['status']}, not deleted", "delete it with task_delete first")
+            raise BacklogError("id", f"task {task['id']} is {task['status']}, not deleted", ("delete it with ", Action("delete"), " first"))
         tx.remove(task["uuid"])
         if tx.doc_digest(task["uuid"]):
             tx.delete_doc(task["uuid"])
