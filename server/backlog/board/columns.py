@@ -23,11 +23,12 @@ class Column:
     cap: int | None = None  # the most cards it ever shows
 
 
+# Every task sits in at most one column: Active first, then Blocked, then Waiting/Scheduled.
 COLUMNS = (
     Column("ready", "Ready", "+READY -ACTIVE"),
     Column("active", "Active", "+ACTIVE"),
     Column("blocked", "Blocked", "+BLOCKED -ACTIVE"),
-    Column("waiting", "Waiting / scheduled", "+WAITING or (+PENDING -ACTIVE -BLOCKED scheduled.after:now)"),
+    Column("waiting", "Waiting / scheduled", "+PENDING -ACTIVE -BLOCKED (+WAITING or scheduled.after:now)"),
     Column("done", "Done recently", "+COMPLETED end.after:now-7d", sort="end-", cap=DONE_LIMIT),
 )
 
