@@ -30,7 +30,7 @@ SECURITY_HEADERS = (
     ("content-security-policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                 "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),  # no-referrer would make Chrome send Origin: null on our own forms
     ("x-frame-options", "DENY"),
     ("cache-control", "no-store"),
 )
@@ -94,6 +94,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
     hub = Hub(backlog)
 
     def html(title: str, body: str, view: str, filter: str = "", status: int = 200) -> HTMLResponse:
+        """The page around `body`, stamped with the sequence its data was read at."""
         return HTMLResponse(pages.page(title, body, seq=hub.seq, view=view, filter=filter, read_only=read_only),
                             status_code=status)
 
@@ -105,6 +106,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         return out
 
     async def board_view(request: Request) -> Response:
+        hub.look()
         user = request.query_params.get("filter", "")
         wanted = more(request)
         try:
@@ -114,6 +116,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         return html("Board", body, "/", user)
 
     async def graph_view(request: Request) -> Response:
+        hub.look()
         user = request.query_params.get("filter", "")
         try:
             body = graph.view(backlog, user)
@@ -131,6 +134,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
                     "/task", status=status)
 
     async def task_view(request: Request) -> Response:
+        hub.look()
         return task_response(request.path_params["ref"])
 
     async def act(request: Request) -> Response:
@@ -155,6 +159,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         return RedirectResponse(f"/task/{uuid}", status_code=303)
 
     async def activity_view(request: Request) -> Response:
+        hub.look()
         return html("Activity", pages.activity(backlog.activity(100)["entries"]), "/activity")
 
     async def events(request: Request) -> Response:

@@ -31,7 +31,7 @@
     source.onopen = function () { if (live) live.textContent = "live"; };
     source.onerror = function () { if (live) live.textContent = "reconnecting…"; };
     source.onmessage = function (event) {
-      if (event.data !== document.body.dataset.seq) refresh();
+      if (Number(event.data) > Number(document.body.dataset.seq)) refresh();
     };
   }
 })();
