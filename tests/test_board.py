@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from board_support import Board, start_board
-from conftest import run_backlog
+from conftest import REPO, run_backlog
 from backlog.board import graph, guard, markdown
 
 
@@ -298,3 +298,11 @@ def test_graph_layout_has_no_overlap_and_edges_point_right():
 def test_graph_layout_takes_a_long_chain():
     tasks = [{"id": n, "depends": [n - 1] if n > 1 else []} for n in range(1, 5001)]
     assert graph.layout(tasks)[5000] == (4999, 0)
+
+
+def test_the_screenshots_exist_and_the_readme_shows_them():
+    readme = (REPO / "README.md").read_text()
+    for view in ("board", "task", "graph", "activity"):
+        shot = REPO / "docs" / f"board-{view}.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{shot} is missing; run python bench/board_screens.py"
+        assert f"](docs/board-{view}.png)" in readme
