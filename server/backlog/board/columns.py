@@ -45,9 +45,10 @@ def column_cards(backlog: Backlog, column: Column, user: str, pages: int) -> dic
         limit = min(limit, column.cap)
     found = backlog.list(combined(user, column), sort=column.sort, limit=limit, fields=CARD_FIELDS)
     cards = found["tasks"]
-    if column.key == "blocked":
+    if column.key == "blocked" and cards:
+        blocking = {t["id"] for t in backlog.list("+BLOCKING", limit=0, fields="id")["tasks"]}
         for card in cards:
-            card["blocked_by"] = backlog.info(card["id"])["task"].get("blocked_by", [])
+            card["blocked_by"] = [d for d in card.get("depends", ()) if d in blocking]
     total = found["total"] if column.cap is None else min(found["total"], column.cap)
     return {"cards": cards, "total": total, "more": len(cards) < total}
 
