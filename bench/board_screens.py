@@ -145,7 +145,9 @@ def paint(count: int) -> None:
     with tempfile.TemporaryDirectory() as root:
         env = environment(root)
         env.pop("BACKLOG_NOW")
-        backlog(["import", "-"], env, orjson.dumps(many_tasks(count)).decode())
+        tasks = many_tasks(count)
+        for at in range(0, count, 10_000):  # an import takes at most 10,000 tasks
+            backlog(["import", "-"], env, orjson.dumps(tasks[at:at + 10_000]).decode())
         proc, url = start(env)
         driver = browser()
         try:
