@@ -154,6 +154,16 @@ def test_the_filter_box_narrows_and_reports_errors_in_one_line(board: Board):
     assert "filter: unknown modifier &#x27;befor&#x27;" in html and "did you mean &#x27;before&#x27;?" in html
 
 
+def test_the_board_groups_by_project(board: Board, env: dict):
+    for args in (["add", "web one", "project:web"], ["add", "web two", "project:web", "priority:H"]):
+        run_backlog(args, env)
+    _, _, html = board.request("GET", "/?group=project")
+    ready = re.search(r'<section class="column" id="col-ready".*?</section>', html, re.S).group(0)
+    assert re.findall(r"<h3>([^<]+)</h3>", ready) == ["no project", "web"]
+    assert column(html, "ready") == [1, 4, 3]
+    assert 'name="group" value="project" checked' in html
+
+
 def test_a_task_page_shows_fields_doc_and_history(board: Board, env: dict):
     run_backlog(["1", "annotate", "first note"], env)
     from backlog.runtime import open_backlog

@@ -93,10 +93,10 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
     """The ASGI app of one board run."""
     hub = Hub(backlog)
 
-    def html(title: str, body: str, view: str, filter: str = "", status: int = 200) -> HTMLResponse:
+    def html(title: str, body: str, view: str, filter: str = "", status: int = 200, grouped: bool = False) -> HTMLResponse:
         """The page around `body`, stamped with the sequence its data was read at."""
-        return HTMLResponse(pages.page(title, body, seq=hub.seq, view=view, filter=filter, read_only=read_only),
-                            status_code=status)
+        return HTMLResponse(pages.page(title, body, seq=hub.seq, view=view, filter=filter, read_only=read_only,
+                                       grouped=grouped), status_code=status)
 
     def more(request: Request) -> dict[str, int]:
         out = {}
@@ -109,11 +109,12 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         hub.look()
         user = request.query_params.get("filter", "")
         wanted = more(request)
+        grouped = request.query_params.get("group") == "project"
         try:
-            body = pages.board(columns.board(backlog, user, wanted), user, wanted)
+            body = pages.board(columns.board(backlog, user, wanted), user, wanted, grouped)
         except BacklogError as err:
-            return html("Board", pages.error_line(str(err)), "/", user, 400)
-        return html("Board", body, "/", user)
+            return html("Board", pages.error_line(str(err)), "/", user, 400, grouped)
+        return html("Board", body, "/", user, grouped=grouped)
 
     async def graph_view(request: Request) -> Response:
         hub.look()

@@ -16,7 +16,8 @@ VIEWS = (("/", "Board"), ("/graph", "Graph"), ("/activity", "Activity"))
 PRIORITIES = ("", "H", "M", "L")
 
 
-def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_only: bool = False) -> str:
+def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_only: bool = False,
+         grouped: bool = False) -> str:
     """A whole page: header with the views and the filter box, then `body` in <main>."""
     nav = "".join(f'<a href="{href}"{" aria-current=page" if href == view else ""}>{name}</a>'
                   for href, name in VIEWS)
@@ -31,7 +32,9 @@ def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_o
         f'<form class="filter" method="get" action="{action}" role="search">'
         f'<label for="filter">Filter</label><input id="filter" name="filter" value="{escape(filter)}" '
         'placeholder="project:web +bug due.before:friday" autocomplete="off">'
-        f'<button type="submit">Apply</button></form>{mode}<span id="live" aria-live="polite"></span></header>'
+        + ('<label><input type="checkbox" name="group" value="project"'
+           f'{" checked" if grouped else ""}> by project</label>' if view == "/" else "")
+        + f'<button type="submit">Apply</button></form>{mode}<span id="live" aria-live="polite"></span></header>'
         f"<main>{body}</main></body></html>\n"
     )
 
@@ -60,17 +63,29 @@ def card(task: dict) -> str:
             f'<div class="meta">{"".join(bits)}<span class="urg">u {task.get("urgency", 0)}</span></div></li>')
 
 
-def board(columns: dict, filter: str, pages: dict[str, int]) -> str:
-    """The five columns; a column with more cards than shown links to its next page."""
+def by_project(cards: list[dict]) -> str:
+    """Cards under a heading per project, projects in the order of their most urgent card."""
+    groups: dict[str, list[dict]] = {}
+    for task in cards:
+        groups.setdefault(task.get("project", ""), []).append(task)
+    return "".join(f'<li class="group"><h3>{escape(name) or "no project"}</h3><ol>{"".join(card(t) for t in tasks)}</ol></li>'
+                   for name, tasks in groups.items())
+
+
+def board(columns: dict, filter: str, pages: dict[str, int], grouped: bool = False) -> str:
+    """The five columns (cards grouped by project when `grouped`); a column with more cards than shown links to its next page."""
     out = []
     for col in COLUMNS:
         data = columns[col.key]
-        cards = "".join(card(t) for t in data["cards"]) or '<li class="empty">none</li>'
+        shown = by_project(data["cards"]) if grouped else "".join(card(t) for t in data["cards"])
+        cards = shown or '<li class="empty">none</li>'
         more = ""
         if data["more"]:
             query = {**{f"more_{k}": v for k, v in pages.items() if v > 1}, f"more_{col.key}": pages.get(col.key, 1) + 1}
             if filter:
                 query["filter"] = filter
+            if grouped:
+                query["group"] = "project"
             more = f'<a class="more" href="/?{escape(urlencode(query))}">more ({len(data["cards"])} of {data["total"]})</a>'
         out.append(f'<section class="column" id="col-{col.key}" aria-labelledby="h-{col.key}">'
                    f'<h2 id="h-{col.key}">{col.title} <span class="count">{data["total"]}</span></h2>'
