@@ -316,3 +316,12 @@ def test_the_screenshots_exist_and_the_readme_shows_them():
         shot = REPO / "docs" / f"board-{view}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{shot} is missing; run python bench/board_screens.py"
         assert f"](docs/board-{view}.png)" in readme
+
+
+def test_a_damaged_store_shows_the_stores_one_line_error(board: Board, store_dir: Path):
+    journal = sorted((store_dir / "journal").glob("*.jsonl"))[-1]
+    with journal.open("ab") as out:
+        out.write(b"not json\n")
+    status, _, html = board.request("GET", "/")
+    assert status == 500
+    assert re.search(r'<p class="error" role="alert">[^<]*journal[^<]*doctor', html), html

@@ -175,6 +175,9 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
                     yield ": keep-alive\n\n"
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    async def store_problem(request: Request, err: Exception) -> Response:
+        return html("Store problem", pages.error_line(str(err)), "/", status=500)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(hub.poll())
@@ -189,4 +192,5 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         Route("/task/{ref}/{action}", act, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return guarded(Starlette(routes=routes, lifespan=lifespan), port, token)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={StoreError: store_problem})
+    return guarded(app, port, token)

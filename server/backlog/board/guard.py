@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 COOKIE = "backlog_board"
@@ -38,7 +38,7 @@ def cookie_value(header: str, name: str = COOKIE) -> str:
     jar = SimpleCookie()
     try:
         jar.load(header)
-    except Exception:  # a malformed Cookie header is no cookie
+    except CookieError:  # a malformed Cookie header is no cookie
         return ""
     return jar[name].value if name in jar else ""
 

@@ -24,7 +24,7 @@ def user_name(env: Mapping[str, str]) -> str:
     if not name:
         try:
             name = getpass.getuser()
-        except Exception:  # no passwd entry (containers): still a writer name
+        except (KeyError, OSError):  # no passwd entry (containers): still a writer name
             name = "user"
     return name
 
