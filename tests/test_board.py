@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.client
 import re
 import socket
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -325,3 +327,25 @@ def test_a_damaged_store_shows_the_stores_one_line_error(board: Board, store_dir
     status, _, html = board.request("GET", "/")
     assert status == 500
     assert re.search(r'<p class="error" role="alert">[^<]*journal[^<]*doctor', html), html
+
+
+def test_only_the_board_command_imports_the_web_stack(clean_env: dict):
+    code = ("import sys, backlog.cli.commands, backlog.cli.grammar; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'nh3', 'markdown_it', 'backlog.board.app') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], env=clean_env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_activity_entries_name_each_task_once_newest_first(env: dict, store_dir: Path):
+    from backlog.runtime import open_backlog
+    facade = open_backlog(env, str(store_dir), channel="cli", agent="claude")
+    facade.add("first")
+    facade.doc_write(1, "# notes")
+    facade.annotate(1, "seen")
+    entries = facade.activity(2)["entries"]
+    assert [(e["agent"], e["tool"], e["tasks"]) for e in entries] == [
+        ("claude", "cli:annotate", [{"uuid": entries[0]["tasks"][0]["uuid"], "id": 1, "description": "first",
+                                     "fields": ["annotations"]}]),
+        ("claude", "cli:doc_write", [{"uuid": entries[0]["tasks"][0]["uuid"], "id": 1, "description": "first",
+                                      "fields": ["doc", "has_doc", "tags"]}]),
+    ]
