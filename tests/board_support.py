@@ -6,10 +6,13 @@ import http.client
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from conftest import REPO
+
+START_LIMIT_S = 120
 
 
 @dataclass
@@ -73,7 +76,12 @@ def start_board(env: dict, *args: str) -> Board:
     """`backlog board --no-open ARGS` started; its first stdout line is the URL."""
     proc = subprocess.Popen([sys.executable, "-m", "backlog", "board", "--no-open", *args], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = proc.stdout.readline().strip()
+    watchdog = threading.Timer(START_LIMIT_S, proc.kill)  # a board that never prints its URL fails, not hangs
+    watchdog.start()
+    try:
+        url = proc.stdout.readline().strip()
+    finally:
+        watchdog.cancel()
     if not url.startswith("http://127.0.0.1:"):
         proc.kill()
         proc.wait()
