@@ -48,7 +48,7 @@ def run(inv: Invocation, term: Terminal) -> int:
         term.out(grammar.usage())
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
-              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term)}
+              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
     from backlog.runtime import open_backlog
@@ -288,6 +288,16 @@ HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {
 def serve(term: Terminal) -> None:
     from backlog.mcp.server import serve as serve_mcp
     serve_mcp(term.env, os.getcwd())
+
+
+def board(inv: Invocation, term: Terminal) -> int:
+    """Serve the live web board (Starlette and uvicorn are imported only here)."""
+    port = count_option(inv, "port", 0)
+    if port > 65535:
+        raise BacklogError("--port", f"'{port}' is not a port", "use 1024–65535, or leave it out for a free one")
+    from backlog.board.serve import serve_board
+    return serve_board(term.env, os.getcwd(), port=port, open_page=not inv.options.get("no-open"),
+                       read_only=bool(inv.options.get("read-only")), out=term.out)
 
 
 def hook(inv: Invocation, term: Terminal) -> int:

@@ -66,11 +66,13 @@ COMMANDS: dict[str, Command] = {
     "doctor": Command("none", "check the store; --repair restores the newest consistent state", ("repair",)),
     "demo": Command("none", "show a sample backlog in a temporary data dir (never yours)"),
     "serve": Command("none", "run the MCP server on stdio"),
+    "board": Command("none", "serve a live web board of the backlog on 127.0.0.1 until Ctrl-C",
+                     ("no-open", "port", "read-only")),
     "version": Command("none", "print the version"),
 }
 VALUE_OPTIONS = {"sort": "due+,priority-", "limit": "20", "fields": "id,description",
-                 "older-than-days": "90", "agent": "claude"}
-FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete")
+                 "older-than-days": "90", "agent": "claude", "port": "8765"}
+FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only")
 EVERYWHERE = ("json", "help")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"

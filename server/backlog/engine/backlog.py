@@ -23,6 +23,7 @@ class Backlog(Scope):
     tags = queries.tags
     search = searching.search
     history = changes.history
+    activity = changes.activity
     undo = changes.undo
     add = tasks.add
     log = tasks.log

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from backlog.engine import render
 from backlog.errors import BacklogError
 from backlog.core.model import format_utc
@@ -13,6 +15,12 @@ def history(scope: Scope, id: object) -> dict:
     scope.store.refresh()
     uuid = scope.resolve(id)["uuid"]
     return {"entries": [render.history_entry(rec, uuid) for rec in scope.store.history(uuid)]}
+
+
+def activity(scope: Scope, limit: int = 100) -> dict:
+    """The newest `limit` committed changes by every writer, newest first (the board's Activity view)."""
+    scope.store.refresh()
+    return {"entries": [render.activity_entry(rec) for rec in islice(scope.store.records_newest_first(), limit)]}
 
 
 def undo(scope: Scope) -> dict:

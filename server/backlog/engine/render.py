@@ -122,3 +122,25 @@ def history_entry(record: dict, uuid: str) -> dict:
     if "undoes" in record:
         entry["undoes"] = record["undoes"]
     return entry
+
+
+def activity_entry(record: dict) -> dict:
+    """One change by anyone: who, when, through what, and per task its id, description and changed fields."""
+    tasks: dict[str, dict] = {}
+    for op in record["ops"]:
+        kind, _, uuid = op["k"].partition(":")
+        task = op["n"] or op["o"]
+        if kind == "t" and task:
+            old, new = op["o"] or {}, op["n"] or {}
+            fields = sorted(n for n in old.keys() | new.keys() if n not in _BOOKKEEPING and old.get(n) != new.get(n))
+            shown = tasks.setdefault(uuid, {"uuid": uuid, "fields": []})
+            shown.update(id=task["id"], description=task.get("description", ""))
+            shown["fields"] = sorted(set(shown["fields"]) | set(
+                fields if op["o"] and op["n"] else ["added" if op["n"] else "purged"]))
+        elif kind == "d":
+            shown = tasks.setdefault(uuid, {"uuid": uuid, "fields": []})
+            shown["fields"] = sorted(set(shown["fields"]) | {"doc"})
+    entry = {"at": record["at"], "agent": record["agent"], "tool": record["tool"], "tasks": list(tasks.values())}
+    if "undoes" in record:
+        entry["undoes"] = record["undoes"]
+    return entry

@@ -1,0 +1,156 @@
+"""The board's HTML (pure: data in, text out). Every value is escaped; docs arrive already sanitized.
+
+The page loads only /static/board.css and /static/board.js (the Content-Security-Policy allows
+nothing else), works without them (forms and links), and carries the store's sequence number
+so the script knows when a pushed change makes it stale.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlencode
+
+from backlog.board.columns import COLUMNS
+
+VIEWS = (("/", "Board"), ("/graph", "Graph"), ("/activity", "Activity"))
+PRIORITIES = ("", "H", "M", "L")
+
+
+def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_only: bool = False,
+         grouped: bool = False) -> str:
+    """A whole page: header with the views and the filter box, then `body` in <main>."""
+    nav = "".join(f'<a href="{href}"{" aria-current=page" if href == view else ""}>{name}</a>'
+                  for href, name in VIEWS)
+    mode = '<span class="mode">read-only</span>' if read_only else ""
+    action = view if view in ("/", "/graph") else "/"
+    return (
+        "<!doctype html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · backlog board</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/static/board.css"><script src="/static/board.js" defer></script></head>'
+        f'<body data-seq="{seq}"><header><strong>backlog</strong><nav>{nav}</nav>'
+        f'<form class="filter" method="get" action="{action}" role="search">'
+        f'<label for="filter">Filter</label><input id="filter" name="filter" value="{escape(filter)}" '
+        'placeholder="project:web +bug due.before:friday" autocomplete="off">'
+        + ('<label><input type="checkbox" name="group" value="project"'
+           f'{" checked" if grouped else ""}> by project</label>' if view == "/" else "")
+        + f'<button type="submit">Apply</button></form>{mode}<span id="live" aria-live="polite"></span></header>'
+        f"<main>{body}</main></body></html>\n"
+    )
+
+
+def error_line(message: str) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>'
+
+
+def _chip(text: str, cls: str) -> str:
+    return f'<span class="{cls}">{escape(text)}</span>'
+
+
+def card(task: dict) -> str:
+    """One task on the board: id, description, and what says where it stands."""
+    bits = [_chip(f"pri {task['priority']}", "pri") if "priority" in task else "",
+            _chip(task["project"], "project") if "project" in task else "",
+            "".join(_chip("+" + t, "tag") for t in task.get("tags", ())),
+            _chip(f"held by {task['agent']}", "holder") if "agent" in task else "",
+            _chip("blocked by " + ", ".join(map(str, task["blocked_by"])), "blockers") if task.get("blocked_by") else "",
+            _chip(f"waits until {task['wait']}", "when") if "wait" in task else "",
+            _chip(f"scheduled {task['scheduled']}", "when") if "scheduled" in task and "end" not in task else "",
+            _chip(f"due {task['due']}", "when") if "due" in task else "",
+            _chip(f"ended {task['end']}", "when") if "end" in task else ""]
+    return (f'<li class="card" data-id="{task["id"]}"><a href="/task/{escape(task["uuid"])}">'
+            f'<span class="id">{task["id"]}</span> {escape(task["description"])}</a>'
+            f'<div class="meta">{"".join(bits)}<span class="urg">u {task.get("urgency", 0)}</span></div></li>')
+
+
+def by_project(cards: list[dict]) -> str:
+    """Cards under a heading per project, projects in the order of their most urgent card."""
+    groups: dict[str, list[dict]] = {}
+    for task in cards:
+        groups.setdefault(task.get("project", ""), []).append(task)
+    return "".join(f'<li class="group"><h3>{escape(name) or "no project"}</h3><ol>{"".join(card(t) for t in tasks)}</ol></li>'
+                   for name, tasks in groups.items())
+
+
+def board(columns: dict, filter: str, pages: dict[str, int], grouped: bool = False) -> str:
+    """The five columns (cards grouped by project when `grouped`); a column with more cards than shown links to its next page."""
+    out = []
+    for col in COLUMNS:
+        data = columns[col.key]
+        shown = by_project(data["cards"]) if grouped else "".join(card(t) for t in data["cards"])
+        cards = shown or '<li class="empty">none</li>'
+        more = ""
+        if data["more"]:
+            query = {**{f"more_{k}": v for k, v in pages.items() if v > 1}, f"more_{col.key}": pages.get(col.key, 1) + 1}
+            if filter:
+                query["filter"] = filter
+            if grouped:
+                query["group"] = "project"
+            more = f'<a class="more" href="/?{escape(urlencode(query))}">more ({len(data["cards"])} of {data["total"]})</a>'
+        out.append(f'<section class="column" id="col-{col.key}" aria-labelledby="h-{col.key}">'
+                   f'<h2 id="h-{col.key}">{col.title} <span class="count">{data["total"]}</span></h2>'
+                   f'<ol>{cards}</ol>{more}</section>')
+    return f'<div class="columns">{"".join(out)}</div>'
+
+
+def _value(name: str, value: object) -> str:
+    if name in ("depends", "blocked_by", "blocking", "archived") and isinstance(value, list):
+        return ", ".join(f'<a href="/task/{v}">{v}</a>' for v in value)
+    if isinstance(value, list):
+        return escape(", ".join(map(str, value)))
+    return escape(str(value))
+
+
+def task(data: dict, doc_html: str | None, *, read_only: bool, error: str = "") -> str:
+    """A task's page: every field, annotations, the rendered doc, actions, history."""
+    t = data["task"]
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{_value(k, v)}</td></tr>"
+                   for k, v in t.items() if k not in ("annotations", "description"))
+    notes = "".join(f'<li><time>{escape(a.get("entry", ""))}</time> {escape(a.get("description", ""))}</li>'
+                    for a in t.get("annotations", ()))
+    doc = f'<article class="doc">{doc_html}</article>' if doc_html is not None else '<p class="empty">no doc</p>'
+    history = "".join(
+        f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> via {escape(e["tool"])}: '
+        + escape("; ".join(f"{k} {_short(o)} → {_short(n)}" for k, (o, n) in e["changes"].items())) + "</li>"
+        for e in reversed(data["history"]))
+    return (f'<h1><span class="id">{t["id"]}</span> {escape(t["description"])}</h1>'
+            + (error_line(error) if error else "") + ("" if read_only else actions(t))
+            + f'<table class="fields">{rows}</table><h2>Annotations</h2><ul class="notes">{notes or "<li>none</li>"}</ul>'
+            f'<h2>Doc</h2>{doc}<h2>History</h2><ol class="history">{history}</ol>')
+
+
+def _short(value: object) -> str:
+    text = "∅" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def actions(t: dict) -> str:
+    """Start/stop, done, priority and annotate as plain forms (POST, same origin)."""
+    base = f"/task/{escape(t['uuid'])}"
+    buttons = []
+    if t["status"] == "pending":
+        buttons.append(("stop", "Stop") if "start" in t else ("start", "Start"))
+        buttons.append(("done", "Done"))
+    forms = "".join(f'<form method="post" action="{base}/{name}"><button type="submit" id="act-{name}">{label}</button></form>'
+                    for name, label in buttons)
+    options = "".join(f'<option value="{p}"{" selected" if t.get("priority", "") == p else ""}>{p or "none"}</option>'
+                      for p in PRIORITIES)
+    return (f'<div class="actions">{forms}'
+            f'<form method="post" action="{base}/priority"><label for="priority">Priority</label>'
+            f'<select id="priority" name="priority">{options}</select><button type="submit" id="act-priority">Set</button></form>'
+            f'<form method="post" action="{base}/annotate"><label for="note">Note</label>'
+            f'<input id="note" name="text" required><button type="submit" id="act-annotate">Annotate</button></form></div>')
+
+
+def activity(entries: list[dict]) -> str:
+    """The newest changes by every writer."""
+    items = []
+    for e in entries:
+        tasks = ", ".join(
+            (f'<a href="/task/{escape(t["uuid"])}">{t["id"]} {escape(t["description"])}</a>' if "id" in t
+             else escape(t["uuid"][:8])) + f' <span class="fields">({escape(", ".join(t["fields"]))})</span>'
+            for t in e["tasks"]) or "no tasks"
+        undo = f' <span class="undo">undoes #{e["undoes"]}</span>' if "undoes" in e else ""
+        items.append(f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> '
+                     f'<span class="tool">{escape(e["tool"])}</span>{undo}: {tasks}</li>')
+    return f'<h1>Activity</h1><ol class="activity">{"".join(items) or "<li>nothing yet</li>"}</ol>'
