@@ -39,7 +39,7 @@ class Scope:
     def context(self, now: datetime | None = None) -> Context:
         """A fresh view of the hot tasks for one call."""
         self.store.refresh()
-        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids)
+        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids, self.store.index)
 
     @contextmanager
     def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:
@@ -63,7 +63,7 @@ class Scope:
                 raise BacklogError(param, f"no task with uuid {ref}", fix)
             return self.store.tasks[ref]
         if _UUID_PREFIX.fullmatch(ref) and len(ref.replace("-", "")) >= 8:
-            found = [t for u, t in self.store.tasks.items() if u.startswith(ref)]
+            found = [self.store.tasks[u] for u in self.store.index().with_prefix(ref)]
             if len(found) == 1:
                 return found[0]
             if not found:
@@ -80,7 +80,7 @@ class Scope:
         return resolve
 
     def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
-        ctx = Context(self.store.tasks, now, self.tz)
+        ctx = Context(self.store.tasks, now, self.tz, index=self.store.index)
         return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
                            lambda: ctx.udas)
 
