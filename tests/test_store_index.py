@@ -9,12 +9,14 @@ scan returns, in the same order. Work is shown by counting the tasks a filter ex
 from __future__ import annotations
 
 import tempfile
-from datetime import timezone
+from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.core.filter import compile_filter, index_plan, parse_filter
+from backlog.core.sort import parse_sort, sort_tasks
+from backlog.core.urgency import own_bound, urgencies
 from backlog.engine.backlog import Backlog
 from backlog.store import view
 from backlog.store.index import Index
@@ -48,7 +50,9 @@ TASK = st.builds(
     task, st.integers(0, SLOTS - 1), st.sampled_from(STATUSES), st.none() | st.sampled_from(PROJECTS),
     st.lists(st.sampled_from(TAGS), max_size=3, unique=True), st.lists(st.integers(0, SLOTS - 1), max_size=3),
     st.sampled_from([{}, {"start": "2026-11-20T00:00:00Z"}, {"wait": "2027-01-01T00:00:00Z"},
-                     {"due": "2026-11-23T00:00:00Z"}, {"scheduled": "2026-12-24T00:00:00Z"}]),
+                     {"due": "2026-11-23T00:00:00Z"}, {"scheduled": "2026-12-24T00:00:00Z"}, {"priority": "H"},
+                     {"priority": "L", "due": "2027-03-01T00:00:00Z"},
+                     {"annotations": [{"entry": "2026-11-02T00:00:00Z", "description": "note"}]}]),
 )
 STEP = st.one_of(
     st.tuples(st.just("put"), st.integers(0, 1), st.lists(TASK, min_size=1, max_size=3)),
@@ -94,10 +98,12 @@ def test_indexes_equal_a_rebuild_after_any_transactions(steps):
         try:
             for step in steps:
                 for store in stores:
-                    store.index()  # keep both live, so every op goes through the incremental path
+                    for t in store.tasks.values():
+                        store.index().bound(t)  # keep both live and cached: every op goes the incremental way
                 run(stores[step[1]], step)
                 for store in stores:
                     assert store.index().state() == rebuilt(store), step
+                    assert all(b == own_bound(store.tasks[u]) for u, b in store.index().bounds.items())
             stores[0].refresh()
             fresh = Store.open(root)
             assert stores[0].index().state() == rebuilt(fresh)
@@ -190,3 +196,33 @@ def test_a_selective_filter_examines_only_what_its_plan_leaves(tmp_path):
     assert wide.examined == 400  # a plan that leaves most tasks is not worth it: one scan
     by_id = backlog.context()
     assert [t["id"] for t in backlog.select("17", by_id)] == [17] and by_id.examined == 1
+
+
+@RUNS
+@given(st.lists(TASK, min_size=1, max_size=12), st.sampled_from([-400, -30, -1, 0, 2, 9, 40, 400]), st.integers(1, 5),
+       st.sampled_from(["urgency-,id+", "urgency-", "urgency-,project+"]))
+def test_urgency_bounds_hold_and_top_n_equals_the_full_sort(tasks, days, limit, sort):
+    now = NOW + timedelta(days=days, hours=days % 7)
+    with tempfile.TemporaryDirectory() as root:
+        store = store_with(tasks, root)
+        ctx = Context(store.tasks, now, timezone.utc, index=store.index)
+        every = list(store.tasks.values())
+        for bound, exact in zip(ctx.urgency_bounds(every), urgencies(every, ctx)):
+            assert exact <= bound
+        keys = parse_sort(sort)
+        assert sort_tasks(every, keys, ctx, limit) == sort_tasks(every, keys, ctx)[:limit]
+        store.close()
+
+
+def test_the_bound_holds_for_every_single_term_at_any_time():
+    extras = [{}, {"start": "2026-11-20T00:00:00Z"}, {"wait": "2027-01-01T00:00:00Z"}, {"due": "2026-11-23T00:00:00Z"},
+              {"scheduled": "2026-12-24T00:00:00Z"}, {"priority": "H"}, {"entry": "2027-06-01T00:00:00Z"},
+              {"annotations": [{"entry": "2026-11-02T00:00:00Z", "description": "n"}] * 3}]
+    tasks = [task(i, "pending", "web" if i % 2 else None, ["next", "ui", "bug"][: i % 4], [], extra)
+             for i, extra in enumerate(extras)]
+    tasks.append(task(len(extras), "pending", None, [], [0], {}))  # 0 is blocking, this one blocked
+    tasks_by_uuid = {t["uuid"]: t for t in tasks}
+    for days in (-400, -30, 0, 3, 30, 60, 400):
+        ctx = Context(tasks_by_uuid, NOW + timedelta(days=days), timezone.utc)
+        for t, bound, exact in zip(tasks, ctx.urgency_bounds(tasks), urgencies(tasks, ctx)):
+            assert exact <= bound, (t, days)

@@ -2,14 +2,16 @@
 
 `Index` holds status, project, tag and uuid-prefix postings (uuid sets), the reverse of
 `depends` (who depends on a task) with the count of *pending* dependents (the BLOCKING
-test), and each task's place in the store's order (so a planned selection comes out in the
-same order as a full scan). The store builds it on first use from its tasks and then feeds
+test), each task's place in the store's order (so a planned selection comes out in the
+same order as a full scan) and a cache of each task's own urgency bound (`bound`). The store builds it on first use from its tasks and then feeds
 it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+
+from backlog.core.urgency import own_bound
 
 PREFIX = 8  # uuid prefixes in filters and ids are at least 8 characters
 
@@ -42,6 +44,7 @@ class Index:
         self.dependents: dict[str, set[str]] = {}
         self.blocking: dict[str, int] = {}
         self.order: dict[str, int] = {}
+        self.bounds: dict[str, float] = {}
         self._next = 0
         for task in tasks.values():
             self._add(task)
@@ -50,6 +53,7 @@ class Index:
         """Account for one task going from `old` to `new` (None = absent)."""
         if old is not None:
             self._remove(old)
+            self.bounds.pop(old["uuid"], None)
         if new is not None:
             self._add(new)
 
@@ -102,6 +106,13 @@ class Index:
             if (project + ".").lower().startswith(below):
                 out |= uuids
         return out
+
+    def bound(self, t: dict) -> float:
+        """`urgency.own_bound(t)`, cached until the task changes."""
+        found = self.bounds.get(t["uuid"])
+        if found is None:
+            found = self.bounds[t["uuid"]] = own_bound(t)
+        return found
 
     def in_order(self, uuids: Iterable[str]) -> list[str]:
         """`uuids` in the store's order (the order of a full scan)."""

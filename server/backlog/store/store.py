@@ -32,8 +32,11 @@ from collections.abc import Iterator
 import orjson
 
 from backlog.store.files import SNAPSHOT, FileBackend
-from backlog.store.index import Index
 from backlog.errors import StoreError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.index import Index
 
 COMPACT_EVERY = 1000
 UNDO_DEPTH = 200
@@ -185,6 +188,8 @@ class Store:
         """The postings over the hot tasks: built on first use, then kept by every applied op."""
         with self._mutex:
             if self._index is None:
+                from backlog.store.index import Index  # only processes that use it pay its import
+
                 self._index = Index(self.tasks, self.ids)
             return self._index
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
+from backlog.core.urgency import COEFFICIENTS, own_bound
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -99,6 +100,16 @@ class Context:
         return frozenset(
             uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
         )
+
+    def urgency_bounds(self, tasks: Iterable[dict]) -> list[float]:
+        """An upper bound of each task's urgency now (`urgency.own_bound` + blocking), in order;
+        the own part comes from the index's cache when there is one."""
+        blocking, term = self.blocking_uuids, COEFFICIENTS["blocking"]
+        if self.index is None:
+            return [own_bound(t) + term if t["uuid"] in blocking else own_bound(t) for t in tasks]
+        cache, bound = self.index.bounds, self.index.bound
+        own = [cache.get(t["uuid"]) or bound(t) for t in tasks]  # a 0.0 (not pending) is recomputed: cheap
+        return [b + term if t["uuid"] in blocking else b for t, b in zip(tasks, own)]
 
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
