@@ -1,19 +1,19 @@
 """Indexes over the hot tasks, kept by the store from the journal: each change costs what it touches.
 
-`Index` holds status, project, tag and uuid-prefix postings (uuid sets), the reverse of
-`depends` (who depends on a task) with the count of *pending* dependents (the BLOCKING
-test), each task's place in the store's order (so a planned selection comes out in the
-same order as a full scan) and a cache of each task's own urgency bound (`bound`). The store builds it on first use from its tasks and then feeds
-it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
+`Index` holds status, project and tag postings (uuid sets), every uuid in sorted order (for
+uuid prefixes), the reverse of `depends` (who depends on a task) with the count of
+*pending* dependents (the BLOCKING test), each task's place in the store's order (so a
+planned selection comes out in the same order as a full scan) and a cache of each task's
+own urgency bound (`bound`). The store builds it on first use from its tasks and then
+feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
 
 from backlog.core.urgency import own_bound
-
-PREFIX = 8  # uuid prefixes in filters and ids are at least 8 characters
 
 
 def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
@@ -40,31 +40,32 @@ class Index:
         self.status: dict[str, set[str]] = {}
         self.project: dict[str, set[str]] = {}
         self.tags: dict[str, set[str]] = {}
-        self.prefix: dict[str, set[str]] = {}
+        self.sorted: list[str] = sorted(tasks)
         self.dependents: dict[str, set[str]] = {}
         self.blocking: dict[str, int] = {}
         self.order: dict[str, int] = {}
         self.bounds: dict[str, float] = {}
         self._next = 0
         for task in tasks.values():
-            self._add(task)
+            self._add(task, listed=True)
 
     def replace(self, old: dict | None, new: dict | None) -> None:
         """Account for one task going from `old` to `new` (None = absent)."""
         if old is not None:
-            self._remove(old)
+            self._remove(old, keep=new is not None)
             self.bounds.pop(old["uuid"], None)
         if new is not None:
-            self._add(new)
+            self._add(new, listed=old is not None)
 
-    def _add(self, t: dict) -> None:
+    def _add(self, t: dict, listed: bool) -> None:
         uuid = t["uuid"]
+        if not listed:
+            insort(self.sorted, uuid)
         _add(self.status, t["status"], uuid)
         if "project" in t:
             _add(self.project, t["project"], uuid)
         for tag in t.get("tags", ()):
             _add(self.tags, tag, uuid)
-        _add(self.prefix, uuid[:PREFIX], uuid)
         pending = t["status"] == "pending"
         for dep in t.get("depends", ()):
             _add(self.dependents, dep, uuid)
@@ -73,14 +74,15 @@ class Index:
         self.order[uuid] = self._next
         self._next += 1
 
-    def _remove(self, t: dict) -> None:
+    def _remove(self, t: dict, keep: bool) -> None:
         uuid = t["uuid"]
+        if not keep:
+            del self.sorted[bisect_left(self.sorted, uuid)]
         _discard(self.status, t["status"], uuid)
         if "project" in t:
             _discard(self.project, t["project"], uuid)
         for tag in t.get("tags", ()):
             _discard(self.tags, tag, uuid)
-        _discard(self.prefix, uuid[:PREFIX], uuid)
         pending = t["status"] == "pending"
         for dep in t.get("depends", ()):
             _discard(self.dependents, dep, uuid)
@@ -94,9 +96,13 @@ class Index:
 
     # -- questions --------------------------------------------------------------------------
     def with_prefix(self, prefix: str) -> set[str]:
-        """Uuids starting with `prefix` (at least PREFIX characters)."""
-        found = self.prefix.get(prefix[:PREFIX], ())
-        return {u for u in found if u.startswith(prefix)}
+        """Uuids starting with `prefix`."""
+        found, uuids = set(), self.sorted
+        for i in range(bisect_left(uuids, prefix), len(uuids)):
+            if not uuids[i].startswith(prefix):
+                break
+            found.add(uuids[i])
+        return found
 
     def in_project(self, name: str) -> set[str]:
         """Uuids whose project is `name` or below it (`a` covers `a.b`), case-insensitive."""
@@ -120,6 +126,6 @@ class Index:
 
     def state(self) -> dict:
         """Everything this index holds, order as a list: for comparing with a rebuild."""
-        return {"status": self.status, "project": self.project, "tags": self.tags, "prefix": self.prefix,
+        return {"status": self.status, "project": self.project, "tags": self.tags, "sorted": self.sorted,
                 "dependents": self.dependents, "blocking": self.blocking,
                 "order": sorted(self.order, key=self.order.__getitem__)}

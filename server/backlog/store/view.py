@@ -167,7 +167,7 @@ class Context:
                     found.add(task["uuid"])
             elif ref in self.tasks:
                 found.add(ref)
-            elif index is not None and len(ref) >= 8:
+            elif index is not None:
                 found.update(index.with_prefix(ref))
             else:
                 found.update(u for u in self.tasks if u.startswith(ref))
