@@ -226,3 +226,16 @@ def test_the_bound_holds_for_every_single_term_at_any_time():
         ctx = Context(tasks_by_uuid, NOW + timedelta(days=days), timezone.utc)
         for t, bound, exact in zip(tasks, ctx.urgency_bounds(tasks), urgencies(tasks, ctx)):
             assert exact <= bound, (t, days)
+
+
+def test_a_view_made_before_a_reload_scans_instead_of_using_the_new_index():
+    with tempfile.TemporaryDirectory() as root:
+        store, other = store_with([task(0, "pending", "web", ["bug"], [], {})], root), Store.open(root)
+        ctx = Context(store.tasks, NOW, timezone.utc, index=store.index)
+        with other.backend.lock():
+            other.compact()
+        store.refresh()  # a new snapshot: the store reloads into new mappings
+        assert ctx.index is None
+        assert Context(store.tasks, NOW, timezone.utc, index=store.index).index is store.index()
+        store.close()
+        other.close()

@@ -33,10 +33,14 @@ def _discard(postings: dict[str, set[str]], key: str, uuid: str) -> None:
 
 
 class Index:
-    """Postings over `tasks` (uuid → task), maintained through `replace`; `ids` is the store's id → uuid."""
+    """Postings over `tasks` (uuid → task), maintained through `replace`; `ids` is the store's id → uuid.
+
+    It keeps both mappings (the store's own, which the store changes alongside it), so a
+    reader can tell whether it indexes the tasks it is looking at.
+    """
 
     def __init__(self, tasks: Mapping[str, dict], ids: Mapping[int, str]) -> None:
-        self.ids = ids
+        self.tasks, self.ids = tasks, ids
         self.status: dict[str, set[str]] = {}
         self.project: dict[str, set[str]] = {}
         self.tags: dict[str, set[str]] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
@@ -42,8 +42,10 @@ class Context:
 
     @cached_property
     def index(self) -> Index | None:
-        """The store's Index, or None when the caller gave none (then questions scan)."""
-        return self._index() if self._index is not None else None
+        """The store's Index over these very `tasks`, or None (none given, or the store has
+        reloaded since this view was made): then questions scan."""
+        index = self._index() if self._index is not None else None
+        return index if index is not None and index.tasks is self.tasks else None
 
     # --- per-call constants -------------------------------------------------------------
     @cached_property
@@ -101,7 +103,7 @@ class Context:
             uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
         )
 
-    def urgency_bounds(self, tasks: Iterable[dict]) -> list[float]:
+    def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now (`urgency.own_bound` + blocking), in order;
         the own part comes from the index's cache when there is one."""
         blocking, term = self.blocking_uuids, COEFFICIENTS["blocking"]
