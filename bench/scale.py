@@ -14,7 +14,8 @@ and measures a fresh copy of it:
 - spawn → first `tools/list` answer, beside the same for the floor server;
 - peak RSS of the server after the calls above (VmHWM).
 The clock is pinned (BACKLOG_NOW) so every run sees the same READY/OVERDUE sets.
-Ends with one ratio line per size: ours / floor.
+Ends with one ratio line per size: ours / floor. With --cpu, only the engine calls in
+process as CPU time (no floors): wall times mean little while other jobs share the cores.
 """
 
 from __future__ import annotations
@@ -209,15 +210,58 @@ def measure(cache: Path, n: int, reps: int, runs: int) -> list[tuple[str, float,
     return rows
 
 
+def cpu_ms(fn, reps: int) -> float:
+    """Median CPU ms of `fn(i)` for i = 1 … reps (process time: steadier than wall time on a busy machine)."""
+    times = []
+    for i in range(1, reps + 1):
+        start = time.process_time()
+        fn(i)
+        times.append((time.process_time() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def in_process(cache: Path, n: int, reps: int) -> list[tuple[str, float]]:
+    """(measure, CPU ms) of the engine calls behind the table, in this process, on a copy of the store."""
+    root = Path(tempfile.mkdtemp(prefix=f"bench-scale-cpu-{n}-"))
+    shutil.copytree(build(cache, n), root / "data")
+    rows = [("open store", cpu_ms(lambda i: Store.open(root / "data").close(), reps))]
+    backlog = Backlog(Store.open(root / "data"), tz=timezone.utc, clock=lambda: NOW, agent="bench")
+    pending = [t["id"] for t in backlog.store.tasks.values() if t["status"] == "pending"]
+    some = str(pending[len(pending) // 2])
+    start = time.process_time()
+    backlog.info(some)
+    rows.append(("first call (builds what the server keeps)", round((time.process_time() - start) * 1000, 2)))
+    rows += [
+        ("info", cpu_ms(lambda i: backlog.info(some), reps)),
+        ("add", cpu_ms(lambda i: backlog.add(f"bench add {i}", project="p1", tags="bench"), reps)),
+        ("done", cpu_ms(lambda i: backlog.done(str(pending[i * 7 % len(pending)])), reps)),
+        ("modify", cpu_ms(lambda i: backlog.modify(some, priority="HML"[i % 3]), reps)),
+        ("list project:p3 +bug", cpu_ms(lambda i: backlog.list("project:p3 +bug"), reps)),
+        ("list +READY (100 rows)", cpu_ms(lambda i: backlog.list("+READY"), reps)),
+        ("list limit=0", cpu_ms(lambda i: backlog.list("", limit=0), max(3, reps // 3))),
+    ]
+    backlog.store.close()
+    shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per hook")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "backlog-bench-scale"))
+    parser.add_argument("--cpu", action="store_true",
+                        help="only the engine calls in process, as CPU ms (for before/after on a busy machine)")
     args = parser.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
+    if args.cpu:
+        for n in args.sizes:
+            print(f"\n{n} tasks, in process, median CPU ms")
+            for name, ms in in_process(cache, n, args.reps):
+                print(f"  {name:44} {ms:>9}")
+        return
     summary = []
     for n in args.sizes:
         rows = measure(cache, n, args.reps, args.runs)
