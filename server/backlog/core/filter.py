@@ -533,18 +533,61 @@ class _Generator:
         return f"({expr})", cost
 
 
+# Virtual tags that hold only for pending tasks (a plan may narrow them to status pending).
+_PENDING_ONLY = frozenset({"PENDING", "WAITING", "ACTIVE", "BLOCKED", "READY", "OVERDUE", "CLAIMED"})
+_STATUS_OF = {"COMPLETED": "completed", "DELETED": "deleted", "RECURRING": "recurring",
+              "TEMPLATE": "recurring", "PARENT": "recurring"}
+_STATUSES = ("pending", "completed", "deleted", "recurring", "waiting")
+
+
+def _plan_term(node: Node) -> tuple | None:
+    """The index term a conjunct implies (its matches are a subset of the term's), or None."""
+    if isinstance(node, Attr):
+        if node.name == "status" and node.modifier in ("", "is") and node.value.lower() in _STATUSES:
+            value = node.value.lower()
+            return ("status", "pending" if value == "waiting" else value)
+        if node.name == "project" and node.modifier == "" and node.value:
+            return ("project", node.value)
+        if node.name == "tags" and node.modifier in ("", "is") and node.value:
+            return ("tag", node.value)
+        return None
+    if isinstance(node, Tag):
+        return ("tag", node.name) if node.present else None
+    if isinstance(node, Virtual) and node.present:
+        if node.name in _PENDING_ONLY:
+            return ("status", "pending")
+        if node.name in _STATUS_OF:
+            return ("status", _STATUS_OF[node.name])
+        return None
+    if isinstance(node, Ids) and all(hi - lo < 1000 for lo, hi in node.ranges):
+        return ("ids", node.ranges, node.uuids)
+    return None
+
+
+def index_plan(ast: Node) -> tuple[tuple, ...]:
+    """The indexable terms among the top-level conjuncts of `ast`: every match satisfies all
+    of them, so the store may answer them from its indexes and run the predicate on the rest."""
+    items = ast.items if isinstance(ast, And) else (ast,)
+    return tuple(term for term in map(_plan_term, items) if term is not None)
+
+
 class Filter:
-    """A compiled filter; `select` and `matches` run the same generated expression."""
+    """A compiled filter; `select` and `matches` run the same generated expression.
+
+    `plan` is the conjunction of indexable terms (`index_plan`); `select` asks the view for
+    the tasks it leaves and runs the predicate on those only, or on every task without one.
+    """
 
     def __init__(
         self, ast: Node, now: datetime, tz: tzinfo, *, names_status: bool, names_ids: bool, is_empty: bool,
     ) -> None:
         self.ast, self.names_status, self.names_ids, self.is_empty = ast, names_status, names_ids, is_empty
+        self.plan = index_plan(ast)
         gen = _Generator(now, tz)
         expr, _ = gen.source(ast)
         setup = "".join(f"    {line}\n" for line in needs(expr) + gen.em.per_call)
         self.source = (
-            f"def select(c):\n{setup}    return [t for t in c.tasks.values() if {expr}]\n\n"
+            f"def select(c, tasks):\n{setup}    return [t for t in tasks if {expr}]\n\n"
             f"def matches(t, c):\n{setup}    return bool({expr})\n"
         )
         namespace: dict = dict(gen.em.constants)
@@ -552,8 +595,13 @@ class Filter:
         self._select, self._matches = namespace["select"], namespace["matches"]
 
     def select(self, ctx: Context) -> list[dict]:
-        """The matching tasks among `ctx.tasks`, in the store's order."""
-        return self._select(ctx)
+        """The matching tasks among `ctx.tasks`, in the store's order (counted in `ctx.examined`)."""
+        tasks = ctx.planned(self.plan) if self.plan else None
+        if tasks is None:
+            ctx.examined += len(ctx.tasks)
+            return self._select(ctx, ctx.tasks.values())
+        ctx.examined += len(tasks)
+        return self._select(ctx, tasks)
 
     def matches(self, task: dict, ctx: Context) -> bool:
         return self._matches(task, ctx)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from backlog.errors import BacklogError
 from backlog.core.model import FIELDS, PRIORITY_RANK
-from backlog.core.urgency import AGE_MAX, urgencies, urgencies_without_age
+from backlog.core.urgency import urgencies
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -75,14 +75,17 @@ def _text(value: object) -> tuple[str, str] | None:
 def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int) -> list[dict]:
     """The tasks that can reach the first `limit` places; all of them unless a cheap bound helps.
 
-    For `urgency-` first: exact urgency = urgency without age + 0 … AGE_MAX, so once `limit`
-    tasks reach some value without age, no task below it minus AGE_MAX can overtake them.
+    For `urgency-` first: the view gives an upper bound of each task's urgency (cached per
+    task by the store). The exact urgencies of the `limit` tasks with the highest bounds
+    set a floor that the `limit`-th place reaches; a task whose bound is below it cannot
+    make the cut.
     """
     if keys[0] != ("urgency", True) or limit >= len(tasks):
         return tasks
-    partial = urgencies_without_age(tasks, ctx)
-    cut = heapq.nlargest(limit, partial)[-1] - AGE_MAX - 1e-9
-    return list(compress(tasks, map(cut.__le__, partial)))
+    bounds = ctx.urgency_bounds(tasks)
+    best = heapq.nlargest(limit, range(len(tasks)), key=bounds.__getitem__)
+    floor = min(urgencies([tasks[i] for i in best], ctx))
+    return list(compress(tasks, map(floor.__le__, bounds)))
 
 
 def sort_tasks(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int | None = None) -> list[dict]:

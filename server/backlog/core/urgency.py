@@ -9,9 +9,9 @@ Terms, checked one by one against `task export` of Taskwarrior 2.6.2:
   0.8 / 0.9 / 1.0 for 1 / 2 / ≥ 3; project 1; waiting −3; blocked −5.
 - WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.core.virtual`.
 
-Speed: the per-task code (`_BODY`) is generated once at import into a loop (`urgencies`),
-a closure (`scorer`) and a loop without the age term (`urgencies_without_age`, for top-n
-selection: exact urgency = that value + 0 … AGE_MAX). Dates are compared as strings; only
+Speed: the per-task code (`_BODY`) is generated once at import into a loop (`urgencies`)
+and a closure (`scorer`); `own_bound` bounds a task's urgency from above from the task
+alone, for top-n selection (the store caches it per task). Dates are compared as strings; only
 due dates inside the 21-day ramp and entries younger than a year are converted, through
 per-call caches keyed by day.
 """
@@ -110,7 +110,7 @@ _AGE = """\
 
 
 def _source() -> str:
-    """The three generated functions, all around `_BODY`."""
+    """The two generated functions, both around `_BODY`."""
     body = _BODY
     for name in ("WAITING", "BLOCKED", "BLOCKING"):  # the body only sees pending tasks
         body = body.replace("{" + name + "}", VIRTUAL[name].removeprefix(PENDING_AND))
@@ -120,8 +120,6 @@ def _source() -> str:
     return "\n".join((
         f"def urgencies(tasks, c):\n{setup}    out = []\n    append = out.append\n"
         f"    for t in tasks:\n{loop.replace('{age}', _AGE)}    return out\n",
-        f"def urgencies_without_age(tasks, c):\n{setup}    out = []\n    append = out.append\n"
-        f"    for t in tasks:\n{loop.replace('{age}', '')}    return out\n",
         f"def scorer(c):\n{setup}    def one(t):\n{one.replace('{age}', _AGE)}    return one\n",
     ))
 
@@ -141,10 +139,47 @@ def _build() -> dict:
 _GENERATED = _build()
 urgencies: Callable[[Iterable[dict], Context], list[float]] = _GENERATED["urgencies"]
 urgencies.__doc__ = "Urgency of each task, in order, in one pass (SPEC §9)."
-urgencies_without_age: Callable[[Iterable[dict], Context], list[float]] = _GENERATED["urgencies_without_age"]
-urgencies_without_age.__doc__ = "Urgency minus the age term of each task: exact = this + 0 … AGE_MAX."
 scorer: Callable[[Context], Callable[[dict], float]] = _GENERATED["scorer"]
 scorer.__doc__ = "A function task → urgency for this call's Context (setup done once)."
+
+
+_C = COEFFICIENTS
+_TAGS_TERM = (0.0, _C["tags"] * 0.8, _C["tags"] * 0.9)
+_NOTES_TERM = (0.0, _C["annotations"] * 0.8, _C["annotations"] * 0.9)
+_PRIORITY = {level: _C[f"priority.{level}"] for level in "HML"}
+_BOUND_MARGIN = 1e-6  # float sums in another order may differ in the last bits
+
+
+def own_bound(t: dict) -> float:
+    """An upper bound of `t`'s urgency at any time, except the blocking term (`ctx`'s to add).
+
+    It reads `t` alone (no clock, no other task), so a store may cache it per task until the
+    task changes: the time terms count at their largest (due 12, scheduled 5, age AGE_MAX),
+    waiting and blocked at 0. Non-pending tasks: 0.
+    """
+    if t["status"] != "pending":
+        return 0.0
+    u = AGE_MAX + _BOUND_MARGIN
+    tags = t.get("tags")
+    if tags:
+        n = len(tags)
+        u += _TAGS_TERM[n] if n < 3 else _C["tags"]
+        if "next" in tags:
+            u += _C["next"]
+    if "annotations" in t:
+        n = len(t["annotations"])
+        u += _NOTES_TERM[n] if n < 3 else _C["annotations"]
+    if "project" in t:
+        u += _C["project"]
+    if "priority" in t:
+        u += _PRIORITY.get(t["priority"], 0.0)
+    if "due" in t:
+        u += _C["due"]
+    if "start" in t:
+        u += _C["active"]
+    if "scheduled" in t:
+        u += _C["scheduled"]
+    return u
 
 
 def urgency(task: dict, ctx: Context) -> float:

@@ -19,7 +19,7 @@ def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None
     agent = check_agent(agent.strip())
     now = scope.clock()
     with scope.transaction("claim", now, agent=agent) as tx:
-        ctx = Context(scope.store.tasks, now, scope.tz)
+        ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
         if id is not None:
             task = scope.resolve(id)
             holder = task.get("agent")
@@ -58,7 +58,7 @@ def assign(scope: Scope, agent: str, everything: bool = False) -> list[dict]:
     agent = check_agent(agent)
     now = scope.clock()
     with scope.transaction("assign", now, agent=agent) as tx:
-        ctx = Context(scope.store.tasks, now, scope.tz)
+        ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
         free = [t for t in scope.store.tasks.values()
                 if t["status"] == "pending" and "agent" not in t and (everything or ctx.is_ready(t))]
         chosen = sort_tasks(free, parse_sort(None), ctx, None if everything else 1)

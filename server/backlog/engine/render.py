@@ -88,9 +88,7 @@ def details(task: dict, ctx: Context, doc_size: int | None) -> dict:
         blocked_by = [dep["id"] for dep in ctx.blockers(task)]
         if blocked_by:
             out["blocked_by"] = blocked_by
-    blocking = sorted(t["id"] for t in ctx.tasks.values()
-                      if t["status"] == "pending" and task["uuid"] in t.get("depends", ())
-                      ) if task["uuid"] in ctx.blocking_uuids else []
+    blocking = sorted(t["id"] for t in ctx.pending_dependents(task["uuid"])) if task["uuid"] in ctx.blocking_uuids else []
     if blocking and task["status"] not in ("completed", "deleted"):
         out["blocking"] = blocking
     out["urgency"] = round(urgency(task, ctx), 4)

@@ -20,6 +20,10 @@ from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
 from backlog.store.view import Context
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.index import Index
+
 _ID = re.compile(r"[0-9]{1,7}")
 _UUID_PREFIX = re.compile(r"[0-9a-f-]+")
 
@@ -31,6 +35,12 @@ class Scope:
                  agent: str = "user", channel: str = "mcp") -> None:
         self.store, self.tz, self.clock, self.agent, self.channel = store, tz, clock, agent, channel
 
+    @property
+    def index(self) -> Callable[[], Index] | None:
+        """The store's indexes for a long-lived server (channel mcp), else None: a one-shot
+        process (hook, CLI) would pay as much to build them as one scan costs."""
+        return self.store.index if self.channel == "mcp" else None
+
     def tool_name(self, op: str) -> str:
         if self.channel == "mcp":
             return "task_" + op
@@ -39,7 +49,7 @@ class Scope:
     def context(self, now: datetime | None = None) -> Context:
         """A fresh view of the hot tasks for one call."""
         self.store.refresh()
-        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids)
+        return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids, self.index)
 
     @contextmanager
     def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:
@@ -63,7 +73,9 @@ class Scope:
                 raise BacklogError(param, f"no task with uuid {ref}", fix)
             return self.store.tasks[ref]
         if _UUID_PREFIX.fullmatch(ref) and len(ref.replace("-", "")) >= 8:
-            found = [t for u, t in self.store.tasks.items() if u.startswith(ref)]
+            index = self.index
+            found = ([self.store.tasks[u] for u in index().with_prefix(ref)] if index is not None
+                     else [t for u, t in self.store.tasks.items() if u.startswith(ref)])
             if len(found) == 1:
                 return found[0]
             if not found:
@@ -80,7 +92,7 @@ class Scope:
         return resolve
 
     def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
-        ctx = Context(self.store.tasks, now, self.tz)
+        ctx = Context(self.store.tasks, now, self.tz, index=self.index)
         return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
                            lambda: ctx.udas)
 

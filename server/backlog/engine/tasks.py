@@ -123,7 +123,7 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
         raise BacklogError("filter", "is blank", "name the tasks to change, e.g. '12' or 'project:web +bug'")
     now = scope.clock()
     with scope.transaction("modify", now) as tx:
-        ctx = Context(scope.store.tasks, now, scope.tz)
+        ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
         targets = compile_filter(filter, now, scope.tz, udas=lambda: ctx.udas).select(ctx)
         if not targets:
             raise BacklogError("filter", f"no task matches '{filter}'", ("check it with ", Action("list")))

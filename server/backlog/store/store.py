@@ -34,6 +34,10 @@ import orjson
 from backlog.store.files import SNAPSHOT, FileBackend
 from backlog.errors import StoreError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.index import Index
+
 COMPACT_EVERY = 1000
 UNDO_DEPTH = 200
 
@@ -178,6 +182,16 @@ class Store:
         self._records: list[dict] = []
         self._offset = 0
         self._archived_ids: dict[str, int] | None = None
+        self._index: Index | None = None
+
+    def index(self) -> Index:
+        """The postings over the hot tasks: built on first use, then kept by every applied op."""
+        with self._mutex:
+            if self._index is None:
+                from backlog.store.index import Index  # only processes that use it pay its import
+
+                self._index = Index(self.tasks, self.ids)
+            return self._index
 
     def refresh(self) -> None:
         """See every transaction committed by any process so far (two stats when idle)."""
@@ -209,6 +223,8 @@ class Store:
                 if new is not None:
                     self.tasks[name] = new
                     self.ids[new["id"]] = name
+                if self._index is not None:
+                    self._index.replace(old, new)
             elif kind == "d":
                 if new is None:
                     self.docs.pop(name, None)

@@ -3,30 +3,49 @@
 A `Context` carries everything a filter, urgency or sort needs beyond one task, for one
 call: all tasks of the hot store, one `now` and the time zone. Its indexes (id → task, the
 uuids that block, period windows, `now` as a stored-date string …) are computed on first
-use and cached on the instance, so building one is O(1).
+use and cached on the instance, so building one is O(1). Given the store's `Index`, the
+dependency questions and a filter's index plan (`planned`) are answered from it instead of
+scanning every task; `examined` counts the tasks a filter's predicate ran on.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
+from backlog.core.urgency import COEFFICIENTS, own_bound
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.index import Index
+
+PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
 
 
 class Context:
     """All tasks of the hot store (uuid → task), one `now` and the zone, for one call.
 
     `archived` gives archived uuid → short id; it is called at most once, and only when
-    something asks for a task outside the hot store (`archived_ids`).
+    something asks for a task outside the hot store (`archived_ids`). `index` gives the
+    store's Index over the same `tasks`, called at most once, on first need.
     """
 
     def __init__(self, tasks: Mapping[str, dict], now: datetime, tz: tzinfo,
-                 archived: Callable[[], Mapping[str, int]] | None = None) -> None:
-        self.tasks, self.now, self.tz, self._archived = tasks, now, tz, archived
+                 archived: Callable[[], Mapping[str, int]] | None = None,
+                 index: Callable[[], Index] | None = None) -> None:
+        self.tasks, self.now, self.tz, self._archived, self._index = tasks, now, tz, archived, index
+        self.examined = 0
+
+    @cached_property
+    def index(self) -> Index | None:
+        """The store's Index over these very `tasks`, or None (none given, or the store has
+        reloaded since this view was made): then questions scan."""
+        index = self._index() if self._index is not None else None
+        return index if index is not None and index.tasks is self.tasks else None
 
     # --- per-call constants -------------------------------------------------------------
     @cached_property
@@ -76,11 +95,31 @@ class Context:
         return uda_kinds(self.tasks.values())
 
     @cached_property
-    def blocking_uuids(self) -> frozenset[str]:
+    def blocking_uuids(self) -> Container[str]:
         """Uuids some pending task depends on."""
+        if self.index is not None:
+            return self.index.blocking
         return frozenset(
             uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
         )
+
+    def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
+        """An upper bound of each task's urgency now (`urgency.own_bound` + blocking), in order;
+        the own part comes from the index's cache when there is one."""
+        blocking, term = self.blocking_uuids, COEFFICIENTS["blocking"]
+        if self.index is None:
+            return [own_bound(t) + term if t["uuid"] in blocking else own_bound(t) for t in tasks]
+        cache, bound = self.index.bounds, self.index.bound
+        own = [cache.get(t["uuid"]) or bound(t) for t in tasks]  # a 0.0 (not pending) is recomputed: cheap
+        return [b + term if t["uuid"] in blocking else b for t, b in zip(tasks, own)]
+
+    def pending_dependents(self, uuid: str) -> list[dict]:
+        """The pending tasks that depend on `uuid`, in the store's order."""
+        if self.index is None:
+            return [t for t in self.tasks.values() if t["status"] == "pending" and uuid in t.get("depends", ())]
+        tasks = self.tasks
+        found = (tasks[u] for u in self.index.in_order(self.index.dependents.get(uuid, ())))
+        return [t for t in found if t["status"] == "pending"]
 
     def any_open(self, uuids: Iterable[str]) -> bool:
         """True when one of `uuids` is a pending or recurring task (a dependency that still blocks)."""
@@ -118,16 +157,59 @@ class Context:
     def resolve_refs(self, refs: Iterable[str]) -> frozenset[str]:
         """Uuids of the tasks named by ids (`3`) or uuids/uuid prefixes; unknown ones name nothing."""
         found: set[str] = set()
+        index = self.index
         for ref in refs:
             if ref.isdigit():
+                if index is not None:
+                    uuid = index.ids.get(int(ref))
+                    found.update((uuid,) if uuid is not None else ())
+                    continue
                 task = self.by_id.get(int(ref))
                 if task is not None:
                     found.add(task["uuid"])
             elif ref in self.tasks:
                 found.add(ref)
+            elif index is not None:
+                found.update(index.with_prefix(ref))
             else:
                 found.update(u for u in self.tasks if u.startswith(ref))
         return frozenset(found)
+
+    def planned(self, plan: Iterable[tuple]) -> list[dict] | None:
+        """The tasks an index plan leaves (a superset of the filter's matches, in the store's
+        order), or None when there is no index, no plan, or it would not narrow enough to pay.
+
+        Plan terms (all must hold): ("status", name), ("project", name), ("tag", name),
+        ("ids", ranges, uuids) — as `backlog.core.filter.index_plan` emits them.
+        """
+        index = self.index
+        if index is None:
+            return None
+        sets = [self._posting(index, term) for term in plan]
+        if not sets:
+            return None
+        sets.sort(key=len)
+        found = sets[0]
+        for other in sets[1:]:
+            found = found & other
+        if len(found) * PLANNED_SHARE > len(self.tasks):
+            return None
+        tasks = self.tasks
+        return [tasks[u] for u in index.in_order(found)]
+
+    def _posting(self, index: Index, term: tuple) -> set[str]:
+        kind = term[0]
+        if kind == "status":
+            return index.status.get(term[1], set())
+        if kind == "project":
+            return index.in_project(term[1])
+        if kind == "tag":
+            return index.tags.get(term[1], set())
+        _, ranges, uuids = term
+        out = {index.ids[i] for lo, hi in ranges for i in range(lo, hi + 1) if i in index.ids}
+        for ref in uuids:
+            out |= index.with_prefix(ref)
+        return out
 
     # --- the virtual tags ----------------------------------------------------------------
     def has_virtual_tag(self, task: dict, name: str) -> bool:

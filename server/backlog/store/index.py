@@ -1,0 +1,135 @@
+"""Indexes over the hot tasks, kept by the store from the journal: each change costs what it touches.
+
+`Index` holds status, project and tag postings (uuid sets), every uuid in sorted order (for
+uuid prefixes), the reverse of `depends` (who depends on a task) with the count of
+*pending* dependents (the BLOCKING test), each task's place in the store's order (so a
+planned selection comes out in the same order as a full scan) and a cache of each task's
+own urgency bound (`bound`). The store builds it on first use from its tasks and then
+feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Mapping
+
+from backlog.core.urgency import own_bound
+
+
+def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
+    found = postings.get(key)
+    if found is None:
+        postings[key] = {uuid}
+    else:
+        found.add(uuid)
+
+
+def _discard(postings: dict[str, set[str]], key: str, uuid: str) -> None:
+    found = postings.get(key)
+    if found is not None:
+        found.discard(uuid)
+        if not found:
+            del postings[key]
+
+
+class Index:
+    """Postings over `tasks` (uuid → task), maintained through `replace`; `ids` is the store's id → uuid.
+
+    It keeps both mappings (the store's own, which the store changes alongside it), so a
+    reader can tell whether it indexes the tasks it is looking at.
+    """
+
+    def __init__(self, tasks: Mapping[str, dict], ids: Mapping[int, str]) -> None:
+        self.tasks, self.ids = tasks, ids
+        self.status: dict[str, set[str]] = {}
+        self.project: dict[str, set[str]] = {}
+        self.tags: dict[str, set[str]] = {}
+        self.sorted: list[str] = sorted(tasks)
+        self.dependents: dict[str, set[str]] = {}
+        self.blocking: dict[str, int] = {}
+        self.order: dict[str, int] = {}
+        self.bounds: dict[str, float] = {}
+        self._next = 0
+        for task in tasks.values():
+            self._add(task, listed=True)
+
+    def replace(self, old: dict | None, new: dict | None) -> None:
+        """Account for one task going from `old` to `new` (None = absent)."""
+        if old is not None:
+            self._remove(old, keep=new is not None)
+            self.bounds.pop(old["uuid"], None)
+        if new is not None:
+            self._add(new, listed=old is not None)
+
+    def _add(self, t: dict, listed: bool) -> None:
+        uuid = t["uuid"]
+        if not listed:
+            insort(self.sorted, uuid)
+        _add(self.status, t["status"], uuid)
+        if "project" in t:
+            _add(self.project, t["project"], uuid)
+        for tag in t.get("tags", ()):
+            _add(self.tags, tag, uuid)
+        pending = t["status"] == "pending"
+        for dep in t.get("depends", ()):
+            _add(self.dependents, dep, uuid)
+            if pending:
+                self.blocking[dep] = self.blocking.get(dep, 0) + 1
+        self.order[uuid] = self._next
+        self._next += 1
+
+    def _remove(self, t: dict, keep: bool) -> None:
+        uuid = t["uuid"]
+        if not keep:
+            del self.sorted[bisect_left(self.sorted, uuid)]
+        _discard(self.status, t["status"], uuid)
+        if "project" in t:
+            _discard(self.project, t["project"], uuid)
+        for tag in t.get("tags", ()):
+            _discard(self.tags, tag, uuid)
+        pending = t["status"] == "pending"
+        for dep in t.get("depends", ()):
+            _discard(self.dependents, dep, uuid)
+            if pending:
+                left = self.blocking[dep] - 1
+                if left:
+                    self.blocking[dep] = left
+                else:
+                    del self.blocking[dep]
+        del self.order[uuid]
+
+    # -- questions --------------------------------------------------------------------------
+    def with_prefix(self, prefix: str) -> set[str]:
+        """Uuids starting with `prefix`."""
+        found, uuids = set(), self.sorted
+        for i in range(bisect_left(uuids, prefix), len(uuids)):
+            if not uuids[i].startswith(prefix):
+                break
+            found.add(uuids[i])
+        return found
+
+    def in_project(self, name: str) -> set[str]:
+        """Uuids whose project is `name` or below it (`a` covers `a.b`), case-insensitive."""
+        below = name.lower() + "."
+        out: set[str] = set()
+        for project, uuids in self.project.items():
+            if (project + ".").lower().startswith(below):
+                out |= uuids
+        return out
+
+    def bound(self, t: dict) -> float:
+        """`urgency.own_bound(t)`, cached until the task changes."""
+        found = self.bounds.get(t["uuid"])
+        if found is None:
+            found = self.bounds[t["uuid"]] = own_bound(t)
+        return found
+
+    def in_order(self, uuids: Iterable[str]) -> list[str]:
+        """`uuids` in the store's order (the order of a full scan)."""
+        return sorted(uuids, key=self.order.__getitem__)
+
+    def state(self) -> dict:
+        """Everything this index holds, order as a list: for comparing with a rebuild."""
+        return {"status": self.status, "project": self.project, "tags": self.tags, "sorted": self.sorted,
+                "dependents": self.dependents, "blocking": self.blocking,
+                "order": sorted(self.order, key=self.order.__getitem__)}
