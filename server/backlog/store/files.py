@@ -9,6 +9,7 @@ no temp file; temp files of a writer that crashed are removed by the next one to
 lock (never by age: a live writer's temp file is only ever seen under its own lock).
 
 Layout of a data dir:
+    format.json           the format version (see sealed.py); absent in a format-1 store
     tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
     tasks.prev.json       the snapshot before the newest compaction (doctor's fallback)
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
@@ -28,6 +29,7 @@ from pathlib import Path
 from collections.abc import Iterator
 
 from backlog.errors import StoreError
+from backlog.store.sealed import FORMAT_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
@@ -130,6 +132,16 @@ class FileBackend:
                 f"{self.root}: cannot create the data dir ({err.strerror}); "
                 "set TASKDATA to a writable directory"
             ) from None
+
+    # -- format ------------------------------------------------------------------------
+    def read_format(self) -> bytes | None:
+        try:
+            return (self.root / FORMAT_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_format(self, data: bytes) -> None:
+        write_atomic(self.root / FORMAT_FILE, data, self.root)
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot_token(self) -> Token | None:
