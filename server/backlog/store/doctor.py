@@ -229,13 +229,12 @@ def _fix_ids(store: Store, at: str, report: list[str]) -> None:
     with store.transaction(at=at, agent="doctor", tool="doctor:repair") as tx:
         top = max([*(t["id"] for t in store.tasks.values()), *_archived(store).values(), 0])
         tx.next_id = max(tx.next_id, top + 1)
-        for problem, renumber in problems:
-            if not renumber:
-                report.append(f"{problem}: set next_id to {tx.next_id}")
+        for _problem, renumber in problems:
             for task in renumber:
                 new = tx.new_id()
                 tx.put({**task, "id": new})
                 report.append(f"task '{task['description']}' ({task['uuid']}) shared id {task['id']}: it is now id {new}")
+        report += [f"{problem}: set next_id to {tx.next_id}" for problem, renumber in problems if not renumber]
 
 
 def _rebuild_segments(store: Store, found: journal_scan.Scan, lost: bool, stamp: str, report: list[str]) -> None:
