@@ -15,15 +15,17 @@ Layout of a data dir:
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
-    .lock                 the cross-process write lock
+    .lock                 the cross-process write lock (with a lock on the data dir itself, see lock())
     .<dir>-<name>.<pid>.tmp  a whole-file write in progress (any file's temp lives here)
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
@@ -93,6 +95,7 @@ class FileBackend:
         self.lock_timeout = lock_timeout
         self._lock = None  # the FileLock, made by the first writer: readers never import filelock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
+        self._dir_fd: int | None = None  # the data dir, flock'ed while this backend holds the lock
 
     def describe(self, name: str) -> str:
         """The path a user should look at for the item `name` (for error messages)."""
@@ -101,13 +104,19 @@ class FileBackend:
     # -- locking ---------------------------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[None]:
+        """Hold the write lock (reentrant): `.lock`, then the data dir itself.
+
+        `.lock` is what every backlog version takes; an operator can delete it while writers
+        run, after which two writers could each hold a `.lock`. The flock on the data dir's
+        own inode, taken second by every writer of this version, cannot be deleted away.
+        """
         from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
 
         self._ensure_dirs()
         if self._lock is None:
             self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
-            with self._lock:
+            with self._lock, self._dir_lock(time.monotonic() + self.lock_timeout):
                 self._remove_temp_files()
                 yield
         except Timeout:
@@ -115,6 +124,29 @@ class FileBackend:
                 f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                 "another backlog process is holding it, retry when it is done"
             ) from None
+
+    @contextmanager
+    def _dir_lock(self, deadline: float) -> Iterator[None]:
+        from filelock import Timeout
+
+        if self._dir_fd is not None:  # reentered: already held
+            yield
+            return
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise Timeout(str(self.root)) from None
+                    time.sleep(0.005)
+            self._dir_fd = fd
+            yield
+        finally:
+            self._dir_fd = None
+            os.close(fd)  # releases the flock
 
     def _remove_temp_files(self) -> None:
         """Delete temp files a crashed writer left (call under the lock: no write is in progress)."""
