@@ -143,3 +143,11 @@ def test_a_damaged_newline_on_the_last_record_is_mended(root):
     assert "ended the line of the last record of journal/000003.jsonl (kept)" in repaired(root)
     assert path.read_bytes() == original
     assert state(root) == truth
+
+
+def test_a_stray_temp_file_is_reported_and_removed(root):
+    stray = root / ".data-tasks.json.4242.tmp"
+    stray.write_bytes(b'{"gen": 9')
+    assert doctor.check(root) == [f"{stray} is a temp file left by an interrupted write (the next write removes it)"]
+    assert "removed .data-tasks.json.4242.tmp, a temp file left by an interrupted write" in repaired(root)
+    assert not stray.exists()

@@ -12,6 +12,7 @@ newer format is refused (FormatError) before anything is read or written.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -57,7 +58,21 @@ def check(root: Path) -> list[str]:
         if not _blob_ok(backend, digest):
             problems.append(f"{backend.describe('docs/' + digest + '.md')} (doc of {uuid}) is missing or damaged")
     problems += [line for line, _fix in _id_problems(store)]
+    problems += [f"{backend.describe(name)} is a temp file left by an interrupted write (the next write removes it)"
+                 for name in _temp_files(backend)]
     return problems
+
+
+def _temp_files(backend: FileBackend) -> list[str]:
+    """Temp files that stay put for a moment: a live writer's is renamed within microseconds."""
+    try:
+        first = set(backend.temp_files())
+    except FileNotFoundError:
+        return []
+    if not first:
+        return []
+    time.sleep(0.2)
+    return sorted(first & set(backend.temp_files()))
 
 
 def _blob_ok(backend: FileBackend, digest: str) -> bool:
@@ -141,6 +156,7 @@ def repair(root: Path, now: datetime) -> list[str]:
     version, since = format_info(backend.read_format(), str(root))
     report: list[str] = []
     with backend.lock():
+        report += [f"removed {name}, a temp file left by an interrupted write" for name in backend.removed_temps]
         found = journal_scan.scan(backend, since)
         plan = journal_scan.plan(found, backend, at)
         for gen, lines in sorted(plan.rewrites.items()):

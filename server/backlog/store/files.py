@@ -96,6 +96,7 @@ class FileBackend:
         self._lock = None  # the FileLock, made by the first writer: readers never import filelock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
         self._dir_fd: int | None = None  # the data dir, flock'ed while this backend holds the lock
+        self.removed_temps: list[str] = []  # temp files of crashed writers this backend removed
 
     def describe(self, name: str) -> str:
         """The path a user should look at for the item `name` (for error messages)."""
@@ -150,10 +151,14 @@ class FileBackend:
 
     def _remove_temp_files(self) -> None:
         """Delete temp files a crashed writer left (call under the lock: no write is in progress)."""
+        for name in self.temp_files():
+            os.unlink(self.root / name)
+            self.removed_temps.append(name)
+
+    def temp_files(self) -> list[str]:
+        """Names of whole-file writes in progress, or left by a writer that crashed."""
         with os.scandir(self.root) as entries:
-            for entry in entries:
-                if is_temp(entry.name):
-                    os.unlink(entry.path)
+            return sorted(entry.name for entry in entries if is_temp(entry.name))
 
     def _ensure_dirs(self) -> None:
         try:
