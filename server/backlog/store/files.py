@@ -290,6 +290,11 @@ class FileBackend:
         self.close()
         write_atomic(self._journal(gen), data, self.root)
 
+    def delete_journal(self, gen: int) -> None:
+        """Remove a journal generation whose records a merged file holds."""
+        self._journal(gen).unlink(missing_ok=True)
+        fsync_dir(self._journal(gen).parent)
+
     def close(self) -> None:
         if self._append_fd:
             os.close(self._append_fd[1])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from collections.abc import Iterator
 
@@ -139,7 +140,7 @@ class Store:
         self.compact_every = compact_every
         self.undo_depth = undo_depth
         self._mutex = threading.RLock()
-        self._old_records: dict[int, list[dict]] = {}
+        self._old_records: dict[int, tuple[int, list[dict]]] = {}  # gen → (file size, records)
         self.format, self.since = 1, None  # since: the first journal generation that must be sealed
         self._reset(empty_snapshot(), None)
 
@@ -349,10 +350,13 @@ class Store:
         return None
 
     def records_newest_first(self) -> Iterator[dict]:
-        """Every committed record, newest first, across journal generations."""
-        yield from reversed(self._records)
-        for gen in sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True):
-            yield from reversed(self._generation(gen))
+        """Every committed record, newest first, across journal generations (each once)."""
+        older = sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True)
+        below = self.seq + 1
+        for rec in chain(reversed(self._records), *(reversed(self._generation(g)) for g in older)):
+            if rec["seq"] < below:  # a file left by an interrupted merge repeats records
+                below = rec["seq"]
+                yield rec
 
     def _old_lines(self, gen: int) -> list[bytes]:
         """The lines of a closed journal generation; a record whose newline is damaged is kept.
@@ -371,30 +375,33 @@ class Store:
         return lines
 
     def _generation(self, gen: int) -> list[dict]:
-        if gen not in self._old_records:
+        size = self.backend.journal_size(gen)
+        if self._old_records.get(gen, (None,))[0] != size:  # new, or rewritten by a merge
             name = self.backend.journal_name(gen)
-            lines = self._old_lines(gen)
-            self._old_records[gen] = [
+            self._old_records[gen] = (size, [
                 parse_record(line, f"{self.backend.describe(name)} line {n}", self.sealed(gen))
-                for n, line in enumerate(lines, 1)
-            ]
-        return self._old_records[gen]
+                for n, line in enumerate(self._old_lines(gen), 1)
+            ])
+        return self._old_records[gen][1]
 
     # -- history -----------------------------------------------------------------------
     def history(self, uuid: str) -> list[dict]:
         """Every record that touched task `uuid` (its task, doc or archive entry), oldest first."""
         needle = uuid.encode()
         found = []
-        for gen in self.backend.journal_generations():
-            if gen >= self.gen:
-                break
+        for gen in (g for g in self.backend.journal_generations() if g < self.gen):
             name = self.backend.journal_name(gen)
             sealed = self.sealed(gen)
             for n, line in enumerate(self._old_lines(gen), 1):
                 if needle in line or (sealed and not is_sealed(line)):  # a damaged line may have held the uuid
                     found.append(parse_record(line, f"{self.backend.describe(name)} line {n}", sealed))
-        found += self._records
-        return [{**rec, "ops": ops} for rec in found if (ops := [op for op in rec["ops"] if op["k"].endswith(uuid)])]
+        kept, last = [], 0
+        for rec in found + self._records:
+            ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
+            if rec["seq"] > last and ops:  # a file left by an interrupted merge repeats records
+                kept.append({**rec, "ops": ops})
+            last = max(last, rec["seq"])
+        return kept
 
     # -- archive -------------------------------------------------------------------------
     def segment(self, name: str) -> dict[str, dict]:
@@ -466,11 +473,15 @@ class Store:
         snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
                 "tasks": list(self.tasks.values()), "docs": self.docs}
         self.backend.write_snapshot(seal(snap))
-        self._old_records[self.gen] = self._records
+        self._old_records[self.gen] = (self.backend.journal_size(self.gen), self._records)
         self.gen += 1
         self._records = []
         self._offset = 0
         self._token = self.backend.snapshot_token()
+        from backlog.store.merge import merge_history  # merge reads records with this module's parser
+
+        merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
+                                                      if g < self.gen and self.sealed(g)])
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
