@@ -151,3 +151,13 @@ def test_a_stray_temp_file_is_reported_and_removed(root):
     assert doctor.check(root) == [f"{stray} is a temp file left by an interrupted write (the next write removes it)"]
     assert "removed .data-tasks.json.4242.tmp, a temp file left by an interrupted write" in repaired(root)
     assert not stray.exists()
+
+
+def test_a_damaged_format_file_is_rewritten(root):
+    truth = state(root)
+    path = root / "format.json"
+    original = path.read_bytes()
+    path.write_bytes(original[:-3] + b"!" + original[-2:])
+    assert doctor.check(root) == [f"{path} is damaged (checksum mismatch)"]
+    assert "rewrote the damaged format.json (format 2, checksums from generation 0)" in repaired(root)
+    assert path.read_bytes() == original and state(root) == truth

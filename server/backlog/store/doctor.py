@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 
 from backlog.core.model import sync_doc_tag
-from backlog.errors import StoreError
+from backlog import __version__
+from backlog.errors import FormatError, StoreError
 from backlog.store import scan as journal_scan
 from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
-from backlog.store.sealed import FORMAT, format_info, seal
-from backlog.store.store import Store, empty_snapshot, parse_snapshot
+from backlog.store.sealed import FORMAT, FORMAT_FILE, format_info, format_record, is_sealed, seal
+from backlog.store.store import Store, empty_snapshot, parse_snapshot, split_lines
 
 
 def _first_line(err: StoreError) -> str:
@@ -34,8 +35,8 @@ def check(root: Path) -> list[str]:
     Raises FormatError (not a problem: nothing to repair) for a store of a newer format.
     """
     backend = FileBackend(root)
-    version, since = format_info(backend.read_format(), str(root))
-    problems = []
+    problems: list[str] = []
+    version, since = _format(backend, problems)
     for name, previous in ((SNAPSHOT, False), (PREVIOUS, True)):
         data, _ = backend.read_snapshot(previous)
         if data is not None:
@@ -73,6 +74,26 @@ def _temp_files(backend: FileBackend) -> list[str]:
         return []
     time.sleep(0.2)
     return sorted(first & set(backend.temp_files()))
+
+
+def _format(backend: FileBackend, problems: list[str]) -> tuple[int, int | None]:
+    """(format, first sealed generation); a damaged format.json is added to `problems` and
+    the values inferred: format 2 from the oldest generation of an unbroken run of sealed
+    ones. FormatError (a newer format) is raised: doctor leaves such a store alone."""
+    try:
+        return format_info(backend.read_format(), str(backend.root))
+    except FormatError:
+        raise
+    except StoreError as err:
+        problems.append(_first_line(err))
+    gens = backend.journal_generations()
+    since = gens[-1] if gens else 0
+    for gen in reversed(gens):
+        lines, _ = split_lines(backend.read_journal(gen))
+        if not lines or not all(is_sealed(line) for line in lines):
+            break
+        since = gen
+    return FORMAT, since
 
 
 def _blob_ok(backend: FileBackend, digest: str) -> bool:
@@ -153,10 +174,16 @@ def repair(root: Path, now: datetime) -> list[str]:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)
-    version, since = format_info(backend.read_format(), str(root))
+    problems: list[str] = []
+    version, since = _format(backend, problems)
     report: list[str] = []
     with backend.lock():
         report += [f"removed {name}, a temp file left by an interrupted write" for name in backend.removed_temps]
+        if problems:
+            write_atomic(root / f"{FORMAT_FILE}.damaged-{stamp}", backend.read_format() or b"")
+            backend.write_format(format_record(since or 0, __version__))
+            report.append(f"rewrote the damaged {FORMAT_FILE} (format {FORMAT}, checksums from generation {since}); "
+                          f"kept the original as {FORMAT_FILE}.damaged-{stamp}")
         found = journal_scan.scan(backend, since)
         plan = journal_scan.plan(found, backend, at)
         for gen, lines in sorted(plan.rewrites.items()):
