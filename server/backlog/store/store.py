@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from contextlib import contextmanager
-from itertools import chain
 from pathlib import Path
 from collections.abc import Iterator
 
@@ -350,13 +349,21 @@ class Store:
         return None
 
     def records_newest_first(self) -> Iterator[dict]:
-        """Every committed record, newest first, across journal generations (each once)."""
+        """Every committed record, newest first, across journal generations (each once).
+
+        Raises StoreError where transactions are missing (lines cut or deleted from a file).
+        """
         older = sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True)
-        below = self.seq + 1
-        for rec in chain(reversed(self._records), *(reversed(self._generation(g)) for g in older)):
-            if rec["seq"] < below:  # a file left by an interrupted merge repeats records
-                below = rec["seq"]
-                yield rec
+        below, newer = self.seq + 1, self.gen
+        for gen in [self.gen, *older]:
+            for rec in reversed(self._records if gen == self.gen else self._generation(gen)):
+                if rec["seq"] < below - 1:
+                    files = [self.backend.describe(self.backend.journal_name(g)) for g in older[::-1] + [self.gen]
+                             if gen <= g <= newer]
+                    raise doctor_hint(f"transactions #{rec['seq'] + 1}–#{below - 1} are missing from {' / '.join(files)}")
+                if rec["seq"] < below:  # not a repeat left by an interrupted merge
+                    below, newer = rec["seq"], gen
+                    yield rec
 
     def _old_lines(self, gen: int) -> list[bytes]:
         """The lines of a closed journal generation; a record whose newline is damaged is kept.
