@@ -10,14 +10,16 @@ only grow) and the next merge drops. Format-1 generations (unsealed) are left as
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from backlog.errors import StoreError
 from backlog.store.files import FileBackend
-from backlog.store.store import parse_record
+from backlog.store.sealed import unseal
 
 MAX_FILES = 16
 
 
-def merge_history(backend: FileBackend, old_lines, closed: list[int]) -> bool:
+def merge_history(backend: FileBackend, old_lines: Callable[[int], list[bytes]], closed: list[int]) -> bool:
     """Merge the closed sealed generations `closed` (ascending) when there are too many files.
 
     `old_lines(gen)` gives a closed generation's lines. Returns True when it merged; a
@@ -28,12 +30,14 @@ def merge_history(backend: FileBackend, old_lines, closed: list[int]) -> bool:
     merged, last = [], 0
     try:
         for gen in closed:
-            for n, line in enumerate(old_lines(gen), 1):
-                seq = parse_record(line, f"{backend.journal_name(gen)} line {n}", True)["seq"]
+            for line in old_lines(gen):
+                seq = unseal(line, True)["seq"]
+                if not isinstance(seq, int):
+                    return False
                 if seq > last:  # a leftover of an interrupted merge holds records twice
                     merged.append(line)
                     last = seq
-    except StoreError:
+    except (StoreError, ValueError, KeyError):
         return False
     backend.replace_journal(closed[-1], b"".join(line + b"\n" for line in merged))
     for gen in closed[:-1]:

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 
 from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
+from backlog.store.merge import merge_history
 from backlog.store.sealed import FORMAT, format_info, format_record, is_sealed, seal, unseal
 from backlog.errors import StoreError
 
@@ -485,8 +486,6 @@ class Store:
         self._records = []
         self._offset = 0
         self._token = self.backend.snapshot_token()
-        from backlog.store.merge import merge_history  # merge reads records with this module's parser
-
         merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
                                                       if g < self.gen and self.sealed(g)])
 
