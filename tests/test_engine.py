@@ -439,6 +439,17 @@ def test_archive_zero_days_takes_every_closed_task_even_one_ended_this_second(ba
     assert list(backlog.store.ids) == [4]
 
 
+def test_import_refuses_the_uuid_of_an_archived_task(backlog):
+    uuid = backlog.add("archived soon")["task"]["uuid"]
+    backlog.done("1")
+    backlog.archive(0)
+    twin = orjson.dumps([{"uuid": uuid, "description": "a twin"}]).decode()
+    assert error(backlog.import_tasks, twin) == (
+        f"tasks[0].uuid: archived task 1 already has uuid {uuid}; "
+        "see it with task_archive_load(segment='2026-Q4'), or leave the uuid out to import a copy")
+    assert backlog.store.tasks == {} and backlog.archive_list() == {"items": [{"segment": "2026-Q4", "count": 1}]}
+
+
 def test_archive_keeps_tasks_that_ended_exactly_n_days_ago(backlog, clock):
     backlog.add("a")
     backlog.done("1")

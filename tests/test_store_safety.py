@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,39 @@ def test_four_processes_writing_at_once_lose_nothing(store_dir, compact_every):
         mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
         assert [t["description"] for t in mine] == [f"w{k} task {n}" for n in range(0, 250, 2)]
         assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 250, 2)]
+
+
+@COMPACTION
+def test_deleting_the_lock_file_while_writers_run_loses_nothing(store_dir, compact_every):
+    procs = [writer(store_dir, f"w{k}", "mixed", 150, compact_every) for k in range(4)]
+    stop, deleted = threading.Event(), []
+
+    def delete_the_lock_file() -> None:
+        while not stop.is_set():
+            try:
+                (store_dir / ".lock").unlink()
+                deleted.append(1)
+            except FileNotFoundError:
+                pass
+            time.sleep(0.001)
+
+    deleter = threading.Thread(target=delete_the_lock_file)
+    deleter.start()
+    try:
+        results = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        stop.set()
+        deleter.join()
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode == 0, err
+        assert out.count("ack") == 150
+    assert deleted
+    tasks = list(Store.open(store_dir).tasks.values())
+    ids = [t["id"] for t in tasks]
+    assert len(set(ids)) == len(ids) == 4 * 75
+    for k in range(4):
+        mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
+        assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 150, 2)]
 
 
 @COMPACTION

@@ -1,4 +1,4 @@
-"""The two kinds of failure every entry point reports as one line."""
+"""The kinds of failure every entry point reports as one line."""
 
 from __future__ import annotations
 
@@ -39,3 +39,7 @@ class BacklogError(Exception):
 
 class StoreError(Exception):
     """The store cannot be read or written: names the file and the way back."""
+
+
+class FormatError(StoreError):
+    """The store was written by a newer format than this code reads: not damage, never repaired."""

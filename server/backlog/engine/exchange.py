@@ -27,6 +27,13 @@ def read_json_tasks(text: object) -> list:
     return data if isinstance(data, list) else [data]
 
 
+def archived_twin(scope: Scope, uuid: str, where: str) -> BacklogError:
+    """The refusal for importing the uuid of an archived task: uuids are unique across hot store and archive."""
+    segment = next(name for name in scope.store.segments() if uuid in scope.store.segment(name))
+    return BacklogError(f"{where}.uuid", f"archived task {scope.store.archived_ids()[uuid]} already has uuid {uuid}",
+                        f"see it with task_archive_load(segment='{segment}'), or leave the uuid out to import a copy")
+
+
 def import_tasks(scope: Scope, tasks: str) -> dict:
     """Add or verify a batch of tasks atomically; re-importing identical tasks changes nothing."""
     raws = read_json_tasks(tasks)
@@ -54,6 +61,8 @@ def import_tasks(scope: Scope, tasks: str) -> dict:
             if "recur" in task:
                 task["recur"] = check_period(task["recur"])
             existing = scope.store.tasks.get(uuid)
+            if existing is None and uuid in scope.store.archived_ids():
+                raise archived_twin(scope, uuid, where)
             if isinstance(task.get("tags"), list) and DOC_TAG in task["tags"] and not (existing or {}).get("has_doc"):
                 task = sync_doc_tag(task)
                 dropped.add(uuid)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from backlog.errors import BacklogError, StoreError
+from backlog.errors import BacklogError, FormatError, StoreError
 
 INTERNAL_TEXT_LIMIT = 300
 
 
 def failure_line(exc: BaseException) -> str:
     """The one line a tool answers for an exception raised by a call."""
-    if isinstance(exc, BacklogError):
+    if isinstance(exc, (BacklogError, FormatError)):
         text = str(exc)
     elif isinstance(exc, StoreError):
         text = f"store: {exc}"

@@ -1,84 +1,99 @@
 """`backlog doctor`: find damage in a data dir and, with --repair, restore the newest
-consistent state, saying exactly what was dropped. Damaged files are kept beside the
-repaired ones as `<name>.damaged-<time>`; nothing is deleted."""
+consistent state without losing anything readable, saying exactly what was dropped.
+
+Repair keeps every readable checksum-valid transaction (scan.py decides what happens to
+each journal line), rebuilds derived files (snapshot, archive segments) from the journal
+when they are damaged, missing or disagree with it, renumbers tasks that share an id and
+moves `next_id` past every id. Every file it replaces is kept beside it as
+`<name>.damaged-<time>`; nothing is deleted. A second run finds nothing to do. A store of a
+newer format is refused (FormatError) before anything is read or written.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 from pathlib import Path
 
-import orjson
-
-from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
-from backlog.errors import StoreError
 from backlog.core.model import sync_doc_tag
-from backlog.store.store import Store, empty_snapshot, parse_record, parse_snapshot, split_lines
+from backlog import __version__
+from backlog.errors import FormatError, StoreError
+from backlog.store import scan as journal_scan
+from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
+from backlog.store.sealed import FORMAT, FORMAT_FILE, format_info, format_record, is_sealed, seal
+from backlog.store.store import Store, empty_snapshot, parse_snapshot, split_lines
 
 
-def _scan(backend: FileBackend) -> list[tuple[int, list[bytes], list[dict | None], int]]:
-    """Per journal generation: its lines, their records (None = unreadable) and torn-tail bytes."""
-    found = []
-    for gen in backend.journal_generations():
-        data = backend.read_journal(gen)
-        lines, used = split_lines(data)
-        records: list[dict | None] = []
-        for line in lines:
-            try:
-                records.append(parse_record(line, ""))
-            except StoreError:
-                records.append(None)
-        found.append((gen, lines, records, len(data) - used))
-    return found
-
-
-def _bad_lines(scan: list) -> list[tuple[int, int, int]]:
-    """(generation, line number, expected seq) of every unreadable or out-of-sequence line."""
-    bad, seq = [], None
-    for gen, _lines, records, _torn in scan:
-        for n, rec in enumerate(records, 1):
-            expected = None if seq is None else seq + 1
-            if rec is None or (expected is not None and rec["seq"] != expected):
-                bad.append((gen, n, expected or 1))
-                seq = expected or 1
-            else:
-                seq = rec["seq"]
-    return bad
+def _first_line(err: StoreError) -> str:
+    return str(err).split(";")[0]
 
 
 def check(root: Path) -> list[str]:
-    """Problems found in the data dir at `root`, one line each (empty when healthy)."""
+    """Problems found in the data dir at `root`, one line each (empty when healthy).
+
+    Raises FormatError (not a problem: nothing to repair) for a store of a newer format.
+    """
     backend = FileBackend(root)
-    problems = []
+    problems: list[str] = []
+    version, since = _format(backend, problems)
     for name, previous in ((SNAPSHOT, False), (PREVIOUS, True)):
         data, _ = backend.read_snapshot(previous)
         if data is not None:
             try:
-                parse_snapshot(data, backend.describe(name))
+                parse_snapshot(data, backend.describe(name), version >= FORMAT and not previous)
             except StoreError as err:
-                problems.append(str(err).split(";")[0])
-    scan = _scan(backend)
-    for gen, n, seq in _bad_lines(scan):
-        problems.append(f"{backend.describe(backend.journal_name(gen))} line {n} is damaged (transaction #{seq})")
-    for gen, _lines, _records, torn in scan[:-1]:
-        if torn:
-            problems.append(f"{backend.describe(backend.journal_name(gen))} ends in a torn line")
+                problems.append(_first_line(err))
+    found = journal_scan.scan(backend, since)
+    plan = journal_scan.plan(found, backend, "")
+    problems += [f.problem for f in plan.findings]
     store = Store(backend)
     try:
         store.load()
     except StoreError as err:
         if not problems:
-            problems.append(str(err).split(";")[0])
+            problems.append(_first_line(err))
         return problems
-    for name in store.segments():
-        try:
-            store.segment(name)
-        except StoreError as err:
-            problems.append(str(err).split(";")[0])
+    problems += _segment_problems(store, found, plan.lost)
     for uuid, digest in store.docs.items():
         if not _blob_ok(backend, digest):
             problems.append(f"{backend.describe('docs/' + digest + '.md')} (doc of {uuid}) is missing or damaged")
+    problems += [line for line, _fix in _id_problems(store)]
+    problems += [f"{backend.describe(name)} is a temp file left by an interrupted write (the next write removes it)"
+                 for name in _temp_files(backend)]
     return problems
+
+
+def _temp_files(backend: FileBackend) -> list[str]:
+    """Temp files that stay put for a moment: a live writer's is renamed within microseconds."""
+    try:
+        first = set(backend.temp_files())
+    except FileNotFoundError:
+        return []
+    if not first:
+        return []
+    time.sleep(0.2)
+    return sorted(first & set(backend.temp_files()))
+
+
+def _format(backend: FileBackend, problems: list[str]) -> tuple[int, int | None]:
+    """(format, first sealed generation); a damaged format.json is added to `problems` and
+    the values inferred: format 2 from the oldest generation of an unbroken run of sealed
+    ones. FormatError (a newer format) is raised: doctor leaves such a store alone."""
+    try:
+        return format_info(backend.read_format(), str(backend.root))
+    except FormatError:
+        raise
+    except StoreError as err:
+        problems.append(_first_line(err))
+    gens = backend.journal_generations()
+    since = gens[-1] if gens else 0
+    for gen in reversed(gens):
+        lines, _ = split_lines(backend.read_journal(gen))
+        if not lines or not all(is_sealed(line) for line in lines):
+            break
+        since = gen
+    return FORMAT, since
 
 
 def _blob_ok(backend: FileBackend, digest: str) -> bool:
@@ -88,42 +103,106 @@ def _blob_ok(backend: FileBackend, digest: str) -> bool:
         return False
 
 
+def _journal_segments(found: journal_scan.Scan) -> dict[str, dict[str, dict]]:
+    """Every archive segment as the journal's readable records build it."""
+    segments: dict[str, dict[str, dict]] = {}
+    for line in sorted((x for x in found.lines if x.rec is not None), key=lambda x: x.rec["seq"]):
+        for op in line.rec["ops"]:
+            if op["k"][0] == "a":
+                _, name, uuid = op["k"].split(":", 2)
+                tasks = segments.setdefault(name, {})
+                if op["n"] is None:
+                    tasks.pop(uuid, None)
+                else:
+                    tasks[uuid] = op["n"]
+    return segments
+
+
+def _segment_problems(store: Store, found: journal_scan.Scan, lost: bool) -> list[str]:
+    return [problem for _name, problem, _tasks in _segment_fixes(store, found, lost)]
+
+
+def _segment_fixes(store: Store, found: journal_scan.Scan, lost: bool) -> list[tuple[str, str, dict]]:
+    """(name, problem, tasks the journal says) per segment file that is damaged, missing or,
+    when the journal is complete (`lost` false), disagrees with the journal."""
+    fixes = []
+    expected = _journal_segments(found)
+    for name in sorted(set(store.backend.list_segments()) | set(expected)):
+        where = store.backend.describe(f"archive/{name}.json")
+        want = expected.get(name, {})
+        try:
+            have = store.segment(name)
+        except StoreError as err:
+            fixes.append((name, _first_line(err), want))
+            continue
+        if store.backend.read_segment(name) is None and want:
+            fixes.append((name, f"{where} is missing ({len(want)} archived tasks in the journal)", want))
+        elif have != want and not lost:
+            fixes.append((name, f"{where} disagrees with the journal ({len(have)} tasks, the journal says {len(want)})", want))
+    return fixes
+
+
+def _id_problems(store: Store) -> list[tuple[str, list[dict]]]:
+    """(problem, tasks to renumber) for ids used twice and a `next_id` not above every id."""
+    by_id: dict[int, list[dict]] = {}
+    for task in store.tasks.values():
+        by_id.setdefault(task["id"], []).append(task)
+    for uuid, short in _archived(store).items():
+        by_id.setdefault(short, []).append({"uuid": uuid, "id": short, "entry": "", "archived": True})
+    found = []
+    for short, tasks in sorted(by_id.items()):
+        if len(tasks) > 1:
+            keep, *others = sorted(tasks, key=lambda t: (not t.get("archived"), t.get("entry", ""), t["uuid"]))
+            found.append((f"id {short} is used by {len(tasks)} tasks ({', '.join(t['uuid'] for t in tasks)})",
+                          [t for t in others if not t.get("archived")]))
+    top = max(by_id, default=0)
+    if store.next_id <= top:
+        found.append((f"next_id {store.next_id} is not above the largest id {top}", []))
+    return found
+
+
+def _archived(store: Store) -> dict[str, int]:
+    """Archived uuid → id as the segment files say now (none while one is unreadable: reported on its own)."""
+    try:
+        return {uuid: task["id"] for name in store.segments() for uuid, task in store.segment(name).items()}
+    except StoreError:
+        return {}
+
+
 def repair(root: Path, now: datetime) -> list[str]:
     """Restore the newest consistent state as of `now`; returns what was done and dropped, one line each."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)
+    problems: list[str] = []
+    version, since = _format(backend, problems)
     report: list[str] = []
     with backend.lock():
-        scan = _scan(backend)
-        bad = _bad_lines(scan)
-        for gen, lines, records, torn in scan:
+        report += [f"removed {name}, a temp file left by an interrupted write" for name in backend.removed_temps]
+        if problems:
+            write_atomic(root / f"{FORMAT_FILE}.damaged-{stamp}", backend.read_format() or b"")
+            backend.write_format(format_record(since or 0, __version__))
+            report.append(f"rewrote the damaged {FORMAT_FILE} (format {FORMAT}, checksums from generation {since}); "
+                          f"kept the original as {FORMAT_FILE}.damaged-{stamp}")
+        found = journal_scan.scan(backend, since)
+        plan = journal_scan.plan(found, backend, at)
+        for gen, lines in sorted(plan.rewrites.items()):
             name = backend.journal_name(gen)
-            mine = {n: seq for g, n, seq in bad if g == gen}
-            if not mine and not torn:
-                continue
-            write_atomic(root / f"{name}.damaged-{stamp}", backend.read_journal(gen))
-            kept = []
-            for n, line in enumerate(lines, 1):
-                if n in mine:
-                    lost = {"seq": mine[n], "at": at, "agent": "doctor", "tool": "doctor:lost", "ops": []}
-                    kept.append(orjson.dumps(lost))
-                    report.append(f"dropped transaction #{mine[n]}: {name} line {n} was unreadable "
-                                  f"({len(line)} bytes: {line[:60]!r})")
-                else:
-                    kept.append(line)
-            if torn:
-                report.append(f"cut a torn final line of {name} ({torn} bytes, never acknowledged)")
-            backend.replace_journal(gen, b"".join(line + b"\n" for line in kept))
-            report.append(f"kept the original as {name}.damaged-{stamp}")
+            if gen in found.gens:
+                write_atomic(root / f"{name}.damaged-{stamp}", backend.read_journal(gen))
+                report.append(f"kept the original {name} as {name}.damaged-{stamp}")
+            backend.replace_journal(gen, b"".join(line + b"\n" for line in lines))
         store = Store(backend)
         try:
             store.load()
         except StoreError as err:
-            report.append(f"could not open the store: {str(err).split(';')[0]}")
+            report.append(f"could not open the store: {_first_line(err)}")
             _rebuild(store, backend, stamp, report)
-        _drop_missing_docs(store, backend, at, report)
-        _rebuild_segments(store, backend, stamp, report)
+        for finding in plan.findings:
+            report.append(finding.action + _named(store, finding.uuids))
+        _drop_missing_docs(store, backend, at, stamp, report)
+        _rebuild_segments(store, journal_scan.scan(backend, store.since), plan.lost, stamp, report)
+        _fix_ids(store, at, report)
         if report:
             store.compact()
             report.append(f"wrote a fresh snapshot: {len(store.tasks)} tasks, transaction #{store.seq}")
@@ -131,22 +210,36 @@ def repair(root: Path, now: datetime) -> list[str]:
     return report
 
 
+def _named(store: Store, uuids: set[str]) -> str:
+    """`: it touched task 4 'write docs', …` for the tasks a dropped line named."""
+    if not uuids:
+        return ""
+    archived = _archived(store)
+    names = []
+    for uuid in sorted(uuids):
+        task = store.tasks.get(uuid)
+        if task is not None:
+            names.append(f"task {task['id']} '{task['description']}' ({uuid})")
+        elif uuid in archived:
+            names.append(f"archived task {archived[uuid]} ({uuid})")
+        else:
+            names.append(f"task {uuid} (no longer in the store)")
+    return "; it touched " + ", ".join(names)
+
+
 def _rebuild(store: Store, backend: FileBackend, stamp: str, report: list[str]) -> None:
+    """State from the newest snapshot that the journal continues (or the whole journal)."""
     data, _ = backend.read_snapshot()
     if data is not None:
         write_atomic(backend.root / f"{SNAPSHOT}.damaged-{stamp}", data)
         (backend.root / SNAPSHOT).unlink()
-        report.append(f"moved the damaged snapshot to {SNAPSHOT}.damaged-{stamp}")
+        report.append(f"moved the snapshot that disagrees with the journal to {SNAPSHOT}.damaged-{stamp}")
     previous, _ = backend.read_snapshot(previous=True)
-    candidates = []
-    if previous is not None:
-        candidates.append((PREVIOUS, previous))
-    if 0 in backend.journal_generations():
-        candidates.append(("the whole journal", None))
+    candidates = [(PREVIOUS, previous)] if previous is not None else []
+    candidates.append(("the whole journal", None))
     for label, raw in candidates:
         try:
-            snap = parse_snapshot(raw, label) if raw is not None else empty_snapshot()
-            store.replay_from(snap)
+            store.replay_from(parse_snapshot(raw, label) if raw is not None else empty_snapshot())
         except StoreError:
             continue
         report.append(f"rebuilt the state from {label} and the journal generations after it")
@@ -155,40 +248,42 @@ def _rebuild(store: Store, backend: FileBackend, stamp: str, report: list[str]) 
                      "restore the data dir from a backup")
 
 
-def _drop_missing_docs(store: Store, backend: FileBackend, at: str, report: list[str]) -> None:
+def _drop_missing_docs(store: Store, backend: FileBackend, at: str, stamp: str, report: list[str]) -> None:
     missing = [(u, d) for u, d in store.docs.items() if not _blob_ok(backend, d)]
     if not missing:
         return
     with store.transaction(at=at, agent="doctor", tool="doctor:repair") as tx:
         for uuid, digest in missing:
+            path = backend.root / "docs" / f"{digest}.md"
+            if path.exists():
+                write_atomic(backend.root / "docs" / f"{digest}.md.damaged-{stamp}", path.read_bytes(), backend.root)
             tx.delete_doc(uuid)
             task = store.tasks.get(uuid)
             if task is not None:
                 tx.put(sync_doc_tag({k: v for k, v in task.items() if k != "has_doc"}))
-            report.append(f"dropped the doc of task {task['id'] if task else uuid}: docs/{digest}.md is missing or damaged")
+            shown = f"task {task['id']} '{task['description']}'" if task else f"task {uuid}"
+            report.append(f"dropped the doc of {shown}: docs/{digest}.md is missing or damaged")
 
 
-def _rebuild_segments(store: Store, backend: FileBackend, stamp: str, report: list[str]) -> None:
-    for name in backend.list_segments():
-        try:
-            store.segment(name)
-            continue
-        except StoreError:
-            pass
-        raw = backend.read_segment(name) or b""
-        write_atomic(backend.root / "archive" / f"{name}.json.damaged-{stamp}", raw, backend.root)
-        tasks: dict[str, dict] = {}
-        prefix = f"a:{name}:"
-        for gen in backend.journal_generations():
-            lines, _ = split_lines(backend.read_journal(gen))
-            for line in lines:
-                if prefix.encode() in line:
-                    for op in parse_record(line, "")["ops"]:
-                        if op["k"].startswith(prefix):
-                            uuid = op["k"][len(prefix):]
-                            if op["n"] is None:
-                                tasks.pop(uuid, None)
-                            else:
-                                tasks[uuid] = op["n"]
-        backend.write_segment(name, orjson.dumps({"seq": store.seq, "tasks": list(tasks.values())}) if tasks else None)
-        report.append(f"rebuilt archive/{name}.json from the journal ({len(tasks)} tasks)")
+def _fix_ids(store: Store, at: str, report: list[str]) -> None:
+    problems = _id_problems(store)
+    if not problems:
+        return
+    with store.transaction(at=at, agent="doctor", tool="doctor:repair") as tx:
+        top = max([*(t["id"] for t in store.tasks.values()), *_archived(store).values(), 0])
+        tx.next_id = max(tx.next_id, top + 1)
+        for _problem, renumber in problems:
+            for task in renumber:
+                new = tx.new_id()
+                tx.put({**task, "id": new})
+                report.append(f"task '{task['description']}' ({task['uuid']}) shared id {task['id']}: it is now id {new}")
+        report += [f"{problem}: set next_id to {tx.next_id}" for problem, renumber in problems if not renumber]
+
+
+def _rebuild_segments(store: Store, found: journal_scan.Scan, lost: bool, stamp: str, report: list[str]) -> None:
+    for name, problem, tasks in _segment_fixes(store, found, lost):
+        raw = store.backend.read_segment(name)
+        if raw is not None:
+            write_atomic(store.backend.root / "archive" / f"{name}.json.damaged-{stamp}", raw, store.backend.root)
+        store.backend.write_segment(name, seal({"seq": store.seq, "tasks": list(tasks.values())}) if tasks else None)
+        report.append(f"rebuilt archive/{name}.json from the journal ({len(tasks)} tasks) because {problem}")

@@ -9,25 +9,29 @@ no temp file; temp files of a writer that crashed are removed by the next one to
 lock (never by age: a live writer's temp file is only ever seen under its own lock).
 
 Layout of a data dir:
+    format.json           the format version (see sealed.py); absent in a format-1 store
     tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
     tasks.prev.json       the snapshot before the newest compaction (doctor's fallback)
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
-    .lock                 the cross-process write lock
+    .lock                 the cross-process write lock (with a lock on the data dir itself, see lock())
     .<dir>-<name>.<pid>.tmp  a whole-file write in progress (any file's temp lives here)
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
 
 from backlog.errors import StoreError
+from backlog.store.sealed import FORMAT_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
@@ -91,6 +95,8 @@ class FileBackend:
         self.lock_timeout = lock_timeout
         self._lock = None  # the FileLock, made by the first writer: readers never import filelock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
+        self._dir_fd: int | None = None  # the data dir, flock'ed while this backend holds the lock
+        self.removed_temps: list[str] = []  # temp files of crashed writers this backend removed
 
     def describe(self, name: str) -> str:
         """The path a user should look at for the item `name` (for error messages)."""
@@ -99,13 +105,19 @@ class FileBackend:
     # -- locking ---------------------------------------------------------------------
     @contextmanager
     def lock(self) -> Iterator[None]:
+        """Hold the write lock (reentrant): `.lock`, then the data dir itself.
+
+        `.lock` is what every backlog version takes; an operator can delete it while writers
+        run, after which two writers could each hold a `.lock`. The flock on the data dir's
+        own inode, taken second by every writer of this version, cannot be deleted away.
+        """
         from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
 
         self._ensure_dirs()
         if self._lock is None:
             self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
-            with self._lock:
+            with self._lock, self._dir_lock(time.monotonic() + self.lock_timeout):
                 self._remove_temp_files()
                 yield
         except Timeout:
@@ -114,12 +126,39 @@ class FileBackend:
                 "another backlog process is holding it, retry when it is done"
             ) from None
 
+    @contextmanager
+    def _dir_lock(self, deadline: float) -> Iterator[None]:
+        from filelock import Timeout
+
+        if self._dir_fd is not None:  # reentered: already held
+            yield
+            return
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise Timeout(str(self.root)) from None
+                    time.sleep(0.005)
+            self._dir_fd = fd
+            yield
+        finally:
+            self._dir_fd = None
+            os.close(fd)  # releases the flock
+
     def _remove_temp_files(self) -> None:
         """Delete temp files a crashed writer left (call under the lock: no write is in progress)."""
+        for name in self.temp_files():
+            os.unlink(self.root / name)
+            self.removed_temps.append(name)
+
+    def temp_files(self) -> list[str]:
+        """Names of whole-file writes in progress, or left by a writer that crashed."""
         with os.scandir(self.root) as entries:
-            for entry in entries:
-                if is_temp(entry.name):
-                    os.unlink(entry.path)
+            return sorted(entry.name for entry in entries if is_temp(entry.name))
 
     def _ensure_dirs(self) -> None:
         try:
@@ -130,6 +169,16 @@ class FileBackend:
                 f"{self.root}: cannot create the data dir ({err.strerror}); "
                 "set TASKDATA to a writable directory"
             ) from None
+
+    # -- format ------------------------------------------------------------------------
+    def read_format(self) -> bytes | None:
+        try:
+            return (self.root / FORMAT_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_format(self, data: bytes) -> None:
+        write_atomic(self.root / FORMAT_FILE, data, self.root)
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot_token(self) -> Token | None:
@@ -240,6 +289,11 @@ class FileBackend:
         """Rewrite a whole journal generation (doctor only)."""
         self.close()
         write_atomic(self._journal(gen), data, self.root)
+
+    def delete_journal(self, gen: int) -> None:
+        """Remove a journal generation whose records a merged file holds."""
+        self._journal(gen).unlink(missing_ok=True)
+        fsync_dir(self._journal(gen).parent)
 
     def close(self) -> None:
         if self._append_fd:

@@ -9,9 +9,12 @@ not-yet-undone transaction as a new transaction, so the journal only grows.
 
 Writers take the backend's lock, catch up on lines they have not seen, append one line
 and fdatasync it; readers never lock: they stat the snapshot and the journal and parse
-only the new tail. A final line without its newline is a torn, never-acknowledged write:
-readers ignore it and the next writer cuts it. Any other unreadable line is corruption:
-the store refuses to open and points at `backlog doctor`.
+only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, format 2).
+A final line without its newline is a torn, never-acknowledged write unless its checksum
+holds (then it is kept and the next writer ends its line); readers ignore a torn tail and
+the next writer cuts it. Any other unreadable line is corruption: the store refuses to
+open and points at `backlog doctor`. A format-1 store (no format.json) is read as it is
+and upgraded to format 2 by its first writer.
 
 Compaction writes a new snapshot and starts a new journal generation; the old
 generations stay as history (task_history, undo beyond the current generation, and
@@ -29,9 +32,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
 
-import orjson
-
+from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
+from backlog.store.merge import merge_history
+from backlog.store.sealed import FORMAT, format_info, format_record, is_sealed, seal, unseal
 from backlog.errors import StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -49,11 +53,14 @@ def doctor_hint(what: str) -> StoreError:
     )
 
 
-def parse_record(line: bytes, where: str) -> dict:
-    """One journal line as a record dict; StoreError naming the place when it is damaged."""
+def parse_record(line: bytes, where: str, sealed: bool = False) -> dict:
+    """One journal line as a record dict; StoreError naming the place when it is damaged.
+
+    `sealed`: the line must carry a valid checksum (format 2); otherwise one is checked if present.
+    """
     try:
-        rec = orjson.loads(line)
-        if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int) or not isinstance(rec.get("ops"), list):
+        rec = unseal(line, sealed)
+        if not isinstance(rec.get("seq"), int) or not isinstance(rec.get("ops"), list):
             raise ValueError("not a transaction record")
     except ValueError as err:
         raise doctor_hint(f"{where} is damaged ({err})") from None
@@ -64,10 +71,10 @@ def empty_snapshot() -> dict:
     return {"gen": 0, "seq": 0, "next_id": 1, "tasks": [], "docs": {}}
 
 
-def parse_snapshot(data: bytes, where: str) -> dict:
-    """A snapshot dict; StoreError naming the file when it is damaged."""
+def parse_snapshot(data: bytes, where: str, sealed: bool = False) -> dict:
+    """A snapshot dict; StoreError naming the file when it is damaged (or unsealed while `sealed`)."""
     try:
-        snap = orjson.loads(data)
+        snap = unseal(data, sealed)
         for key, kind in (("gen", int), ("seq", int), ("next_id", int), ("tasks", list), ("docs", dict)):
             if not isinstance(snap[key], kind):
                 raise ValueError(f"'{key}' is not {kind.__name__}")
@@ -137,7 +144,8 @@ class Store:
         self.compact_every = compact_every
         self.undo_depth = undo_depth
         self._mutex = threading.RLock()
-        self._old_records: dict[int, list[dict]] = {}
+        self._old_records: dict[int, tuple[int, list[dict]]] = {}  # gen → (file size, records)
+        self.format, self.since = 1, None  # since: the first journal generation that must be sealed
         self._reset(empty_snapshot(), None)
 
     @classmethod
@@ -152,14 +160,18 @@ class Store:
 
     # -- reading -----------------------------------------------------------------------
     def load(self) -> None:
-        """(Re)read the snapshot and the current journal generation from scratch."""
+        """(Re)read the format, the snapshot and the current journal generation from scratch.
+
+        Raises FormatError for a store of a newer format, StoreError for a damaged one.
+        """
+        self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
         data, token = self.backend.read_snapshot()
         if data is None:
             if any(gen > 0 for gen in self.backend.journal_generations()):
                 raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is missing")
             snap = empty_snapshot()
         else:
-            snap = parse_snapshot(data, self.backend.describe(SNAPSHOT))
+            snap = parse_snapshot(data, self.backend.describe(SNAPSHOT), self.format >= FORMAT)
         self._reset(snap, token)
         self._catch_up()
 
@@ -181,6 +193,7 @@ class Store:
         self._token = token
         self._records: list[dict] = []
         self._offset = 0
+        self._unterminated = False  # the newest record's line lacks its newline (kept: its checksum is valid)
         self._archived_ids: dict[str, int] | None = None
         self._index: Index | None = None
 
@@ -201,16 +214,36 @@ class Store:
             elif self.backend.journal_size(self.gen) > self._offset:
                 self._catch_up()
 
+    def sealed(self, gen: int) -> bool:
+        """True when journal generation `gen` must carry checksums (written in format 2)."""
+        return self.since is not None and gen >= self.since
+
     def _catch_up(self) -> None:
-        lines, used = split_lines(self.backend.read_journal(self.gen, self._offset))
-        name = self.backend.journal_name(self.gen)
+        data = self.backend.read_journal(self.gen, self._offset)
+        if self._unterminated and data[:1] == b"\n":  # a writer has ended the kept record's line
+            data, self._offset, self._unterminated = data[1:], self._offset + 1, False
+        lines, used = split_lines(data)
+        sealed = self.sealed(self.gen)
         for line in lines:
-            where = f"{self.backend.describe(name)} line {len(self._records) + 1}"
-            rec = parse_record(line, where)
-            if rec["seq"] != self.seq + 1:
-                raise doctor_hint(f"{where} has sequence {rec['seq']}, expected {self.seq + 1}")
-            self._apply(rec)
+            self._catch_up_record(parse_record(line, self._where(), sealed))
         self._offset += used
+        tail = data[used:]
+        if sealed and tail and not self._unterminated:
+            # a final line without its newline is a torn write unless its checksum holds
+            # (possibly with the newline byte itself damaged): then it was acknowledged
+            record = tail if is_sealed(tail) else tail[:-1] if is_sealed(tail[:-1]) else None
+            if record is not None:
+                self._catch_up_record(parse_record(record, self._where(), True))
+                self._offset += len(record)
+                self._unterminated = True
+
+    def _where(self) -> str:
+        return f"{self.backend.describe(self.backend.journal_name(self.gen))} line {len(self._records) + 1}"
+
+    def _catch_up_record(self, rec: dict) -> None:
+        if rec["seq"] != self.seq + 1:
+            raise doctor_hint(f"{self._where()} has sequence {rec['seq']}, expected {self.seq + 1}")
+        self._apply(rec)
 
     def _apply(self, rec: dict) -> None:
         for op in rec["ops"]:
@@ -241,10 +274,13 @@ class Store:
         digest = self.docs.get(uuid)
         if digest is None:
             return None
+        data = self.backend.get_blob(digest)
         try:
-            return self.backend.get_blob(digest).decode()
-        except UnicodeDecodeError:
-            raise doctor_hint(f"{self.backend.describe('docs/' + digest + '.md')} is damaged (not UTF-8)") from None
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError("its content does not match its sha256 name")
+            return data.decode()
+        except ValueError as err:
+            raise doctor_hint(f"{self.backend.describe('docs/' + digest + '.md')} is damaged ({err})") from None
 
     def doc_size(self, uuid: str) -> int | None:
         digest = self.docs.get(uuid)
@@ -260,6 +296,8 @@ class Store:
         """
         with self._mutex, self.backend.lock():
             self.refresh()
+            if self.format < FORMAT:
+                self._upgrade()
             tx = Transaction(self)
             yield tx
             ops, segments = [], {}
@@ -285,8 +323,9 @@ class Store:
 
     def _write(self, at: str, agent: str, tool: str, ops: list[dict], **extra: object) -> dict:
         record = {"seq": self.seq + 1, "at": at, "agent": agent, "tool": tool, "ops": ops, **extra}
-        line = orjson.dumps(record) + b"\n"
+        line = (b"\n" if self._unterminated else b"") + seal(record) + b"\n"
         self.backend.append_journal(self.gen, line, self._offset)
+        self._unterminated = False
         self._apply(record)
         self._offset += len(line)
         try:
@@ -303,6 +342,8 @@ class Store:
         """Revert the newest not-yet-undone transaction; returns it, or None if there is none."""
         with self._mutex, self.backend.lock():
             self.refresh()
+            if self.format < FORMAT:
+                self._upgrade()
             target = self._undo_target()
             if target is None:
                 return None
@@ -325,35 +366,66 @@ class Store:
         return None
 
     def records_newest_first(self) -> Iterator[dict]:
-        """Every committed record, newest first, across journal generations."""
-        yield from reversed(self._records)
-        for gen in sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True):
-            yield from reversed(self._generation(gen))
+        """Every committed record, newest first, across journal generations (each once).
+
+        Raises StoreError where transactions are missing (lines cut or deleted from a file).
+        """
+        older = sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True)
+        below, newer = self.seq + 1, self.gen
+        for gen in [self.gen, *older]:
+            for rec in reversed(self._records if gen == self.gen else self._generation(gen)):
+                if rec["seq"] < below - 1:
+                    files = [self.backend.describe(self.backend.journal_name(g)) for g in older[::-1] + [self.gen]
+                             if gen <= g <= newer]
+                    raise doctor_hint(f"transactions #{rec['seq'] + 1}–#{below - 1} are missing from {' / '.join(files)}")
+                if rec["seq"] < below:  # not a repeat left by an interrupted merge
+                    below, newer = rec["seq"], gen
+                    yield rec
+
+    def _old_lines(self, gen: int) -> list[bytes]:
+        """The lines of a closed journal generation; a record whose newline is damaged is kept.
+
+        Raises StoreError for a checksum-invalid tail: a closed generation ends in a committed line.
+        """
+        data = self.backend.read_journal(gen)
+        lines, used = split_lines(data)
+        tail = data[used:]
+        if tail and self.sealed(gen):
+            record = tail if is_sealed(tail) else tail[:-1] if is_sealed(tail[:-1]) else None
+            if record is None:
+                where = f"{self.backend.describe(self.backend.journal_name(gen))} line {len(lines) + 1}"
+                raise doctor_hint(f"{where} is damaged (a closed generation ends in a torn line)")
+            lines.append(record)
+        return lines
 
     def _generation(self, gen: int) -> list[dict]:
-        if gen not in self._old_records:
+        size = self.backend.journal_size(gen)
+        if self._old_records.get(gen, (None,))[0] != size:  # new, or rewritten by a merge
             name = self.backend.journal_name(gen)
-            lines, _ = split_lines(self.backend.read_journal(gen))
-            self._old_records[gen] = [
-                parse_record(line, f"{self.backend.describe(name)} line {n}") for n, line in enumerate(lines, 1)
-            ]
-        return self._old_records[gen]
+            self._old_records[gen] = (size, [
+                parse_record(line, f"{self.backend.describe(name)} line {n}", self.sealed(gen))
+                for n, line in enumerate(self._old_lines(gen), 1)
+            ])
+        return self._old_records[gen][1]
 
     # -- history -----------------------------------------------------------------------
     def history(self, uuid: str) -> list[dict]:
         """Every record that touched task `uuid` (its task, doc or archive entry), oldest first."""
         needle = uuid.encode()
         found = []
-        for gen in self.backend.journal_generations():
+        for gen in (g for g in self.backend.journal_generations() if g < self.gen):
             name = self.backend.journal_name(gen)
-            lines, _ = split_lines(self.backend.read_journal(gen))
-            for n, line in enumerate(lines, 1):
-                if needle in line:
-                    rec = parse_record(line, f"{self.backend.describe(name)} line {n}")
-                    ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
-                    if ops:
-                        found.append({**rec, "ops": ops})
-        return found
+            sealed = self.sealed(gen)
+            for n, line in enumerate(self._old_lines(gen), 1):
+                if needle in line or (sealed and not is_sealed(line)):  # a damaged line may have held the uuid
+                    found.append(parse_record(line, f"{self.backend.describe(name)} line {n}", sealed))
+        kept, last = [], 0
+        for rec in found + self._records:
+            ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
+            if rec["seq"] > last and ops:  # a file left by an interrupted merge repeats records
+                kept.append({**rec, "ops": ops})
+            last = max(last, rec["seq"])
+        return kept
 
     # -- archive -------------------------------------------------------------------------
     def segment(self, name: str) -> dict[str, dict]:
@@ -376,7 +448,7 @@ class Store:
     def _segment_state(self, name: str) -> tuple[dict[str, dict], bool]:
         raw = self.backend.read_segment(name)
         try:
-            body = orjson.loads(raw) if raw is not None else {"seq": 0, "tasks": []}
+            body = unseal(raw, self.format >= FORMAT) if raw is not None else {"seq": 0, "tasks": []}
             tasks = {t["uuid"]: t for t in body["tasks"]}
             seq = body["seq"]
         except (ValueError, KeyError, TypeError) as err:
@@ -397,8 +469,24 @@ class Store:
     def _materialize(self, name: str) -> None:
         tasks, changed = self._segment_state(name)
         if changed:
-            body = orjson.dumps({"seq": self.seq, "tasks": list(tasks.values())}) if tasks else None
-            self.backend.write_segment(name, body)
+            self._write_segment(name, tasks)
+
+    def _write_segment(self, name: str, tasks: dict[str, dict]) -> None:
+        self.backend.write_segment(name, seal({"seq": self.seq, "tasks": list(tasks.values())}) if tasks else None)
+
+    # -- format --------------------------------------------------------------------------
+    def _upgrade(self) -> None:
+        """Make this store format 2 (under the lock): seal every live file, then say so in format.json.
+
+        Old journal generations stay as format 1 wrote them (history); a crash before
+        format.json leaves a format-1 store whose sealed files any reader accepts.
+        """
+        if self.seq or self.backend.journal_generations():
+            for name in self.segments():
+                self._write_segment(name, self.segment(name))
+            self.compact()
+        self.backend.write_format(format_record(self.gen, __version__))
+        self.format, self.since = FORMAT, self.gen
 
     # -- compaction ----------------------------------------------------------------------
     def compact(self) -> None:
@@ -408,12 +496,14 @@ class Store:
         self._collect_docs()
         snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
                 "tasks": list(self.tasks.values()), "docs": self.docs}
-        self.backend.write_snapshot(orjson.dumps(snap))
-        self._old_records[self.gen] = self._records
+        self.backend.write_snapshot(seal(snap))
+        self._old_records[self.gen] = (self.backend.journal_size(self.gen), self._records)
         self.gen += 1
         self._records = []
         self._offset = 0
         self._token = self.backend.snapshot_token()
+        merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
+                                                      if g < self.gen and self.sealed(g)])
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
