@@ -117,6 +117,7 @@ def test_the_heartbeat_renews_only_the_leases_its_writer_took(one, two, clock):
     assert one.renew_leases() == 1
     assert (lease(one, 1)["expires"], lease(one, 2)["expires"]) == ("2026-11-24T10:22:53Z", "2026-11-24T10:19:53Z")
     assert one.renew_leases() == 0  # same clock: nothing to write
+    assert [e["tool"] for e in one.history(1)["entries"]] == ["task_add", "task_claim"], "heartbeats are not history"
 
 
 def test_heartbeats_are_not_undone_and_do_not_count_as_changes_to_undo(one, clock):

@@ -13,7 +13,8 @@ from backlog.store.store import UndoConflict
 def history(scope: Scope, id: object) -> dict:
     scope.store.refresh()
     uuid = scope.resolve(id)["uuid"]
-    return {"entries": [render.history_entry(rec, uuid) for rec in scope.store.history(uuid)]}
+    return {"entries": [render.history_entry(rec, uuid) for rec in scope.store.history(uuid)
+                        if not rec.get("renewal")]}  # a lease heartbeat is not a change anyone made
 
 
 def undo(scope: Scope, agent: str | None = None, everyone: bool = False) -> dict:
