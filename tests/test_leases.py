@@ -6,6 +6,7 @@ server processes are; the clock is a movable fake shared by all of them.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -146,6 +147,16 @@ def test_duplicate_and_recurrence_copy_the_owner_but_never_the_lease(one):
     assert copy["agent"] == "w1" and "lease" not in one.info(copy["id"])["task"]
     nxt = one.done(2, agent="w1")["message"].split("next instance is task ")[1].split(",")[0]
     assert "lease" not in one.info(int(nxt))["task"]
+
+
+def test_export_leaves_the_lease_out_and_import_drops_it(one):
+    one.add("a")
+    one.claim("w1")
+    exported = one.export("")
+    assert "lease" not in exported[0] and exported[0]["agent"] == "w1"
+    imported = one.import_tasks(json.dumps([{**exported[0], "uuid": "11111111-1111-4111-8111-111111111111",
+                                             "lease": {"holder": "w1", "kind": "claimed", "expires": "x"}}]))
+    assert "lease" not in one.info(imported["ids"][0])["task"]
 
 
 def test_release_ends_an_assignment_and_annotates_an_abandoned_claim(one):

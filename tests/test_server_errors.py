@@ -63,7 +63,7 @@ def mcp_client(tmp_path_factory):
      "tasks: is not valid JSON (unexpected end of data: line 1 column 3 (char 2)); pass a JSON array of task objects"),
     ("task_import", {"tasks": '[{"description": "x", "Colour": "red"}]'},  # not a UDA name
      "tasks[0].Colour: is not a task field; remove it; known keys: agent, annotations, depends, description, due, end, "
-     "entry, id, imask, last, lease, mask, modified, origin, parent, priority, project, recur, rtype, scheduled, start, status, "
+     "entry, id, imask, last, mask, modified, origin, parent, priority, project, recur, rtype, scheduled, start, status, "
      "tags, template, until, urgency, uuid, wait; UDA names match [a-z][a-z0-9_]*"),
     # sizes and names
     ("task_doc_write", {"id": 1, "content": "x" * ((1 << 20) + 1)},
