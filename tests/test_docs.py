@@ -14,8 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 PREFIX = "mcp__plugin_backlog_tasks__"
 SKILLS = ("tasks", "plan", "standup", "refine", "spec", "implement", "handoff")
-EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
-BUILTIN_TOOLS = {"Read", "Grep", "Glob"}  # what the planner may use besides ours
+EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart", "SubagentStop", "SessionEnd")
+BUILTIN_TOOLS = {"Read", "Grep", "Glob", "Edit", "Write", "Bash"}  # what our agents may use besides ours
 SKILL_KEYS = {"name", "description", "argument-hint", "allowed-tools"}
 AGENT_KEYS = {"name", "description", "tools", "model", "color"}
 
@@ -32,13 +32,13 @@ TOOLS = {
     "task_log": ({"description"}, _FIELDS - {"due"}),
     "task_modify": ({"filter"}, {"description"} | _FIELDS | _DATES),
     "task_duplicate": ({"id"}, {"description"} | _FIELDS),
-    "task_done": ({"id"}, set()),
+    "task_done": ({"id"}, {"agent"}),
     "task_delete": ({"id"}, set()),
-    "task_start": ({"id"}, set()),
-    "task_stop": ({"id"}, set()),
-    "task_annotate": ({"id", "text"}, set()),
+    "task_start": ({"id"}, {"agent"}),
+    "task_stop": ({"id"}, {"agent"}),
+    "task_annotate": ({"id", "text"}, {"agent"}),
     "task_denotate": ({"id", "text"}, set()),
-    "task_undo": (set(), set()),
+    "task_undo": (set(), {"agent", "scope"}),
     "task_purge": ({"id"}, set()),
     "task_import": ({"tasks"}, set()),
     "task_doc_write": ({"id", "content"}, set()),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ from tests.test_launcher import installer_idle
 pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
 PREFIX = "mcp__plugin_backlog_tasks__"
-PLANNER = "backlog:task-planner"
+WORKER = "backlog:task-worker"  # the agent_type Claude Code gives the plugin's task-worker
 INSTALL_TIMEOUT = 600
 SESSION_TIMEOUT = 180
 # `-p` sends its first request after ~2-3 s even if a server is still starting; on a loaded
@@ -161,7 +162,8 @@ SCRIPT = [
     {"tool": "TaskCreate", "input": {"subject": "Write docs", "description": "Document the hook events"}},
     {"tool": "TaskUpdate", "input": {"taskId": "1", "status": "completed"}},
     {"tool": PREFIX + "task_list", "input": {"filter": ""}},
-    {"tool": "Agent", "input": {"description": "plan the work", "prompt": "Plan it.", "subagent_type": PLANNER}},
+    {"tool": PREFIX + "task_claim", "input": {"agent": "claude", "id": "2"}},
+    {"tool": "Agent", "input": {"description": "do the work", "prompt": "Do the next task.", "subagent_type": WORKER}},
 ]
 
 
@@ -173,14 +175,14 @@ def scripted(claude, tmp_path_factory) -> tuple[Home, Session]:
     tasks = home.backlog()
     tasks.add("Fix login redirect loop", priority="H", project="web")  # 1: the most urgent
     tasks.add("Write API reference", priority="L")                       # 2
-    session = Session(claude, home, SCRIPT, ["TaskCreate", "TaskUpdate", "Agent", PREFIX + "task_list"],
+    session = Session(claude, home, SCRIPT, ["TaskCreate", "TaskUpdate", "Agent", PREFIX + "task_list", PREFIX + "task_claim"],
                       tmp_path_factory.mktemp("e2e-run"))
     return home, session
 
 
 def test_every_hook_ran_through_the_launcher_and_exited_0(scripted):
     _, session = scripted
-    for event in ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart"):
+    for event in ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart", "SubagentStop"):
         responses = session.hook_responses(event)
         assert responses, f"{event} did not fire"
         assert all((r["exit_code"], r["outcome"], r["stderr"]) == (0, "success", "") for r in responses), responses
@@ -216,14 +218,31 @@ def test_task_list_answers_through_the_launcher(scripted):
     assert sent and json.loads(flatten(sent[0]["content"])) == result, "the model saw the same result"
 
 
-def test_subagent_start_assigns_a_task_and_briefs_the_subagent(scripted):
+def test_subagent_start_leases_a_task_to_the_worker_and_subagent_stop_releases_it(scripted):
     home, session = scripted
     (brief,) = session.contexts("SubagentStart")
-    assert brief.startswith(f'Backlog task #1 was assigned to you (agent "{PLANNER}"): Fix login redirect loop')
-    task = home.backlog().info(1)["task"]
-    assert task["agent"] == PLANNER and "start" not in task
-    (request,) = session.requests_containing("Backlog task #1 was assigned to you")
+    assert brief.startswith("Backlog task #1 is assigned to you until ") and "Fix login redirect loop" in brief
+    (start,) = session.hook_responses("SubagentStart")
+    name = re.search(r'Your backlog agent name is "([^"]+)"', brief).group(1)
+    assert re.fullmatch(rf"{WORKER}#[0-9a-z]{{6}}", name), name
+    (request,) = session.requests_containing("Backlog task #1 is assigned to you")
     assert not any(t["name"] == "TaskCreate" for t in request["tools"]), "the subagent's own request"
+    offered = {t["name"] for t in request["tools"]}
+    assert set(re.findall(rf"{PREFIX}\w+", brief)) <= offered, "the brief names only tools the worker has"
+    tools = [(r["tool"], r["agent"]) for r in home.backlog().history(1)["entries"]]
+    assert tools == [("cli:add", "tester"), ("hook:SubagentStart", name), ("hook:SubagentStop", name)]
+    assert "lease" not in home.backlog().info(1)["task"], "the unclaimed assignment ended with the subagent"
+
+
+def test_session_end_fires_in_print_mode_and_releases_the_sessions_claim(scripted):
+    """The main session claimed #2 through its server, which recorded Claude's session id
+    (CLAUDE_CODE_SESSION_ID); SessionEnd at the end of `-p` released it with a note."""
+    home, session = scripted
+    task = home.backlog().info(2)["task"]
+    assert "lease" not in task and "start" not in task
+    assert task["annotations"][-1]["description"] == "stopped by claude without finishing: the session ended (other)"
+    entries = home.backlog().history(2)["entries"]
+    assert [e["tool"] for e in entries][-1] == "hook:SessionEnd"
 
 
 # -- a cold start --------------------------------------------------------------------------------

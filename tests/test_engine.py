@@ -277,19 +277,27 @@ def test_undo_names_what_it_undid(backlog):
 
 # -- claim / assign ---------------------------------------------------------------------
 
-def test_claim_takes_the_most_urgent_free_ready_task(backlog):
+def test_claim_takes_the_most_urgent_ready_task_without_a_live_lease(backlog):
     backlog.add("low")
     backlog.add("high", priority="H")
-    backlog.add("held", priority="H", agent="other")
+    backlog.add("held", priority="H", due="2026-11-30")
     backlog.add("blocked", priority="H", depends="3")
+    backlog.add("owned but not leased", agent="other")
+    backlog.claim("other", id="3")
     task = backlog.claim("me")["task"]
     assert (task["id"], task["agent"], "start" in task) == (2, "me", True)
-    assert backlog.claim("me")["task"]["id"] == 1
-    assert error(backlog.claim, "me").startswith("filter: nothing to claim: no READY task without an agent matches ''")
+    assert [backlog.claim("me")["task"]["id"] for _ in range(2)] == [1, 5]
+    assert error(backlog.claim, "me").startswith("filter: nothing to claim: no READY task without a live lease matches ''")
+
+
+def test_claim_by_id_of_a_task_leased_to_another_agent_is_refused(backlog):
+    backlog.add("a")
+    backlog.claim("other", id="1")
+    assert error(backlog.claim, "me", id="1") == (
+        "id: task 1 is claimed to other until 2026-11-24T10:24:53Z; claim another task, or ask that agent")
 
 
 @pytest.mark.parametrize("setup, expected", [
-    ({"agent": "other"}, "id: task 1 is held by other; claim another task or ask that agent"),
     ({"wait": "2026-12-01"}, "id: task 1 is not ready: it waits until 2026-12-01T00:00:00Z; claim a +READY task instead"),
     ({"scheduled": "2026-12-01"}, "id: task 1 is not ready: it is scheduled for 2026-12-01T00:00:00Z; claim a +READY task instead"),
 ])
@@ -300,10 +308,10 @@ def test_claim_by_id_says_why_it_refuses(backlog, setup, expected):
 
 def test_claim_of_an_assigned_task_by_its_agent_starts_it(backlog):
     backlog.add("a")
-    assert [t["id"] for t in backlog.assign("backlog:task-planner")] == [1]
-    task = backlog.claim("backlog:task-planner", id=1)["task"]
+    assert backlog.assign("task-worker#a1b2c3")["id"] == 1
+    task = backlog.claim("task-worker#a1b2c3", id=1)["task"]
     assert "start" in task
-    assert backlog.claim("backlog:task-planner", id=1)["message"].endswith("no change")
+    assert backlog.claim("task-worker#a1b2c3", id=1)["message"].endswith("no change")
 
 
 def test_complete_external_matches_origin_then_subject(backlog):

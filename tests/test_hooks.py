@@ -19,8 +19,8 @@ from backlog.paths import slug
 from backlog.runtime import open_backlog
 from tests.conftest import NOW_ISO, REPO, run_backlog
 
-EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
-PLANNER = "backlog:task-planner"
+EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart", "SubagentStop", "SessionEnd")
+WORKER = "backlog:task-worker"  # the agent_type Claude Code sends for the plugin's task-worker
 SESSION = "3f2c1a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
 
@@ -52,8 +52,20 @@ def task_completed(task_id: str, subject: str, **fields: object) -> dict:
     return payload("TaskCompleted", prompt_id="p-1", task_id=task_id, task_subject=subject, **fields)
 
 
-def subagent_start(agent_type: str = PLANNER, agent_id: str = "a1b2c3d4e5f6a7b8c") -> dict:
+def subagent_start(agent_type: str = WORKER, agent_id: str = "a1b2c3d4e5f6a7b8c") -> dict:
     return payload("SubagentStart", agent_id=agent_id, agent_type=agent_type)
+
+
+def subagent_stop(agent_type: str = WORKER, agent_id: str = "a1b2c3d4e5f6a7b8c",
+                  last: str = "I could not finish.") -> dict:
+    """SubagentStop as Claude Code 2.1.330 sends it (its schema in the CLI bundle)."""
+    return payload("SubagentStop", agent_id=agent_id, agent_type=agent_type, stop_hook_active=False,
+                   agent_transcript_path=f"/home/u/.claude/projects/p/{SESSION}/subagents/agent-{agent_id}.jsonl",
+                   last_assistant_message=last)
+
+
+def session_end(reason: str = "prompt_input_exit") -> dict:
+    return payload("SessionEnd", reason=reason)
 
 
 def start_hook(event: str, stdin: dict | bytes, env: dict, cwd: Path | None = None) -> subprocess.Popen:
@@ -151,6 +163,9 @@ def test_bad_stdin_prints_nothing_and_changes_nothing(three_tasks, store_dir, ev
     ("TaskCreated", task_created("9", ["not", "text"]), "no task_subject"),       # not text
     ("TaskCompleted", payload("TaskCompleted", session_id=None), "neither session_id"),
     ("SubagentStart", payload("SubagentStart", agent_id="a1"), "no agent_type"),
+    ("SubagentStart", payload("SubagentStart", agent_type=WORKER), "no agent_id"),
+    ("SubagentStop", payload("SubagentStop", agent_id="a1"), "no agent_type"),
+    ("SessionEnd", payload("SessionEnd", session_id=None, reason="other"), "no session_id"),
 ])
 def test_payloads_missing_their_fields_change_nothing_and_are_logged(three_tasks, store_dir, event, stdin, logged):
     before = store_bytes(store_dir)
@@ -380,89 +395,7 @@ def test_task_completed_twice_completes_once(env, store_dir):
     assert [t["status"] for t in all_tasks(env)] == ["completed"]
 
 
-# -- SubagentStart -----------------------------------------------------------------------------
-
-@pytest.fixture
-def ready_work(env) -> dict:
-    """Five pending tasks; #2 is the most urgent ready one that no agent holds."""
-    b = backlog(env)
-    b.add("Held by bob", priority="H", due="-1d", agent="bob")   # 1 most urgent, but held
-    b.add("Design the schema", priority="H", project="db")        # 2
-    b.add("Write migrations", priority="M")                       # 3
-    b.add("Blocked import", priority="H", depends="1")            # 4 blocked
-    b.add("Someday", wait="+10d", priority="H")                   # 5 waiting
-    b.doc_write("2", "## Goal\nA schema")
-    return env
-
-
-def test_subagent_start_assigns_the_most_urgent_ready_free_task_and_says_how_to_claim_it(ready_work):
-    text = context(hook("SubagentStart", subagent_start(), ready_work), "SubagentStart")
-    assert text.startswith(f'Backlog task #2 was assigned to you (agent "{PLANNER}"): Design the schema [H, project db, doc].')
-    assert f'mcp__plugin_backlog_tasks__task_claim(agent="{PLANNER}", id="2")' in text
-    assert 'mcp__plugin_backlog_tasks__task_doc_read(id="2")' in text
-    assert 'mcp__plugin_backlog_tasks__task_modify(filter="2", agent="")' in text
-    assert len(text) <= 1500
-    tasks = {t["id"]: t for t in all_tasks(ready_work)}
-    assert tasks[2]["agent"] == PLANNER and "start" not in tasks[2], "assigned, not started"
-    assert [t.get("agent") for i, t in sorted(tasks.items()) if i != 2] == ["bob", None, None, None]
-    claimed = backlog(ready_work, agent=PLANNER).claim(PLANNER, id="2")
-    assert claimed["task"]["start"] and claimed["message"] == f"task 2 claimed by {PLANNER}"
-
-
-def test_standalone_subagent_start_names_tools_by_their_bare_names(ready_work):
-    text = context(hook("SubagentStart", subagent_start(), standalone(ready_work)), "SubagentStart")
-    assert f'task_claim(agent="{PLANNER}", id="2")' in text and 'task_doc_read(id="2")' in text
-    assert "mcp__" not in text
-
-
-def test_subagent_start_says_when_the_task_has_no_doc(ready_work):
-    backlog(ready_work).doc_delete("2")
-    text = context(hook("SubagentStart", subagent_start(), ready_work), "SubagentStart")
-    assert "[H, project db]." in text and "no doc" in text and "task_doc_read" not in text
-
-
-def test_parallel_subagents_get_different_tasks(env):
-    b = backlog(env)
-    for n in range(5):
-        b.add(f"Task {n + 1}", priority="HML"[n % 3])
-    procs = [start_hook("SubagentStart", subagent_start(agent_id=f"agent-{n}"), env) for n in range(3)]
-    texts = [context(finish(p), "SubagentStart") for p in procs]
-    said = sorted(int(re.match(r"Backlog task #(\d+) ", t).group(1)) for t in texts)
-    assigned = sorted(t["id"] for t in all_tasks(env) if t.get("agent") == PLANNER)
-    assert len(set(said)) == 3 and said == assigned
-
-
-def test_subagent_start_with_nothing_to_assign_prints_and_writes_nothing(env, store_dir):
-    b = backlog(env)
-    b.add("Held", agent="bob")
-    b.add("Blocked", depends="1")  # unassigned but not READY
-    before = store_bytes(store_dir)
-    assert hook("SubagentStart", subagent_start(), env) is None
-    assert store_bytes(store_dir) == before
-
-
-def test_subagent_start_on_a_project_without_backlog_creates_nothing(env, store_dir):
-    store_dir.rmdir()
-    assert hook("SubagentStart", subagent_start(), env) is None
-    assert not store_dir.exists()
-
-
-@pytest.mark.parametrize("value", ["off", "OFF", "false", "0"])
-def test_subagent_assign_off_disables_it(ready_work, store_dir, value):
-    before = store_bytes(store_dir)
-    assert hook("SubagentStart", subagent_start(), {**ready_work, "BACKLOG_SUBAGENT_ASSIGN": value}) is None
-    assert store_bytes(store_dir) == before
-
-
-def test_subagent_assign_all_gives_every_unassigned_pending_task(ready_work):
-    text = context(hook("SubagentStart", subagent_start("worker"), {**ready_work, "BACKLOG_SUBAGENT_ASSIGN": "all"}),
-                   "SubagentStart")
-    owners = {t["id"]: t.get("agent") for t in all_tasks(ready_work)}
-    assert owners == {1: "bob", 2: "worker", 3: "worker", 4: "worker", 5: "worker"}
-    assert text.startswith('4 backlog tasks were assigned to you (agent "worker"):')
-    assert sorted(int(i) for i in re.findall(r"^#(\d+) ", text, re.M)) == [2, 3, 4, 5]
-    assert "task_claim" in text
-
+# -- SubagentStart, SubagentStop, SessionEnd: tests/test_hooks_agents.py ------------------------
 
 # -- concurrency ---------------------------------------------------------------------------------
 

@@ -31,11 +31,13 @@ def make(n: int, description: str, **fields) -> dict:
 TASKS = [
     make(1, "Fix login bug", project="web", tags=["bug", "ui"], priority="H", due="2026-11-24T15:00:00Z",
          agent="claude", start="2026-11-24T09:00:00Z",
+         lease={"holder": "claude", "kind": "claimed", "expires": "2026-11-24T10:20:00Z"},
          annotations=[{"entry": "2026-11-02T00:00:00Z", "description": "waiting on Bob"}]),
     make(2, "Write API docs", project="web.ui", tags=["Bug"], priority="M", due="2026-11-25T09:00:00Z",
          scheduled="2026-11-26T00:00:00Z"),
     make(3, "Deploy web app", project="webapp", priority="L", due="2026-11-20T12:00:00Z",
-         agent="backlog:task-planner"),
+         agent="backlog:task-planner",
+         lease={"holder": "backlog:task-planner", "kind": "assigned", "expires": "2026-11-24T10:14:53Z"}),
     make(4, "Refactor auth module", project="Web.API", wait="2026-11-30T00:00:00Z", until="2026-12-31T00:00:00Z"),
     make(5, "login page polish", tags=["next"], due="2026-12-05T00:00:00Z", has_doc=True,
          scheduled="2026-11-20T00:00:00Z"),
@@ -89,7 +91,7 @@ def but(*excluded: int) -> list[int]:
     ("TAGGED", [1, 2, 5, 6]),
     ("ANNOTATED", [1]),
     ("DOC", [5]),
-    ("CLAIMED", [1, 3]),  # pending with an agent
+    ("CLAIMED", [1]),  # pending with a live lease (3's expired at NOW exactly)
     ("TEMPLATE", [9]),
     ("PARENT", [9]),  # alias
     ("INSTANCE", [10]),

@@ -14,7 +14,7 @@ from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCHER = "${CLAUDE_PLUGIN_ROOT}/hooks/launch"
-EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
+EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart", "SubagentStop", "SessionEnd")
 SKILLS = ("tasks", "plan", "standup", "refine", "spec", "implement", "handoff")
 
 
@@ -106,7 +106,7 @@ def test_mcp_server_is_backlog_serve_through_the_launcher():
         assert "${CLAUDE_PLUGIN_DATA}" not in value and "${CLAUDE_PLUGIN_ROOT}" not in value
 
 
-def test_hooks_run_the_four_events_through_the_launcher():
+def test_hooks_run_every_event_through_the_launcher():
     hooks = read_json("hooks/hooks.json")["hooks"]
     assert sorted(hooks) == sorted(EVENTS)
     for event, groups in hooks.items():

@@ -61,8 +61,8 @@ def test_eight_claims_over_two_servers_make_three_distinct_winners(tmp_path):
         won = {agent: r.structured_content["task"]["id"] for agent, r in results if not r.is_error}
         refused = [r.content[0].text for _, r in results if r.is_error]
         assert sorted(won.values()) == ids[:3]
-        assert refused == ["filter: nothing to claim: no READY task without an agent matches 'project:race'; "
-                           "widen the filter, or list tasks with task_list filter '+READY'"] * 5
+        assert refused == ["filter: nothing to claim: no READY task without a live lease matches 'project:race'; "
+                           "widen the filter, or list tasks with task_list filter '+READY -CLAIMED'"] * 5
         rows = two.ok("task_list", {"filter": "project:race +ACTIVE", "fields": "id,agent"})["tasks"]
         assert {r["agent"]: r["id"] for r in rows} == won
 
@@ -86,5 +86,5 @@ def test_a_write_by_one_server_is_visible_to_another(tmp_path):
         two.ok("task_count", {})
         task = one.ok("task_add", {"description": "shared"})["task"]
         assert two.ok("task_info", {"id": task["id"]})["task"]["uuid"] == task["uuid"]
-        two.ok("task_undo")
+        two.ok("task_undo", {"scope": "any"})  # another server's change: only with scope any
         assert one.fail("task_info", {"id": task["id"]}) == f"id: no task {task['id']}; list ids with task_list"

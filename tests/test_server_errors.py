@@ -55,8 +55,8 @@ def mcp_client(tmp_path_factory):
     ("task_doc_read", {"id": 1}, "id: task 1 has no doc; write one with task_doc_write"),
     ("task_claim", {"agent": "a", "id": 5}, "id: task 5 is not ready: it depends on unfinished task 1; claim a +READY task instead"),
     ("task_claim", {"agent": "a", "filter": "project:nothing"},
-     "filter: nothing to claim: no READY task without an agent matches 'project:nothing'; "
-     "widen the filter, or list tasks with task_list filter '+READY'"),
+     "filter: nothing to claim: no READY task without a live lease matches 'project:nothing'; "
+     "widen the filter, or list tasks with task_list filter '+READY -CLAIMED'"),
     ("task_search", {"query": " "}, "query: is empty; give words to look for, e.g. 'login redirect'"),
     # import
     ("task_import", {"tasks": "[{"},
@@ -90,7 +90,8 @@ def mcp_client(tmp_path_factory):
     ("task_add", {"description": "x", "tag": "a"},
      "tag: is not a parameter of task_add; use description, project, tags, priority, due, depends, wait, scheduled, "
      "recur, until, agent, extra"),
-    ("task_undo", {"force": True}, "force: is not a parameter of task_undo; use none"),
+    ("task_undo", {"force": True}, "force: is not a parameter of task_undo; use agent, scope"),
+    ("task_undo", {"scope": "all"}, "scope: input should be 'mine' or 'any', got 'all'; check the tool's input schema"),
 ])
 def test_failure_is_one_line_with_the_fix(mcp_client, tool, arguments, line):
     assert mcp_client.fail(tool, arguments) == line
@@ -137,7 +138,8 @@ def fuzz(mcp_client: McpServer) -> None:
 def test_nothing_to_undo_on_a_fresh_store(tmp_path):
     with McpServer(server_env(tmp_path)) as server:
         assert server.fail("task_undo") == (
-            "undo: nothing to undo; every change in the undo window (the last 200) is already undone")
+            "undo: nothing to undo: your changes in the undo window are already undone; "
+            "the window is the last 200 changes; scope='any' reaches other writers' changes")
 
 
 def test_bad_settings_still_start_and_every_tool_names_the_variable(tmp_path):

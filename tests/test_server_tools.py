@@ -279,7 +279,7 @@ def test_start_then_stop_sets_and_clears_start(mcp_client):
 def test_claim_takes_a_ready_task_for_the_agent(mcp_client):
     task = add(mcp_client, "claimable", project="claims")
     result = mcp_client.ok("task_claim", {"agent": "worker-1", "filter": "project:claims"})
-    assert result["message"] == f"task {task['id']} claimed by worker-1"
+    assert result["message"] == f"task {task['id']} claimed by worker-1 until 2026-11-24T10:24:53Z"  # BACKLOG_NOW + 10 min
     assert result["task"]["agent"] == "worker-1" and STAMP.fullmatch(result["task"]["start"])
     same = mcp_client.ok("task_claim", {"agent": "worker-1", "id": task["id"]})
     assert same["message"].endswith("no change")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -14,16 +15,40 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def project_dir(env: Mapping[str, str], cwd: str, payload_cwd: str | None = None) -> Path:
-    """CLAUDE_PROJECT_DIR, else the hook payload's cwd, else the git top-level, else cwd."""
-    if env.get("CLAUDE_PROJECT_DIR"):
-        return Path(env["CLAUDE_PROJECT_DIR"]).resolve()
-    if payload_cwd:
-        return Path(payload_cwd).resolve()
-    here = Path(cwd).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
+    """The repository holding CLAUDE_PROJECT_DIR, else the hook payload's cwd, else cwd (see
+    `repository_root`); that directory itself outside any repository."""
+    start = env.get("CLAUDE_PROJECT_DIR") or payload_cwd or cwd
+    return repository_root(Path(start).resolve())
+
+
+def repository_root(start: Path) -> Path:
+    """The project of `start`: the main working tree of the repository holding it, for a linked
+    worktree too (a bare repository with worktrees: the bare dir); a submodule is its own.
+
+    Read from the `.git` dir or file, its `gitdir:` and the `commondir` file, without running
+    git. A `.git` that cannot be read is logged and its directory used, never another backlog.
+    """
+    for folder in (start, *start.parents):
+        dot_git = folder / ".git"
+        if not dot_git.exists():
+            continue
+        if dot_git.is_dir():
             return folder
-    return here
+        try:
+            line = dot_git.read_text(encoding="utf-8").strip()
+            if not line.startswith("gitdir:"):
+                raise ValueError(f"{dot_git} has no 'gitdir:' line")
+            gitdir = (folder / line[len("gitdir:"):].strip()).resolve()
+            common_file = gitdir / "commondir"
+            if not common_file.exists():
+                return folder  # a submodule (or a plain gitfile): its own project
+            common = (gitdir / common_file.read_text(encoding="utf-8").strip()).resolve()
+            config = (common / "config").read_text(encoding="utf-8") if (common / "config").exists() else ""
+        except (OSError, ValueError) as err:
+            logging.getLogger("backlog").warning("cannot read %s (%s); using %s as the project", dot_git, err, folder)
+            return folder
+        return common if re.search(r"^\s*bare\s*=\s*true\s*$", config, re.M | re.I) else common.parent
+    return start
 
 
 def slug(project: Path) -> str:

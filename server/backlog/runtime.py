@@ -2,7 +2,8 @@
 
 Variables (SPEC §2): TASKDATA, TASKDATA_ROOT, XDG_DATA_HOME, CLAUDE_PROJECT_DIR,
 BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND, TZ,
-BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values) and
+BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values), BACKLOG_LEASE
+(how long a lease lasts unrenewed) and
 BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 
 from backlog.core.dates import local_zone
 from backlog.engine.backlog import Backlog
+from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
 from backlog.paths import resolve_data_dir
 from backlog.store.store import COMPACT_EVERY, Store
@@ -44,8 +46,12 @@ def clock_from_env(env: Mapping[str, str]) -> Callable[[], datetime]:
 
 
 def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd: str | None = None,
-                 agent: str | None = None) -> Backlog:
-    """The backlog of the project an entry point runs in; BacklogError names a bad variable."""
+                 agent: str | None = None, writer: str = "", session: str | None = None) -> Backlog:
+    """The backlog of the project an entry point runs in; BacklogError names a bad variable.
+
+    `writer` is the undo key of the entry point (default `<channel>:<agent>`); `session` the
+    Claude session its leases belong to.
+    """
     backend = env.get("BACKLOG_BACKEND", "files") or "files"
     if backend != "files":
         raise BacklogError("BACKLOG_BACKEND", f"'{backend}' is not available in this build",
@@ -53,7 +59,8 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     compact = env.get("BACKLOG_COMPACT_EVERY", str(COMPACT_EVERY))
     if not compact.isdigit() or int(compact) < 1:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
+    lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
     store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
-    return Backlog(store, tz=tz, clock=clock,
-                   agent=agent or env.get("BACKLOG_AGENT_ID") or "user", channel=channel)
+    return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
+                   channel=channel, writer=writer, session=session, lease=lease)

@@ -53,7 +53,8 @@ def run(inv: Invocation, term: Terminal) -> int:
         return simple[inv.command]() or 0
     from backlog.runtime import open_backlog
 
-    backlog = open_backlog(term.env, os.getcwd(), channel="cli")
+    user = term.env.get("BACKLOG_AGENT_ID") or term.env.get("USER") or "user"
+    backlog = open_backlog(term.env, os.getcwd(), channel="cli", writer=f"cli:{user}")
     handler = HANDLERS.get(inv.command) or (report if grammar.COMMANDS[inv.command].kind == "report" else close)
     return handler(backlog, inv, term) or 0
 
@@ -227,7 +228,9 @@ def search(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 def simple(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """undo and archive: one call, one message."""
     if inv.command == "undo":
-        answer(backlog.undo(), inv, term)
+        agent = inv.options.get("agent")
+        answer(backlog.undo(agent=agent if isinstance(agent, str) else None, everyone=bool(inv.options.get("any"))),
+               inv, term)
     else:
         answer(backlog.archive(count_option(inv, "older-than-days", 90)), inv, term)
 

@@ -61,7 +61,8 @@ COMMANDS: dict[str, Command] = {
     "help": Command("words", "this help"),
     "projects": Command("none", "projects of pending tasks, with counts"),
     "tags": Command("none", "tags of pending tasks, with counts"),
-    "undo": Command("none", "revert the newest change not yet undone (by anyone)"),
+    "undo": Command("none", "revert your newest change not yet undone (--agent: that agent's; --any: anyone's)",
+                    ("any", "agent")),
     "archive": Command("none", "move tasks that ended long ago into quarter segments", ("older-than-days",)),
     "doctor": Command("none", "check the store; --repair restores the newest consistent state", ("repair",)),
     "demo": Command("none", "show a sample backlog in a temporary data dir (never yours)"),
@@ -72,7 +73,7 @@ COMMANDS: dict[str, Command] = {
 }
 VALUE_OPTIONS = {"sort": "due+,priority-", "limit": "20", "fields": "id,description",
                  "older-than-days": "90", "agent": "claude", "port": "8765"}
-FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only")
+FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only", "any")
 EVERYWHERE = ("json", "help")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"

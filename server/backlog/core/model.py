@@ -31,7 +31,7 @@ TEXT_FIELDS = ("description", "project", "priority", "recur", "agent", "origin",
 FIELDS = (
     "id", "uuid", "description", "status", "project", "tags", "priority",
     "due", "scheduled", "wait", "until", "recur", "start", "end", "entry", "modified",
-    "agent", "depends", "parent", "annotations", "has_doc", "origin",
+    "agent", "lease", "depends", "parent", "annotations", "has_doc", "origin",
 )
 # The default field set of list output (SPEC §4 task_list).
 COMPACT_FIELDS = (
@@ -66,7 +66,8 @@ FAR_FUTURE = LATEST_STAMP  # `later`
 
 _PROJECT = re.compile(r"[A-Za-z0-9_.-]+")
 _TAG = re.compile(r"[A-Za-z0-9_.:-]+")
-_AGENT = re.compile(r"[A-Za-z0-9_.:@/-]+")
+_AGENT = re.compile(r"[A-Za-z0-9_.:@/#-]+")
+LEASE_KINDS = ("assigned", "claimed")
 _UDA = re.compile(r"[a-z][a-z0-9_]*")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -204,9 +205,20 @@ def check_agent(value: str) -> str:
     if not _AGENT.fullmatch(value):
         raise BacklogError(
             "agent", f"'{value}' is not a valid agent name",
-            "use letters, digits and '_', '.', ':', '@', '/', '-', e.g. 'backlog:task-planner'",
+            "use letters, digits and '_', '.', ':', '@', '/', '#', '-', e.g. 'backlog:task-worker#a1b2c3'",
         )
     return value
+
+
+def check_lease(lease: object) -> dict:
+    """A task's lease `{holder, kind, expires}` (+ `by`, `session`, `took_over`), as stored."""
+    if (not isinstance(lease, dict) or not isinstance(lease.get("holder"), str)
+            or lease.get("kind") not in LEASE_KINDS or not isinstance(lease.get("expires"), str)):
+        raise BacklogError("lease", f"'{lease}' is not a lease",
+                           "use {holder, kind: assigned|claimed, expires}; task_claim sets it")
+    check_agent(lease["holder"])
+    check_stored_date("lease", lease["expires"])
+    return lease
 
 
 def check_status(value: str) -> str:
@@ -253,6 +265,8 @@ def check_task(task: dict) -> dict:
         raise BacklogError("priority", "must be upper-case", "use H, M or L")
     if "agent" in task:
         check_agent(task["agent"])
+    if "lease" in task:
+        check_lease(task["lease"])
     tags = task.get("tags", [])
     if not isinstance(tags, list) or len(set(tags)) != len(tags):
         raise BacklogError("tags", "must be a list of unique tags", "remove the repeated tag")

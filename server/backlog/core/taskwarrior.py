@@ -21,7 +21,8 @@ from backlog.core.model import (
 )
 
 IGNORED_KEYS = TASKWARRIOR_BOOKKEEPING - {"rtype"}
-_IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"}
+LIVE_KEYS = frozenset({"lease"})  # who may work on a task now: never exported, dropped on import
+_IMPORT_KEYS = FIELD_SET - {"id", "modified", "has_doc"} - LIVE_KEYS
 _TW_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 
 
@@ -80,7 +81,7 @@ def from_taskwarrior(raw: object, position: int = 0) -> dict:
         raise BacklogError(where, f"expected an object, got {type(raw).__name__}", "pass a JSON array of task objects")
     task: dict = {}
     for key, value in raw.items():
-        if key in IGNORED_KEYS:
+        if key in IGNORED_KEYS or key in LIVE_KEYS:
             continue
         if key == "rtype":
             if value != "periodic":
@@ -129,10 +130,10 @@ def _annotation(where: str, note: object) -> dict:
 
 
 def to_taskwarrior(task: dict, urgency: float | None = None) -> dict:
-    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` dropped, UDAs as stored)."""
+    """Taskwarrior 2.6 export shape of one task (dates compact, `has_doc` and the lease dropped, UDAs as stored)."""
     out: dict = {}
     for key in FIELDS:
-        if key not in task or key == "has_doc":
+        if key not in task or key == "has_doc" or key in LIVE_KEYS:
             continue
         value = task[key]
         if key in DATE_FIELDS:

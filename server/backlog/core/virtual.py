@@ -57,7 +57,7 @@ VIRTUAL: Mapping[str, str] = MappingProxyType({
     "TAGGED": "bool(t.get('tags'))",
     "ANNOTATED": "bool(t.get('annotations'))",
     "DOC": "t.get('has_doc') is True",
-    "CLAIMED": f"{_OPEN} and 'agent' in t",
+    "CLAIMED": f"{_OPEN} and t.get('lease', {{}}).get('expires', '') > now_s",
     "TEMPLATE": "t['status'] == 'recurring'",
     "PARENT": "t['status'] == 'recurring'",
     "INSTANCE": "'parent' in t",

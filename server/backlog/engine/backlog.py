@@ -38,6 +38,9 @@ class Backlog(Scope):
     purge = tasks.purge
     claim = claims.claim
     assign = claims.assign
+    release = claims.release
+    release_session = claims.release_session
+    renew_leases = claims.renew_leases
     complete_external = claims.complete_external
     doc_read = docs.doc_read
     doc_write = docs.doc_write

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from backlog.engine import leases
 from backlog.errors import Action, BacklogError
 from backlog.core.filter import compile_filter
 from backlog.core.model import check_agent, format_utc
@@ -13,7 +16,8 @@ from backlog.engine.tasks import close_task
 
 
 def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None) -> dict:
-    """Atomically give `agent` a READY task (that one, or the most urgent free match) and start it."""
+    """Atomically give `agent` a READY task (that one, or the most urgent match nobody holds a
+    live lease on), start it and lease it to `agent`; an expired lease is taken over."""
     if not isinstance(agent, str) or not agent.strip():
         raise BacklogError("agent", "is missing", "pass your agent name, e.g. 'claude'")
     agent = check_agent(agent.strip())
@@ -22,24 +26,29 @@ def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None
         ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
         if id is not None:
             task = scope.resolve(id)
-            holder = task.get("agent")
-            if holder and holder != agent:
-                raise BacklogError("id", f"task {task['id']} is held by {holder}", "claim another task or ask that agent")
-            if holder == agent and "start" in task:
-                return scope.answer(f"task {task['id']} is already claimed by {agent}; no change", task, now)
+            lease = leases.live(task, now)
+            if lease and lease["holder"] != agent:
+                raise BacklogError("id", f"task {task['id']} is {lease['kind']} to {lease['holder']} until {lease['expires']}",
+                                   "claim another task, or ask that agent")
+            if lease and lease["kind"] == "claimed" and "start" in task:
+                new = leases.renewed(task, agent, now, scope.lease)
+                tx.put(new)
+                return scope.answer(f"task {task['id']} is already claimed by {agent}; no change", new, now)
             if not ctx.is_ready(task):
                 raise BacklogError("id", f"task {task['id']} is not ready: {why_not_ready(scope, task, ctx)}",
                                    "claim a +READY task instead")
         else:
             found = compile_filter(filter or "", now, scope.tz, udas=lambda: ctx.udas).select(ctx)
-            free = [t for t in found if "agent" not in t and ctx.is_ready(t)]
+            free = [t for t in found if not leases.live(t, now) and ctx.is_ready(t)]
             if not free:
-                raise BacklogError("filter", f"nothing to claim: no READY task without an agent matches '{filter or ''}'",
-                                   ("widen the filter, or list tasks with ", Action("list", {"filter": "+READY"})))
+                raise BacklogError("filter", f"nothing to claim: no READY task without a live lease matches '{filter or ''}'",
+                                   ("widen the filter, or list tasks with ", Action("list", {"filter": "+READY -CLAIMED"})))
             task = sort_tasks(free, parse_sort(None), ctx, 1)[0]
         new = {**task, "agent": agent, "start": format_utc(now), "modified": format_utc(now)}
+        new = leases.grant(new, agent, "claimed", now, scope.lease, scope.writer, scope.session)
         tx.put(new)
-    return scope.answer(f"task {task['id']} claimed by {agent}", new, now)
+    return scope.answer(f"task {task['id']} claimed by {agent} until {new['lease']['expires']}"
+                        + leases.takeover_note(new), new, now)
 
 
 def why_not_ready(scope: Scope, task: dict, ctx: Context) -> str:
@@ -53,19 +62,58 @@ def why_not_ready(scope: Scope, task: dict, ctx: Context) -> str:
     return f"it is scheduled for {task.get('scheduled')}"
 
 
-def assign(scope: Scope, agent: str, everything: bool = False) -> list[dict]:
-    """Give `agent` the most urgent READY unassigned task (or every unassigned pending one)."""
-    agent = check_agent(agent)
+def assign(scope: Scope, holder: str) -> dict | None:
+    """Lease the most urgent READY task nobody holds a live lease on to `holder` (kind assigned)."""
+    holder = check_agent(holder)
     now = scope.clock()
-    with scope.transaction("assign", now, agent=agent) as tx:
+    with scope.transaction("assign", now, agent=holder) as tx:
         ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
-        free = [t for t in scope.store.tasks.values()
-                if t["status"] == "pending" and "agent" not in t and (everything or ctx.is_ready(t))]
-        chosen = sort_tasks(free, parse_sort(None), ctx, None if everything else 1)
-        assigned = [{**t, "agent": agent, "modified": format_utc(now)} for t in chosen]
-        for task in assigned:
-            tx.put(task)
-    return assigned
+        free = [t for t in scope.store.tasks.values() if ctx.is_ready(t) and not leases.live(t, now)]
+        if not free:
+            return None
+        task = leases.grant(sort_tasks(free, parse_sort(None), ctx, 1)[0], holder, "assigned", now,
+                            scope.lease, scope.writer, scope.session)
+        tx.put({**task, "modified": format_utc(now)})
+    return task
+
+
+def release(scope: Scope, holder: str, why: str) -> list[dict]:
+    """Let go of every lease `holder` has, live or expired: an assignment just ends; a claimed task left
+    active is annotated `stopped by <holder> without finishing: <why>`, stopped and released."""
+    return _release(scope, lambda lease: lease["holder"] == holder, why, holder)
+
+
+def release_session(scope: Scope, session: str, why: str) -> list[dict]:
+    """Let go of every lease taken in Claude session `session` (SessionEnd)."""
+    return _release(scope, lambda lease: lease.get("session") == session, why, None)
+
+
+def _release(scope: Scope, mine: Callable[[dict], bool], why: str, holder: str | None) -> list[dict]:
+    now = scope.clock()
+    stamp = format_utc(now)
+    with scope.transaction("release", now, agent=holder) as tx:
+        held = [t for t in scope.store.tasks.values() if t["status"] == "pending" and "lease" in t and mine(t["lease"])]
+        released = []
+        for task in sorted(held, key=lambda t: t["id"]):
+            new = {**leases.without(task), "modified": stamp}
+            if task["lease"]["kind"] == "claimed" and "start" in task:
+                note = f"stopped by {task['lease']['holder']} without finishing: {why}".strip()
+                new["annotations"] = [*task.get("annotations", ()), {"entry": stamp, "description": note}]
+                new.pop("start")
+            tx.put(new)
+            released.append(new)
+    return released
+
+
+def renew_leases(scope: Scope) -> int:
+    """Extend every claimed lease this writer took (the server's heartbeat); how many changed."""
+    now = scope.clock()
+    with scope.transaction("renew", now, renewal=True) as tx:
+        for task in scope.store.tasks.values():
+            lease = task.get("lease")
+            if task["status"] == "pending" and lease and lease["kind"] == "claimed" and lease.get("by") == scope.writer:
+                tx.put(leases.renewed(task, lease["holder"], now, scope.lease))
+    return len(tx.record["ops"]) if tx.record else 0
 
 
 def complete_external(scope: Scope, origin: str, subject: str) -> dict | None:

@@ -8,13 +8,14 @@ from backlog.engine import render
 from backlog.errors import BacklogError
 from backlog.core.model import format_utc
 from backlog.engine.scope import Scope
-
+from backlog.store.store import UndoConflict
 
 
 def history(scope: Scope, id: object) -> dict:
     scope.store.refresh()
     uuid = scope.resolve(id)["uuid"]
-    return {"entries": [render.history_entry(rec, uuid) for rec in scope.store.history(uuid)]}
+    return {"entries": [render.history_entry(rec, uuid) for rec in scope.store.history(uuid)
+                        if not rec.get("renewal")]}  # a lease heartbeat is not a change anyone made
 
 
 def activity(scope: Scope, limit: int = 100) -> dict:
@@ -23,12 +24,32 @@ def activity(scope: Scope, limit: int = 100) -> dict:
     return {"entries": [render.activity_entry(rec) for rec in islice(scope.store.records_newest_first(), limit)]}
 
 
-def undo(scope: Scope) -> dict:
+def undo(scope: Scope, agent: str | None = None, everyone: bool = False) -> dict:
+    """Revert this writer's newest change not yet undone (only `agent`'s when given), or anyone's
+    when `everyone`; refused when someone else changed one of its tasks afterwards."""
     now = scope.clock()
-    rec = scope.store.undo(at=format_utc(now), agent=scope.agent, tool=scope.tool_name("undo"))
+    mine = "anyone's" if everyone else "your"
+    try:
+        rec = scope.store.undo(at=format_utc(now), agent=agent or scope.agent, tool=scope.tool_name("undo"),
+                               writer=scope.writer, of_writer=None if everyone else scope.writer,
+                               of_agent=agent)
+    except UndoConflict as err:
+        t, later = err.target, err.later
+        raise BacklogError("undo", f"your newest change ({t['tool']} at {t['at']}, {_tasks(t)}) was changed since by "
+                           f"{later['agent']} ({later['tool']} at {later['at']}, {_tasks(later)})",
+                           "change it back by hand, or pass scope='any' to undo the newest change by anyone") from None
     if rec is None:
-        raise BacklogError("undo", "nothing to undo",
-                           f"every change in the undo window (the last {scope.store.undo_depth}) is already undone")
-    ids = sorted({(op["n"] or op["o"])["id"] for op in rec["ops"] if op["k"][0] in "ta" and (op["n"] or op["o"])})
+        raise BacklogError("undo", f"nothing to undo: {mine} changes in the undo window are already undone",
+                           f"the window is the last {scope.store.undo_depth} changes; scope='any' reaches other writers' changes")
+    ids = _ids(rec)
     what = f"task{'s' * (len(ids) != 1)} {', '.join(map(str, ids))}" if ids else "no tasks"
     return {"message": f"undid {rec['tool']} by {rec['agent']} at {rec['at']} ({what})", "ids": ids}
+
+
+def _ids(rec: dict) -> list[int]:
+    return sorted({(op["n"] or op["o"])["id"] for op in rec["ops"] if op["k"][0] in "ta" and (op["n"] or op["o"])})
+
+
+def _tasks(rec: dict) -> str:
+    ids = _ids(rec)
+    return f"task{'s' * (len(ids) != 1)} {', '.join(map(str, ids))}" if ids else "a doc"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterable, Iterator
 
 from backlog.core.edits import find_cycles, merge_params, parse_edits
 from backlog.core.filter import compile_filter
 from backlog.core.model import format_utc, is_uuid
 from backlog.engine import render
+from backlog.engine.leases import DEFAULT_LEASE
 from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
 from backlog.store.view import Context
@@ -29,11 +30,17 @@ _UUID_PREFIX = re.compile(r"[0-9a-f-]+")
 
 
 class Scope:
-    """One backlog as seen by one writer (agent) through one channel (mcp, cli, hook:<Event>)."""
+    """One backlog as seen by one writer (agent) through one channel (mcp, cli, hook:<Event>).
+
+    `writer` is the key undo goes by (a server session, `claude:<session>`, `cli:<user>`);
+    `session` the Claude session leases taken here belong to; `lease` their duration.
+    """
 
     def __init__(self, store: Store, *, tz: tzinfo, clock: Callable[[], datetime],
-                 agent: str = "user", channel: str = "mcp") -> None:
+                 agent: str = "user", channel: str = "mcp", writer: str = "",
+                 session: str | None = None, lease: timedelta = DEFAULT_LEASE) -> None:
         self.store, self.tz, self.clock, self.agent, self.channel = store, tz, clock, agent, channel
+        self.writer, self.session, self.lease = writer or f"{channel}:{agent}", session, lease
 
     @property
     def index(self) -> Callable[[], Index] | None:
@@ -52,8 +59,10 @@ class Scope:
         return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids, self.index)
 
     @contextmanager
-    def transaction(self, op: str, now: datetime, agent: str | None = None) -> Iterator[Transaction]:
-        with self.store.transaction(at=format_utc(now), agent=agent or self.agent, tool=self.tool_name(op)) as tx:
+    def transaction(self, op: str, now: datetime, agent: str | None = None,
+                    renewal: bool = False) -> Iterator[Transaction]:
+        with self.store.transaction(at=format_utc(now), agent=agent or self.agent, tool=self.tool_name(op),
+                                    writer=self.writer, renewal=renewal) as tx:
             yield tx
 
     def resolve(self, ref: object, param: str = "id") -> dict:

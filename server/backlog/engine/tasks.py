@@ -15,6 +15,7 @@ from backlog.core.recur import occurrence_on_or_after
 from backlog.core.dates import start_of_day
 from backlog.store.store import Transaction
 from backlog.store.view import Context
+from backlog.engine import leases
 from backlog.engine.scope import Scope
 
 
@@ -147,18 +148,20 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
     return {"message": message, "ids": ids}
 
 
-def done(scope: Scope, id: object) -> dict:
-    return finish(scope, id, "completed", "done")
+def done(scope: Scope, id: object, agent: str | None = None) -> dict:
+    """Complete a task; `agent` (the caller's name) is refused once its lease was taken over."""
+    return finish(scope, id, "completed", "done", agent)
 
 
 def delete(scope: Scope, id: object) -> dict:
     return finish(scope, id, "deleted", "delete")
 
 
-def finish(scope: Scope, id: object, status: str, op: str) -> dict:
+def finish(scope: Scope, id: object, status: str, op: str, agent: str | None = None) -> dict:
     now = scope.clock()
-    with scope.transaction(op, now) as tx:
+    with scope.transaction(op, now, agent=agent) as tx:
         task = scope.resolve(id)
+        leases.fence(task, agent)
         if task["status"] == status or (status == "completed" and task["status"] == "deleted"):
             raise BacklogError("id", f"task {task['id']} is already {task['status']}",
                                ("nothing to do; ", Action("undo"), " reverts the last change if it was a mistake"))
@@ -168,7 +171,7 @@ def finish(scope: Scope, id: object, status: str, op: str) -> dict:
 
 def close_task(scope: Scope, task: dict, status: str, now: datetime, tx: Transaction) -> tuple[dict, str]:
     """Complete or delete `task`; a recurrence instance gets its successor."""
-    new = {**task, "status": status, "end": format_utc(now), "modified": format_utc(now)}
+    new = {**leases.without(task), "status": status, "end": format_utc(now), "modified": format_utc(now)}
     new.pop("start", None)
     tx.put(new)
     message = f"{'completed' if status == 'completed' else 'deleted'} task {task['id']}"
@@ -180,41 +183,52 @@ def close_task(scope: Scope, task: dict, status: str, now: datetime, tx: Transac
     return new, message
 
 
-def start(scope: Scope, id: object) -> dict:
+def start(scope: Scope, id: object, agent: str | None = None) -> dict:
+    """Make a task active; the lease of `agent` on it is renewed, a taken-over one refused."""
     now = scope.clock()
-    with scope.transaction("start", now) as tx:
+    with scope.transaction("start", now, agent=agent) as tx:
         task = scope.resolve(id)
+        leases.fence(task, agent)
         if task["status"] != "pending":
             raise BacklogError("id", f"task {task['id']} is {task['status']}", "only pending tasks can be started")
         if "start" in task:
-            return scope.answer(f"task {task['id']} is already active since {task['start']}; no change", task, now)
-        new = {**task, "start": format_utc(now), "modified": format_utc(now)}
+            new = leases.renewed(task, agent, now, scope.lease)
+            tx.put(new)
+            return scope.answer(f"task {task['id']} is already active since {task['start']}; no change", new, now)
+        new = {**leases.renewed(task, agent, now, scope.lease), "start": format_utc(now), "modified": format_utc(now)}
         tx.put(new)
     return scope.answer(f"started task {task['id']}", new, now)
 
 
-def stop(scope: Scope, id: object) -> dict:
+def stop(scope: Scope, id: object, agent: str | None = None) -> dict:
+    """Make an active task inactive and release its claim (a taken-over `agent` is refused)."""
     now = scope.clock()
-    with scope.transaction("stop", now) as tx:
+    with scope.transaction("stop", now, agent=agent) as tx:
         task = scope.resolve(id)
+        leases.fence(task, agent)
         if "start" not in task:
             raise BacklogError("id", f"task {task['id']} is not active", ("start it with ", Action("start"), " first"))
         new = {k: v for k, v in task.items() if k != "start"}
+        if new.get("lease", {}).get("kind") == "claimed":
+            new = leases.without(new)
         new["modified"] = format_utc(now)
         tx.put(new)
     return scope.answer(f"stopped task {task['id']}", new, now)
 
 
-def annotate(scope: Scope, id: object, text: str) -> dict:
+def annotate(scope: Scope, id: object, text: str, agent: str | None = None) -> dict:
+    """Add a note; it renews the lease of `agent`, and is marked late once that lease was taken over."""
     if not isinstance(text, str) or not text.strip():
         raise BacklogError("text", "is empty", "give the note to add")
     now = scope.clock()
-    with scope.transaction("annotate", now) as tx:
+    with scope.transaction("annotate", now, agent=agent) as tx:
         task = scope.resolve(id)
-        note = {"entry": format_utc(now), "description": text.strip()}
-        new = {**task, "annotations": [*task.get("annotations", ()), note], "modified": format_utc(now)}
+        late = "(late) " * leases.fenced(task, agent)
+        note = {"entry": format_utc(now), "description": late + text.strip()}
+        new = {**leases.renewed(task, agent, now, scope.lease), "annotations": [*task.get("annotations", ()), note],
+               "modified": format_utc(now)}
         tx.put(new)
-    return scope.answer(f"annotated task {task['id']}", new, now)
+    return scope.answer(f"annotated task {task['id']}" + " (marked late: your lease was taken over)" * bool(late), new, now)
 
 
 def denotate(scope: Scope, id: object, text: str) -> dict:

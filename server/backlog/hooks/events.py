@@ -11,7 +11,11 @@ an event (someone ran the command by hand): nothing happens and nothing is logge
 Only SessionStart and SubagentStart print (SessionStart always, one line on an empty backlog);
 TaskCreated and TaskCompleted mirror Claude's own task list into the backlog silently (Claude
 already sees its task; a second id adds noise, and Claude Code documents no additionalContext
-for those events).
+for those events). SubagentStart leases a task only to workers (`task-worker` and the types
+of BACKLOG_SUBAGENT_ASSIGN, never the planner or Claude Code's read-only helpers);
+SubagentStop and SessionEnd let go of what the subagent or the session still holds.
+Hooks write as `claude:<session_id>`: their own undo key, and the session their leases
+belong to.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from fnmatch import fnmatchcase
 from collections.abc import Callable, Mapping
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -32,11 +37,15 @@ MAX_CONTEXT = 1500
 MAX_LOG_BYTES = 1 << 20
 READY_SHOWN = 5
 ACTIVE_SHOWN = 5
-ALL_SHOWN = 10
 # What the active tasks are to a session that continues (SessionStart `source`).
 RESUMED = {"compact": "Active before the context was compacted (continue these)",
            "resume": "Active (continue these)", "clear": "Active (still in progress)"}
 _NOT_AGENT = re.compile(r"[^A-Za-z0-9_.:@/-]+")
+WORKER = "task-worker"  # agents/task-worker.md: the one agent type that gets work by default
+NEVER_ASSIGNED = ("task-planner", "Explore", "Plan", "statusline-setup", "claude-code-guide",
+                  "output-style-setup")  # the planner plans; Claude Code's built-ins only read
+OFF = ("off", "no", "false", "0", "none")
+LAST_WORDS = 200  # chars of a subagent's last message kept in the note of an abandoned task
 
 
 class Ignored(Exception):
@@ -69,8 +78,9 @@ class Hook:
         # Imported here, inside main's try: even a broken installation only logs and exits 0.
         from backlog.runtime import open_backlog
 
-        return open_backlog(self.env, self.cwd, channel=f"hook:{self.event}",
-                            payload_cwd=self.text("cwd"), agent=agent)
+        session = self.text("session_id")
+        return open_backlog(self.env, self.cwd, channel=f"hook:{self.event}", payload_cwd=self.text("cwd"),
+                            agent=agent, writer=f"claude:{session}" if session else "", session=session)
 
     def log(self, message: str) -> None:
         """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""
@@ -198,42 +208,79 @@ def task_completed(hook: Hook) -> None:
         raise Ignored(f"no single pending task has origin {origin or '-'} or description {subject!r}; nothing completed")
 
 
-def subagent_start(hook: Hook) -> str | None:
-    """Assign the subagent the most urgent ready unassigned task (BACKLOG_SUBAGENT_ASSIGN=off|all)."""
-    mode = (hook.env.get("BACKLOG_SUBAGENT_ASSIGN") or "one").strip().lower()
-    if mode in ("off", "no", "false", "0", "none"):
-        return None
-    agent = agent_name(hook.text("agent_type"))
+def assignable(agent_type: str, env: Mapping[str, str]) -> bool:
+    """Whether SubagentStart gives this subagent type work: `task-worker` (bare or plugin-qualified)
+    and BACKLOG_SUBAGENT_ASSIGN's types or globs (`all`: any), minus the never-assigned types and
+    BACKLOG_SUBAGENT_DENY's; nothing with BACKLOG_SUBAGENT_ASSIGN=off."""
+    setting = (env.get("BACKLOG_SUBAGENT_ASSIGN") or "").strip()
+    if setting.lower() in OFF:
+        return False
+    names = (agent_type, agent_type.rsplit(":", 1)[-1])
+    listed = lambda patterns: any(fnmatchcase(n, p.strip()) for p in patterns if p.strip() for n in names)
+    if listed(NEVER_ASSIGNED) or listed((env.get("BACKLOG_SUBAGENT_DENY") or "").split(",")):
+        return False
+    wanted = [p for p in setting.split(",") if p.strip()]
+    return names[1] == WORKER or any(p.strip().lower() == "all" for p in wanted) or listed(wanted)
+
+
+def subagent_name(hook: Hook) -> str:
+    """`<agent_type>#<first 6 of agent_id>`: the subagent's backlog name (types repeat, ids do not)."""
+    agent, agent_id = agent_name(hook.text("agent_type")), _NOT_AGENT.sub("", hook.text("agent_id") or "")
     if not agent:
         raise Ignored("no agent_type")
-    backlog = hook.backlog(agent)
-    if not backlog.count("-CLAIMED")["count"]:
-        return None  # no unassigned pending task: no lock taken, nothing written
-    everything = mode == "all"
-    assigned = backlog.assign(agent, everything=everything)
-    if not assigned:
+    if not agent_id:
+        raise Ignored("no agent_id")
+    return f"{agent}#{agent_id[:6]}"
+
+
+def subagent_start(hook: Hook) -> str | None:
+    """Lease the most urgent ready task nobody holds to a worker subagent and tell it its name."""
+    name = subagent_name(hook)
+    if not assignable(hook.text("agent_type") or "", hook.env):
         return None
-    claim = f'{hook.tool("task_claim")}(agent="{agent}", id="<id>")'
-    if not everything:
-        task = assigned[0]
-        tid = task["id"]
-        doc = (f" It has a spec doc: read it with {hook.tool('task_doc_read')}(id=\"{tid}\")."
-               if task.get("has_doc") else f" It has no doc; {hook.tool('task_info')}(id=\"{tid}\") shows its notes.")
-        lines = [
-            f"Backlog task #{tid} was assigned to you (agent \"{agent}\"): "
-            f"{_cut(task['description'], 200)}{_facts(task, backlog, agent=False)}.{doc}",
-            f"If it is your job, start it with {claim.replace('<id>', str(tid))}, record progress with "
-            f"{hook.tool('task_annotate')} and finish with {hook.tool('task_done')}(id=\"{tid}\").",
-            f"If it is not, release it: {hook.tool('task_modify')}(filter=\"{tid}\", agent=\"\").",
-        ]
-        return _fit(lines)
-    shown = assigned[:ALL_SHOWN]
-    lines = [f"{len(assigned)} backlog tasks were assigned to you (agent \"{agent}\"):"]
-    lines += [f"#{t['id']} {_cut(t['description'], 80)}{_facts(t, backlog, agent=False)}" for t in shown]
-    if len(assigned) > len(shown):
-        lines.append(f"+{len(assigned) - len(shown)} more: {hook.tool('task_list')}(filter=\"agent:{agent}\")")
-    lines.append(f"Work on one at a time: {claim}; release the rest with {hook.tool('task_modify')}(filter=\"agent:{agent}\", agent=\"\").")
-    return _fit(lines)
+    backlog = hook.backlog(name)
+    ready = "+READY -CLAIMED"
+    task = backlog.assign(name) if backlog.count(ready)["count"] else None  # no lock taken when idle
+    claim = f'{hook.tool("task_claim")}(agent="{name}"'
+    who = f'Your backlog agent name is "{name}": pass it as agent to every backlog tool call.'
+    if task is None:
+        return _fit([f"No backlog task is ready for you. {who}",
+                     f"{claim}) takes the most urgent ready task once there is one."])
+    tid = task["id"]
+    doc = (f" It has a spec doc: read it with {hook.tool('task_doc_read')}(id=\"{tid}\")."
+           if task.get("has_doc") else f" It has no doc; {hook.tool('task_info')}(id=\"{tid}\") shows its notes.")
+    return _fit([
+        f"Backlog task #{tid} is assigned to you until {task['lease']['expires']}: "
+        f"{_cut(task['description'], 200)}{_facts(task, backlog, agent=False)}.{doc} {who}",
+        f"Start it with {claim}, id=\"{tid}\"), record progress with {hook.tool('task_annotate')}"
+        f"(id=\"{tid}\", text=..., agent=\"{name}\") and finish with {hook.tool('task_done')}(id=\"{tid}\", agent=\"{name}\").",
+        f"If it is not your job, leave it: the assignment ends when you finish, and "
+        f"{hook.tool('task_stop')}(id=\"{tid}\", agent=\"{name}\") hands back a task you claimed.",
+    ])
+
+
+def subagent_stop(hook: Hook) -> None:
+    """Let go of what the subagent holds: an unclaimed assignment ends; a claimed task it left
+    active is annotated with its last message and released."""
+    name = subagent_name(hook)
+    backlog = hook.backlog(name)
+    if not any(t.get("lease", {}).get("holder") == name for t in backlog.store.tasks.values()):
+        return None  # nothing held: no lock taken, nothing written
+    backlog.release(name, _cut(hook.text("last_assistant_message") or "(no last message)", LAST_WORDS))
+    return None
+
+
+def session_end(hook: Hook) -> None:
+    """Release the leases taken in this session, unless it only cleared (reason=clear goes on)."""
+    session, reason = hook.text("session_id"), hook.text("reason") or "other"
+    if not session:
+        raise Ignored("no session_id")
+    if reason == "clear":
+        return None
+    backlog = hook.backlog()
+    if any(t.get("lease", {}).get("session") == session for t in backlog.store.tasks.values()):
+        backlog.release_session(session, f"the session ended ({reason})")
+    return None
 
 
 HANDLERS: dict[str, Callable[[Hook], str | None]] = {
@@ -241,6 +288,8 @@ HANDLERS: dict[str, Callable[[Hook], str | None]] = {
     "TaskCreated": task_created,
     "TaskCompleted": task_completed,
     "SubagentStart": subagent_start,
+    "SubagentStop": subagent_stop,
+    "SessionEnd": session_end,
 }
 
 

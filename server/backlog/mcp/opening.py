@@ -3,10 +3,15 @@
 `Opening.use` serializes every engine call under one lock (the store is not safe for
 concurrent use in one process) and re-raises an opening failure on every call, so a
 misconfigured server still starts and answers each tool with that one line.
+
+`heartbeat` renews the leases taken through this server every BACKLOG_LEASE/3 on a daemon
+thread, so a lease lives exactly as long as its server (issue 12): a crash or kill ends the
+renewals and the lease expires; the thread never keeps the process alive.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Mapping
@@ -22,9 +27,11 @@ class Opening:
 
     def __init__(self, env: Mapping[str, str], cwd: str) -> None:
         self._env, self._cwd = env, cwd
+        self.key = secrets.token_hex(6)  # this process's undo key when Claude gives no session id
         self._backlog: Backlog | None = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._open, name="backlog-open", daemon=True)
         self._thread.start()
 
@@ -32,7 +39,10 @@ class Opening:
         try:
             from backlog.runtime import open_backlog  # here, so the engine's imports overlap the SDK's
 
-            self._backlog, self._error = open_backlog(self._env, self._cwd, channel="mcp"), None
+            session = self._env.get("CLAUDE_CODE_SESSION_ID") or None
+            self._backlog = open_backlog(self._env, self._cwd, channel="mcp", session=session,
+                                         writer=f"mcp:{session or self.key}")
+            self._error = None
         except Exception as err:  # kept and reported by every call
             self._error = err
 
@@ -51,8 +61,23 @@ class Opening:
                 raise (self._error or RuntimeError("the backlog did not open")).with_traceback(None)
             yield self._backlog
 
+    def heartbeat(self) -> None:
+        """Start renewing this server's leases every lease/3 until `close` (a daemon thread)."""
+        threading.Thread(target=self._beat, name="backlog-heartbeat", daemon=True).start()
+
+    def _beat(self) -> None:
+        self._thread.join()
+        interval = self._backlog.lease.total_seconds() / 3 if self._backlog is not None else 60.0
+        while not self._stopped.wait(interval):
+            try:
+                with self.use() as backlog:
+                    backlog.renew_leases()
+            except Exception:  # noqa: BLE001, S110 - a failed beat is retried next time; calls report the error
+                pass
+
     def close(self) -> None:
-        """Wait for a call in progress, then release the store."""
+        """Stop the heartbeat, wait for a call in progress, then release the store."""
+        self._stopped.set()
         self._thread.join()
         with self._lock:
             if self._backlog is not None:

@@ -14,6 +14,7 @@ from backlog.mcp.opening import Opening
 def serve(env: dict, cwd: str) -> None:
     """Run the MCP server on stdio for the backlog of `cwd` until the client disconnects."""
     opening = Opening(env, cwd)
+    opening.heartbeat()
     import anyio
 
     from backlog.mcp.stdio import run_stdio

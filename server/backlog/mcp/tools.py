@@ -16,7 +16,7 @@ given"; the advertised schemas omit the `null` arms to save tokens.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 import orjson
 from mcp.server.lowlevel import Server
@@ -47,6 +47,7 @@ Until = Annotated[str | None, Field(description="date; recurrence ends then")]
 Recur = Annotated[str | None, Field(description="daily, weekdays, weekly, monthly, 2w, ...; needs due")]
 Depends = Annotated[str | int | list[str | int] | None, Field(description="ids/uuids it waits for: '3,5'")]
 Agent = Annotated[str | None, Field(description="owner agent name")]
+Caller = Annotated[str | None, Field(description="your agent name, as given to task_claim (renews your lease)")]
 Extra = Annotated[str | None, Field(description="Taskwarrior tokens: '+tag -tag key:value' (key: a field or a UDA some task has)")]
 
 
@@ -106,7 +107,7 @@ class Tools:
 
     @tool(read_only=True)
     def task_info(self, id: TaskId) -> CallToolResult:
-        """Everything about one task: all fields, annotations, urgency, blocked_by and blocking ids,
+        """Everything about one task: all fields (lease: who may work on it until when), annotations, urgency, blocked_by and blocking ids,
         archived (its dependencies that are archived), doc_size when it has a doc (read it with
         task_doc_read). Returns {task}. Example: id=12."""
         with self.opening.use() as backlog:
@@ -208,11 +209,12 @@ class Tools:
                                          scheduled=scheduled, recur=recur, until=until, agent=agent, extra=extra))
 
     @tool()
-    def task_done(self, id: TaskId) -> CallToolResult:
-        """Mark a task completed (clears start). Completing a recurring instance creates the next
-        one. Example: id=12."""
+    def task_done(self, id: TaskId, agent: Caller = None) -> CallToolResult:
+        """Mark a task completed (clears start and lease). Completing a recurring instance creates
+        the next one. Refused when your lease on it expired and another agent took it over.
+        Example: id=12, agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.done(id))
+            return answer(backlog.done(id, agent=agent))
 
     @tool(destructive=True)
     def task_delete(self, id: TaskId) -> CallToolResult:
@@ -222,35 +224,39 @@ class Tools:
             return answer(backlog.delete(id))
 
     @tool(idempotent=True)
-    def task_start(self, id: TaskId) -> CallToolResult:
+    def task_start(self, id: TaskId, agent: Caller = None) -> CallToolResult:
         """Mark a pending task active when you begin work on it (task_claim also makes you its
-        owner). Example: id=12."""
+        owner and leases it to you). Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.start(id))
+            return answer(backlog.start(id, agent=agent))
 
     @tool()
-    def task_stop(self, id: TaskId) -> CallToolResult:
-        """Make an active task inactive again, e.g. when pausing or handing off. Example: id=12."""
+    def task_stop(self, id: TaskId, agent: Caller = None) -> CallToolResult:
+        """Make an active task inactive again and release its claim, e.g. when pausing or handing
+        off. Example: id=12, agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.stop(id))
+            return answer(backlog.stop(id, agent=agent))
 
     @tool(idempotent=True)
     def task_claim(self, agent: Annotated[str, Field(description="your agent name")], id: TaskId | None = None,
                    filter: Annotated[str | None, Field(description="limits which tasks to pick from")] = None,
                    ) -> CallToolResult:
-        """Atomically take a +READY task and start it: sets agent and start. Parallel agents use it
-        to pick work; two never get the same task. With id, claims that task; without, the most
-        urgent +READY task matching filter that no agent holds. When finished, task_done; to hand
-        it back, task_stop. Example: agent='worker-1', filter='project:api'."""
+        """Atomically take a +READY task and start it: sets agent, start and a lease (BACKLOG_LEASE,
+        renewed while this server runs and by your writes; an expired one can be taken over).
+        Parallel agents use it to pick work; two never get the same task. With id, claims that
+        task; without, the most urgent +READY task matching filter with no live lease (-CLAIMED).
+        Pass the same agent to task_done/annotate. When finished, task_done; to hand it back,
+        task_stop. Example: agent='worker-1', filter='project:api'."""
         with self.opening.use() as backlog:
             return answer(backlog.claim(agent, id=id, filter=filter))
 
     @tool()
-    def task_annotate(self, id: TaskId, text: Annotated[str, Field(description="the note")]) -> CallToolResult:
+    def task_annotate(self, id: TaskId, text: Annotated[str, Field(description="the note")],
+                      agent: Caller = None) -> CallToolResult:
         """Add a timestamped note to a task: progress, findings, links. Example: id=12,
         text='Root cause: stale cookie path'."""
         with self.opening.use() as backlog:
-            return answer(backlog.annotate(id, text))
+            return answer(backlog.annotate(id, text, agent=agent))
 
     @tool(destructive=True)
     def task_denotate(self, id: TaskId,
@@ -261,12 +267,14 @@ class Tools:
             return answer(backlog.denotate(id, text))
 
     @tool(destructive=True)
-    def task_undo(self) -> CallToolResult:
-        """Revert the newest change not yet undone, made by anyone (tool, hook or CLI); a whole
-        modify or import is one step, doc changes included. Call again to go further back.
-        Returns {message, ids}."""
+    def task_undo(self, agent: Annotated[str | None, Field(description="undo only this agent's changes")] = None,
+                  scope: Annotated[Literal["mine", "any"] | None, Field(description="'any': anyone's newest change")] = None,
+                  ) -> CallToolResult:
+        """Revert this session's newest change not yet undone (a whole modify or import is one
+        step, doc changes included); refused when someone else changed that task since. Call
+        again to go further back. Returns {message, ids}. Example: agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.undo())
+            return answer(backlog.undo(agent=agent, everyone=scope == "any"))
 
     @tool(destructive=True)
     def task_purge(self, id: TaskId) -> CallToolResult:

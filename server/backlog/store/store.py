@@ -1,7 +1,9 @@
 """THE storage module: snapshot + journal, transactions, undo, docs, archive.
 
 Every change is data. A committed transaction is one journal line
-`{"seq", "at", "agent", "tool", "ops": [{"k", "o", "n"}], "next_id"?, "undoes"?}` where each
+`{"seq", "at", "agent", "tool", "ops": [{"k", "o", "n"}], "next_id"?, "undoes"?, "writer"?, "renewal"?}`
+where `writer` is the key of who committed it (a server session, `claude:<session>` for
+hooks, `cli:<user>`), the unit of undo, and `renewal` marks a lease heartbeat. Each
 op sets key `k` from old value `o` to new value `n` (None = absent). Keys:
 `t:<uuid>` a task in the hot store, `d:<uuid>` the sha256 of its doc body,
 `a:<YYYY-Qn>:<uuid>` an archived task. Undo appends the inverse of the newest
@@ -44,6 +46,15 @@ if TYPE_CHECKING:
 
 COMPACT_EVERY = 1000
 UNDO_DEPTH = 200
+UNDO_SCAN = 5  # a writer's undo looks back at most UNDO_SCAN × undo_depth records of anyone
+
+
+class UndoConflict(Exception):
+    """The caller's newest change was followed by another writer's change to the same task."""
+
+    def __init__(self, target: dict, later: dict) -> None:
+        super().__init__(f"record {target['seq']} was followed by record {later['seq']}")
+        self.target, self.later = target, later
 
 
 def doctor_hint(what: str) -> StoreError:
@@ -288,7 +299,8 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------
     @contextmanager
-    def transaction(self, *, at: str, agent: str, tool: str) -> Iterator[Transaction]:
+    def transaction(self, *, at: str, agent: str, tool: str, writer: str | None = None,
+                    renewal: bool = False) -> Iterator[Transaction]:
         """Lock, catch up, let the caller stage changes, commit them as one journal line.
 
         Nothing is written when the body raises or changes nothing; afterwards
@@ -307,6 +319,7 @@ class Store:
                     ops.append({"k": key, "o": old, "n": new})
             if ops or tx.next_id != self.next_id:
                 extra = {"next_id": tx.next_id} if tx.next_id != self.next_id else {}
+                extra.update({"writer": writer} if writer else {}, **{"renewal": True} if renewal else {})
                 tx.record = self._write(at, agent, tool, ops, **extra)
 
     def _current(self, key: str, segments: dict[str, dict[str, dict]]) -> object:
@@ -338,32 +351,47 @@ class Store:
         return record
 
     # -- undo ----------------------------------------------------------------------------
-    def undo(self, *, at: str, agent: str, tool: str = "task_undo") -> dict | None:
-        """Revert the newest not-yet-undone transaction; returns it, or None if there is none."""
+    def undo(self, *, at: str, agent: str, tool: str = "task_undo", writer: str | None = None,
+             of_writer: str | None = None, of_agent: str | None = None) -> dict | None:
+        """Revert the newest not-yet-undone transaction (of `of_writer`, narrowed to `of_agent`,
+        when given); returns it, or None if there is none.
+
+        Raises UndoConflict when a later transaction of someone else touched one of its tasks
+        (task, doc or archive entry) or depends on one; with no `of_writer` nothing conflicts.
+        """
         with self._mutex, self.backend.lock():
             self.refresh()
             if self.format < FORMAT:
                 self._upgrade()
-            target = self._undo_target()
+            target, later = self._undo_target(of_writer, of_agent)
             if target is None:
                 return None
+            if of_writer is not None:
+                conflict = _conflict(target, later, of_writer, of_agent)
+                if conflict is not None:
+                    raise UndoConflict(target, conflict)
             inverse = [{"k": op["k"], "o": op["n"], "n": op["o"]} for op in reversed(target["ops"])]
-            self._write(at, agent, tool, inverse, undoes=target["seq"])
+            self._write(at, agent, tool, inverse, undoes=target["seq"], **({"writer": writer} if writer else {}))
             return target
 
-    def _undo_target(self) -> dict | None:
+    def _undo_target(self, writer: str | None, agent: str | None) -> tuple[dict | None, list[dict]]:
+        """The record to undo and the records after it, newest first."""
         undone: set[int] = set()
-        candidates = 0
-        for rec in self.records_newest_first():
+        candidates, later = 0, []
+        for scanned, rec in enumerate(self.records_newest_first()):
+            if writer is not None and scanned >= UNDO_SCAN * self.undo_depth:
+                break
             if "undoes" in rec:
                 undone.add(rec["undoes"])
-            elif rec["seq"] not in undone and rec["ops"]:
-                return rec
-            if "undoes" not in rec:
+            elif not rec.get("renewal") and (writer is None or rec.get("writer") == writer) and (
+                    agent is None or rec["agent"] == agent):
+                if rec["seq"] not in undone and rec["ops"]:
+                    return rec, later
                 candidates += 1
                 if candidates >= self.undo_depth:
-                    return None
-        return None
+                    break
+            later.append(rec)
+        return None, later
 
     def records_newest_first(self) -> Iterator[dict]:
         """Every committed record, newest first, across journal generations (each once).
@@ -507,15 +535,31 @@ class Store:
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
-        candidates = 0
-        for rec in self.records_newest_first():
+        candidates = 0  # keep what any undo may restore: the global window and every writer's scan
+        for scanned, rec in enumerate(self.records_newest_first(), 1):
             for op in rec["ops"]:
                 if op["k"][0] == "d":
                     keep.update(v for v in (op["o"], op["n"]) if v)
-            if "undoes" not in rec:
-                candidates += 1
-                if candidates >= self.undo_depth:
-                    break
+            candidates += "undoes" not in rec
+            if candidates >= self.undo_depth and scanned >= UNDO_SCAN * self.undo_depth:
+                break
         for digest in self.backend.list_blobs():
             if digest not in keep:
                 self.backend.delete_blob(digest)
+
+
+def _conflict(target: dict, later: list[dict], writer: str, agent: str | None) -> dict | None:
+    """The oldest later record of someone else that touches or depends on a task of `target`."""
+    uuids = {op["k"].rsplit(":", 1)[1] for op in target["ops"]}
+    seqs = {rec["seq"] for rec in later}
+    undone = {rec["undoes"] for rec in later if "undoes" in rec}
+    for rec in reversed(later):
+        if rec["seq"] in undone or rec.get("undoes") in seqs:
+            continue  # a change and its undo, both after the target, cancel out
+        if rec.get("writer") == writer and (agent is None or rec["agent"] == agent):
+            continue
+        for op in rec["ops"]:
+            values = [v for v in (op["o"], op["n"]) if isinstance(v, dict)]
+            if op["k"].rsplit(":", 1)[1] in uuids or any(u in uuids for v in values for u in v.get("depends", ())):
+                return rec
+    return None
