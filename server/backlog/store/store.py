@@ -177,9 +177,13 @@ class Store:
         """
         self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
         data, token = self.backend.read_snapshot()
-        if data is None:
-            if any(gen > 0 for gen in self.backend.journal_generations()):
+        if data is None and any(gen > 0 for gen in self.backend.journal_generations()):
+            # A first compaction may have landed between the two looks: once a snapshot exists
+            # it is only ever replaced, never removed, so a second look decides.
+            data, token = self.backend.read_snapshot()
+            if data is None:
                 raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is missing")
+        if data is None:
             snap = empty_snapshot()
         else:
             snap = parse_snapshot(data, self.backend.describe(SNAPSHOT), self.format >= FORMAT)
