@@ -14,6 +14,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import orjson
 import pytest
 
 from board_support import Board, start_board
@@ -349,3 +350,26 @@ def test_activity_entries_name_each_task_once_newest_first(env: dict, store_dir:
         ("claude", "cli:doc_write", [{"uuid": entries[0]["tasks"][0]["uuid"], "id": 1, "description": "first",
                                       "fields": ["doc", "has_doc", "tags"]}]),
     ]
+
+
+def test_undo_on_the_board_reverts_only_the_boards_own_change(board: Board, env: dict):
+    assert board.request("POST", "/task/1/start", headers={"Origin": board.origin}, body="")[0] == 303
+    assert run_backlog(["add", "noted from the CLI"], env).returncode == 0  # another writer's change, later
+    status, _, html = board.request("POST", "/undo", headers={"Origin": board.origin}, body="")
+    assert status == 200 and "undid board:start by board:tester" in html
+    assert "start" not in orjson.loads(run_backlog(["1", "info", "--json"], env).stdout)["task"]
+    assert "noted from the CLI" in run_backlog(["3", "info"], env).stdout, "the CLI's change stays"
+    status, _, html = board.request("POST", "/undo", headers={"Origin": board.origin}, body="")
+    assert status == 400 and 'class="error"' in html and "nothing to undo" in html
+
+
+def test_the_board_releases_a_lease_and_says_so_in_history(board: Board, env: dict):
+    assert run_backlog(["claim", "1", "--agent", "worker#a1b2c3"], env).returncode == 0
+    _, _, page = board.request("GET", "/task/1")
+    assert 'id="act-release"' in page
+    assert board.request("POST", "/task/1/release", headers={"Origin": board.origin}, body="")[0] == 303
+    task = orjson.loads(run_backlog(["1", "info", "--json"], env).stdout)["task"]
+    assert "lease" not in task and "start" not in task
+    assert task["annotations"][-1]["description"] == "stopped by worker#a1b2c3 without finishing: released on the board"
+    status, _, html = board.request("POST", "/task/1/release", headers={"Origin": board.origin}, body="")
+    assert status == 400 and "task 1 has no lease" in html

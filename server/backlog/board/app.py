@@ -34,7 +34,7 @@ SECURITY_HEADERS = (
     ("x-frame-options", "DENY"),
     ("cache-control", "no-store"),
 )
-ACTIONS = ("start", "stop", "done", "priority", "annotate")
+ACTIONS = ("start", "stop", "done", "priority", "annotate", "release")
 
 
 class Hub:
@@ -152,6 +152,8 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
                 backlog.modify(uuid, extra=f"priority:{value}" if value else "priority:")
             elif action == "annotate":
                 backlog.annotate(uuid, str(form.get("text", "")))
+            elif action == "release":
+                backlog.release_task(uuid, "released on the board")
             else:
                 getattr(backlog, action)(uuid)
         except BacklogError as err:
@@ -159,9 +161,24 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         hub.look()
         return RedirectResponse(f"/task/{uuid}", status_code=303)
 
+    def activity_response(note: str = "", error: str = "", status: int = 200) -> Response:
+        body = pages.activity(backlog.activity(100)["entries"], read_only=read_only, note=note, error=error)
+        return html("Activity", body, "/activity", status=status)
+
     async def activity_view(request: Request) -> Response:
         hub.look()
-        return html("Activity", pages.activity(backlog.activity(100)["entries"]), "/activity")
+        return activity_response()
+
+    async def undo(request: Request) -> Response:
+        """Revert this board run's own newest change (never another writer's)."""
+        if read_only:
+            return PlainTextResponse("board: this board is read-only; run `backlog board` without --read-only\n", 403)
+        try:
+            done = backlog.undo()
+        except BacklogError as err:
+            return activity_response(error=str(err), status=400)
+        hub.look()
+        return activity_response(note=done["message"])
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
@@ -189,7 +206,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
     routes = [
         Route("/", board_view), Route("/graph", graph_view), Route("/activity", activity_view),
         Route("/events", events), Route("/task/{ref}", task_view),
-        Route("/task/{ref}/{action}", act, methods=["POST"]),
+        Route("/task/{ref}/{action}", act, methods=["POST"]), Route("/undo", undo, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={StoreError: store_problem})

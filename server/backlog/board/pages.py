@@ -125,12 +125,14 @@ def _short(value: object) -> str:
 
 
 def actions(t: dict) -> str:
-    """Start/stop, done, priority and annotate as plain forms (POST, same origin)."""
+    """Start/stop, done, release a lease, priority and annotate as plain forms (POST, same origin)."""
     base = f"/task/{escape(t['uuid'])}"
     buttons = []
     if t["status"] == "pending":
         buttons.append(("stop", "Stop") if "start" in t else ("start", "Start"))
         buttons.append(("done", "Done"))
+        if "lease" in t:
+            buttons.append(("release", "Release lease"))
     forms = "".join(f'<form method="post" action="{base}/{name}"><button type="submit" id="act-{name}">{label}</button></form>'
                     for name, label in buttons)
     options = "".join(f'<option value="{p}"{" selected" if t.get("priority", "") == p else ""}>{p or "none"}</option>'
@@ -142,8 +144,8 @@ def actions(t: dict) -> str:
             f'<input id="note" name="text" required><button type="submit" id="act-annotate">Annotate</button></form></div>')
 
 
-def activity(entries: list[dict]) -> str:
-    """The newest changes by every writer."""
+def activity(entries: list[dict], read_only: bool = True, note: str = "", error: str = "") -> str:
+    """The newest changes by every writer; an "undo my last change" form unless read-only."""
     items = []
     for e in entries:
         tasks = ", ".join(
@@ -153,4 +155,7 @@ def activity(entries: list[dict]) -> str:
         undo = f' <span class="undo">undoes #{e["undoes"]}</span>' if "undoes" in e else ""
         items.append(f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> '
                      f'<span class="tool">{escape(e["tool"])}</span>{undo}: {tasks}</li>')
-    return f'<h1>Activity</h1><ol class="activity">{"".join(items) or "<li>nothing yet</li>"}</ol>'
+    undo_form = "" if read_only else ('<form method="post" action="/undo"><button type="submit" id="act-undo">'
+                                      'Undo my last change</button></form>')
+    shown = error_line(error) if error else f'<p class="note" role="status">{escape(note)}</p>' if note else ""
+    return f'<h1>Activity</h1>{shown}{undo_form}<ol class="activity">{"".join(items) or "<li>nothing yet</li>"}</ol>'

@@ -45,7 +45,8 @@ def listen(port: int) -> socket.socket:
 def serve_board(env: Mapping[str, str], cwd: str, *, port: int, open_page: bool, read_only: bool,
                 out: Callable[[str], None]) -> int:
     """Serve the board of the project at `cwd` until interrupted; the URL is the first line of `out`."""
-    backlog = open_backlog(env, cwd, channel="board", agent=f"board:{user_name(env)}")
+    run_id = secrets.token_hex(4)  # the board's writer key: its undo reverts only this run's changes
+    backlog = open_backlog(env, cwd, channel="board", agent=f"board:{user_name(env)}", writer=f"board:{run_id}")
     sock = listen(port)
     bound = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)

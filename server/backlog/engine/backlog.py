@@ -40,6 +40,7 @@ class Backlog(Scope):
     assign = claims.assign
     release = claims.release
     release_session = claims.release_session
+    release_task = claims.release_task
     renew_leases = claims.renew_leases
     complete_external = claims.complete_external
     doc_read = docs.doc_read

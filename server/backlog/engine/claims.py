@@ -80,19 +80,31 @@ def assign(scope: Scope, holder: str) -> dict | None:
 def release(scope: Scope, holder: str, why: str) -> list[dict]:
     """Let go of every lease `holder` has, live or expired: an assignment just ends; a claimed task left
     active is annotated `stopped by <holder> without finishing: <why>`, stopped and released."""
-    return _release(scope, lambda lease: lease["holder"] == holder, why, holder)
+    return _release(scope, lambda task: task["lease"]["holder"] == holder, why, holder)
 
 
 def release_session(scope: Scope, session: str, why: str) -> list[dict]:
     """Let go of every lease taken in Claude session `session` (SessionEnd)."""
-    return _release(scope, lambda lease: lease.get("session") == session, why, None)
+    return _release(scope, lambda task: task["lease"].get("session") == session, why, None)
+
+
+def release_task(scope: Scope, id: object, why: str) -> dict:
+    """Let go of the lease on one task (a person at the board), as `release` does for a holder."""
+    task = scope.resolve(id)
+    if "lease" not in task:
+        raise BacklogError("id", f"task {task['id']} has no lease", "nothing to release")
+    released = _release(scope, lambda t: t["uuid"] == task["uuid"], why, None)
+    if not released:
+        raise BacklogError("id", f"task {task['id']} is {task['status']}", "only a pending task's lease can be released")
+    return scope.answer(f"released the lease on task {task['id']}", released[0], scope.clock())
 
 
 def _release(scope: Scope, mine: Callable[[dict], bool], why: str, holder: str | None) -> list[dict]:
+    """Release the pending tasks with a lease that `mine` picks (it is handed the task)."""
     now = scope.clock()
     stamp = format_utc(now)
     with scope.transaction("release", now, agent=holder) as tx:
-        held = [t for t in scope.store.tasks.values() if t["status"] == "pending" and "lease" in t and mine(t["lease"])]
+        held = [t for t in scope.store.tasks.values() if t["status"] == "pending" and "lease" in t and mine(t)]
         released = []
         for task in sorted(held, key=lambda t: t["id"]):
             new = {**leases.without(task), "modified": stamp}
