@@ -161,3 +161,15 @@ def test_a_damaged_format_file_is_rewritten(root):
     assert doctor.check(root) == [f"{path} is damaged (checksum mismatch)"]
     assert "rewrote the damaged format.json (format 2, checksums from generation 0)" in repaired(root)
     assert path.read_bytes() == original and state(root) == truth
+
+
+@pytest.mark.parametrize("make", ["directory", "symlink"])
+def test_doctor_reports_a_lock_file_no_writer_can_take(root, make):
+    lock = root / ".lock"
+    lock.unlink(missing_ok=True)
+    if make == "directory":
+        lock.mkdir()
+    else:
+        lock.symlink_to(root / "elsewhere")
+    (problem,) = doctor.check(root)
+    assert problem.startswith(f"{lock} is ") and problem.count("\n") == 0

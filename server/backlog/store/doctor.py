@@ -35,7 +35,7 @@ def check(root: Path) -> list[str]:
     Raises FormatError (not a problem: nothing to repair) for a store of a newer format.
     """
     backend = FileBackend(root)
-    problems: list[str] = []
+    problems: list[str] = [problem for problem in [backend.lock_problem()] if problem]
     version, since = _format(backend, problems)
     for name, previous in ((SNAPSHOT, False), (PREVIOUS, True)):
         data, _ = backend.read_snapshot(previous)
@@ -174,7 +174,7 @@ def repair(root: Path, now: datetime) -> list[str]:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)
-    problems: list[str] = []
+    problems: list[str] = [problem for problem in [backend.lock_problem()] if problem]
     version, since = _format(backend, problems)
     report: list[str] = []
     with backend.lock():

@@ -25,6 +25,7 @@ import errno
 import fcntl
 import os
 import re
+import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +126,20 @@ class FileBackend:
                 f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                 "another backlog process is holding it, retry when it is done"
             ) from None
+
+    def lock_problem(self) -> str | None:
+        """What is wrong with `.lock` (not a regular file, not readable and writable), or None."""
+        path = self.root / ".lock"
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return None  # the next writer creates it
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+            return f"{path} is {kind}, so no writer can take the lock; remove it (the next writer makes a new one)"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return f"{path} is not readable and writable by this user, so writes fail; fix its owner or permissions"
+        return None
 
     @contextmanager
     def _dir_lock(self, deadline: float) -> Iterator[None]:
