@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 HANDSHAKE = Path(__file__).resolve().with_name("handshake.json")
@@ -38,8 +40,8 @@ class ColdStart:
 
     def __init__(self, launcher: str, log: str, shipped: dict) -> None:
         self.launcher, self.log, self.shipped = launcher, log, shipped
-        self.state = threading.RLock()  # guards the fields below (re-entered by a signal handler)
-        self.out = threading.RLock()  # one message at a time on stdout
+        self.state = threading.RLock()  # guards the fields below
+        self.out = threading.Lock()  # one message at a time on stdout
         self.held: list[dict] = []
         self.handshake: list[dict] = []  # the client's initialize and initialized, for the replay
         self.server: subprocess.Popen | None = None
@@ -170,8 +172,12 @@ class ColdStart:
                                    "params": {"progressToken": token, "progress": beat,
                                               "message": "backlog is setting up its Python environment"}})
 
-    def stop(self, signum: int, _frame: object) -> None:
-        """SIGINT/SIGTERM: pass it to the real server, or answer what is held and exit."""
+    def on_signal(self, signum: int, _frame: object) -> None:
+        """SIGINT/SIGTERM: handled on a thread of its own, since the handler may interrupt a write."""
+        threading.Thread(target=self.stop, args=(signum,), daemon=True).start()
+
+    def stop(self, signum: int) -> None:
+        """Pass the signal to the real server, or answer what is held and exit."""
         with self.state:
             if self.server is not None:
                 self.server.send_signal(signum)
@@ -181,13 +187,36 @@ class ColdStart:
             os._exit(0)
 
 
+def lines(fd: int) -> Iterator[bytes]:
+    """The lines read from `fd` until end-of-file. The wait is a select that also watches the
+    signal wakeup pipe: the kernel may hand SIGINT/SIGTERM to any thread, and only a main thread
+    that wakes up runs Python's handlers."""
+    wake_read, wake_write = os.pipe()
+    for end in (wake_read, wake_write):
+        os.set_blocking(end, False)
+    signal.set_wakeup_fd(wake_write)
+    pending = b""
+    while True:
+        ready, _, _ = select.select([fd, wake_read], [], [])
+        if wake_read in ready:
+            os.read(wake_read, 512)  # the handlers run as this frame goes on
+        if fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            *complete, pending = (pending + chunk).split(b"\n")
+            yield from complete
+    if pending:
+        yield pending
+
+
 def main(launcher: str, log: str) -> None:
     proxy = ColdStart(launcher, log, json.loads(HANDSHAKE.read_text(encoding="utf-8")))
-    signal.signal(signal.SIGINT, proxy.stop)
-    signal.signal(signal.SIGTERM, proxy.stop)
+    signal.signal(signal.SIGINT, proxy.on_signal)
+    signal.signal(signal.SIGTERM, proxy.on_signal)
     threading.Thread(target=proxy.build, daemon=True).start()
     threading.Thread(target=proxy.report_progress, daemon=True).start()
-    for line in sys.stdin.buffer:
+    for line in lines(sys.stdin.fileno()):
         try:
             message = json.loads(line)
         except ValueError:

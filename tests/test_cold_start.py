@@ -57,7 +57,7 @@ class Proxy:
         backlog.chmod(0o755)
         launcher = tmp_path / "launch"
         launcher.write_text(f'#!/bin/sh\n[ "$1" = --prepare ] || exit 2\n'
-                            f'while [ ! -f "{self.go}" ]; do sleep 0.05; done\n'
+                            f'while [ ! -f "{self.go}" ]; do sleep 0.1; done\n'
                             f'[ "$(cat "{self.go}")" = go ] || exit 1\necho "{venv}"\n')
         self.proc = subprocess.Popen([sys.executable, "-I", "-S", str(COLD_START), str(launcher), str(self.log)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -110,6 +110,8 @@ def proxy(tmp_path):
     if started.proc.poll() is None:
         started.proc.kill()
         started.proc.wait()
+    if not started.go.exists():
+        started.build("fail")  # the stand-in's build outlives it (as a real install should): end it
 
 
 def text(answer: dict) -> str:
