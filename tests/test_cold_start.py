@@ -208,6 +208,7 @@ def test_a_signal_after_the_handover_reaches_the_real_server(proxy):
     assert proxy.exit_code() == 0
 
 
+@pytest.mark.wallclock  # the first beat comes after PROGRESS_EVERY_S of real time
 def test_progress_goes_only_to_held_calls_that_asked_for_it(proxy):
     proxy.send(initialize(), INITIALIZED, call(1, "task_count", token="tok-1"), call(2, "task_count"))
     assert list(proxy.answers(1)) == [0]
