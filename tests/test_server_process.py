@@ -113,6 +113,7 @@ def wait_until_it_waits_for(pid: int, lock: Path) -> None:
         os.close(watcher)
 
 
+@pytest.mark.wallclock  # the 10 s grace is a timed wait: it needs real time to pass
 def test_a_call_still_running_10_s_after_the_signal_is_abandoned_and_the_exit_says_so(tmp_path):
     env = server_env(tmp_path)
     store = Path(env["TASKDATA"])
