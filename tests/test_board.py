@@ -274,6 +274,7 @@ def test_guard_verdicts():
 ])
 def test_markdown_keeps_nothing_active(doc: str):
     assert active_parts(markdown.render(doc)) == []
+    assert active_parts(markdown.render_inline(doc)) == []
 
 
 def active_parts(html: str) -> list[str]:
@@ -295,6 +296,23 @@ def active_parts(html: str) -> list[str]:
 def test_markdown_keeps_the_formatting():
     html = markdown.render("# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[link](https://example.org) `code`\n")
     assert "<h1>T</h1>" in html and "<table>" in html and 'href="https://example.org"' in html and "<code>code</code>" in html
+
+
+def test_inline_markdown_keeps_emphasis_and_code_but_makes_no_link():
+    html = markdown.render_inline("**fix** the `parser` ~~today~~ [see](https://example.org) <b>raw</b>")
+    assert "<strong>fix</strong>" in html and "<code>parser</code>" in html and "<s>today</s>" in html
+    assert "<a" not in html and "<b>" not in html and "&lt;b&gt;raw&lt;/b&gt;" in html
+
+
+def test_descriptions_and_annotations_render_as_safe_inline_markdown(board: Board, env: dict):
+    run_backlog(["add", "ship **now** <img src=x onerror=alert(1)>"], env)
+    run_backlog(["3", "annotate", "see `log.txt` <script>alert(2)</script>"], env)
+    for path in ("/", "/task/3", "/activity"):
+        status, _, html = board.request("GET", path)
+        assert status == 200 and "ship <strong>now</strong>" in html, path
+        assert active_parts(html) == ["script"], path  # the page's own /static/board.js only
+    _, _, html = board.request("GET", "/task/3")
+    assert "see <code>log.txt</code> &lt;script&gt;" in html
 
 
 def test_graph_layout_has_no_overlap_and_edges_point_right():

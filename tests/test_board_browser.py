@@ -111,12 +111,17 @@ def test_script_and_onerror_in_a_doc_do_not_run(board: Board, browser, env: dict
     hostile = ('<script>window.pwned = "script"; alert(1)</script>\n\n'
                '<img src="x" onerror="window.pwned = \'onerror\'; alert(2)">\n\n'
                '[click](javascript:window.pwned=3)\n\n<svg onload="window.pwned=4"></svg>\n')
-    open_backlog(env, str(Path.cwd()), channel="cli").doc_write(2, hostile)
-    browser.get(f"{board.origin}/task/2")
-    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "article.doc"))
-    assert browser.execute_script("return typeof window.pwned") == "undefined"
-    with pytest.raises(NoAlertPresentException):
-        browser.switch_to.alert.text
+    facade = open_backlog(env, str(Path.cwd()), channel="cli")
+    facade.doc_write(2, hostile)
+    facade.annotate(2, '**note** <img src="x" onerror="window.pwned = \'note\'">')
+    facade.add('**hostile** <img src="x" onerror="window.pwned = \'description\'">')
+    for page in ("/", "/activity", "/task/2"):  # ends on the task page, whose doc is checked below
+        browser.get(f"{board.origin}{page}")
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "main strong"))
+        assert browser.execute_script("return typeof window.pwned") == "undefined", page
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text
+        assert browser.find_elements(By.CSS_SELECTOR, "main img") == [], page
     assert browser.find_elements(By.CSS_SELECTOR, "article.doc script, article.doc img, article.doc svg") == []
     assert "<script>" in browser.find_element(By.CSS_SELECTOR, "article.doc").text  # shown as text
 

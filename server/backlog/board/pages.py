@@ -11,6 +11,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from backlog.board.columns import COLUMNS
+from backlog.board.markdown import render_inline
 
 VIEWS = (("/", "Board"), ("/graph", "Graph"), ("/activity", "Activity"))
 PRIORITIES = ("", "H", "M", "L")
@@ -59,7 +60,7 @@ def card(task: dict) -> str:
             _chip(f"due {task['due']}", "when") if "due" in task else "",
             _chip(f"ended {task['end']}", "when") if "end" in task else ""]
     return (f'<li class="card" data-id="{task["id"]}"><a href="/task/{escape(task["uuid"])}">'
-            f'<span class="id">{task["id"]}</span> {escape(task["description"])}</a>'
+            f'<span class="id">{task["id"]}</span> {render_inline(task["description"])}</a>'
             f'<div class="meta">{"".join(bits)}<span class="urg">u {task.get("urgency", 0)}</span></div></li>')
 
 
@@ -106,14 +107,14 @@ def task(data: dict, doc_html: str | None, *, read_only: bool, error: str = "") 
     t = data["task"]
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{_value(k, v)}</td></tr>"
                    for k, v in t.items() if k not in ("annotations", "description"))
-    notes = "".join(f'<li><time>{escape(a.get("entry", ""))}</time> {escape(a.get("description", ""))}</li>'
+    notes = "".join(f'<li><time>{escape(a.get("entry", ""))}</time> {render_inline(a.get("description", ""))}</li>'
                     for a in t.get("annotations", ()))
     doc = f'<article class="doc">{doc_html}</article>' if doc_html is not None else '<p class="empty">no doc</p>'
     history = "".join(
         f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> via {escape(e["tool"])}: '
         + escape("; ".join(f"{k} {_short(o)} → {_short(n)}" for k, (o, n) in e["changes"].items())) + "</li>"
         for e in reversed(data["history"]))
-    return (f'<h1><span class="id">{t["id"]}</span> {escape(t["description"])}</h1>'
+    return (f'<h1><span class="id">{t["id"]}</span> {render_inline(t["description"])}</h1>'
             + (error_line(error) if error else "") + ("" if read_only else actions(t))
             + f'<table class="fields">{rows}</table><h2>Annotations</h2><ul class="notes">{notes or "<li>none</li>"}</ul>'
             f'<h2>Doc</h2>{doc}<h2>History</h2><ol class="history">{history}</ol>')
@@ -149,7 +150,7 @@ def activity(entries: list[dict], read_only: bool = True, note: str = "", error:
     items = []
     for e in entries:
         tasks = ", ".join(
-            (f'<a href="/task/{escape(t["uuid"])}">{t["id"]} {escape(t["description"])}</a>' if "id" in t
+            (f'<a href="/task/{escape(t["uuid"])}">{t["id"]} {render_inline(t["description"])}</a>' if "id" in t
              else escape(t["uuid"][:8])) + f' <span class="fields">({escape(", ".join(t["fields"]))})</span>'
             for t in e["tasks"]) or "no tasks"
         undo = f' <span class="undo">undoes #{e["undoes"]}</span>' if "undoes" in e else ""
