@@ -133,3 +133,15 @@ def test_loop_closure_and_single_task_forms_agree():
     ctx = Context({t["uuid"]: t for t in tasks}, NOW, UTC)
     one = scorer(ctx)
     assert urgencies(tasks, ctx) == [one(t) for t in tasks] == [urgency(t, ctx) for t in tasks]
+
+
+def test_a_view_scores_each_task_object_once_and_a_changed_task_again():
+    tasks = {u: {"uuid": u, "id": i, "status": "pending", "entry": at(days=-10), "description": u}
+             for i, u in enumerate(("a", "b"), 1)}
+    ctx = Context(tasks, NOW, timezone.utc)
+    first = ctx.urgencies(list(tasks.values()))
+    assert first == urgencies(list(tasks.values()), ctx)
+    assert ctx.urgencies([tasks["b"], tasks["a"]]) == first[::-1]
+    tasks["a"] = {**tasks["a"], "priority": "H"}  # the store replaces a changed task's object
+    again = ctx.urgencies(list(tasks.values()))
+    assert again[0] > first[0] and again[0] == urgency(tasks["a"], ctx) and again[1] == first[1]

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 from backlog.errors import BacklogError
 from backlog.core.model import FIELDS, PRIORITY_RANK
-from backlog.core.urgency import urgencies
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ def _column(tasks: Sequence[dict], name: str, descending: bool, ctx: Context) ->
     """One sortable number per task for key `name` (smaller first; absent = +inf)."""
     sign = -1 if descending else 1
     if name == "urgency":
-        return [sign * u for u in urgencies(tasks, ctx)]
+        return [sign * u for u in ctx.urgencies(tasks)]
     if name == "id":
         return [sign * t["id"] if "id" in t else _ABSENT for t in tasks]
     if name == "priority":
@@ -84,7 +83,7 @@ def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, l
         return tasks
     bounds = ctx.urgency_bounds(tasks)
     best = heapq.nlargest(limit, range(len(tasks)), key=bounds.__getitem__)
-    floor = min(urgencies([tasks[i] for i in best], ctx))
+    floor = min(ctx.urgencies([tasks[i] for i in best]))
     return list(compress(tasks, map(floor.__le__, bounds)))
 
 

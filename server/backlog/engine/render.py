@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from backlog.errors import BacklogError
 from backlog.store.view import Context
 from backlog.core.model import COMPACT_FIELDS, FIELD_SET, FIELDS
-from backlog.core.urgency import urgencies, urgency
+from backlog.core.urgency import urgency
 
 OUTPUT_FIELDS = FIELDS + ("urgency",)
 _BOOKKEEPING = ("uuid", "modified")
@@ -48,7 +48,7 @@ def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_
     with `archived` beside it listing the dependencies that are archived."""
     tasks = list(tasks)
     plain = tuple(f for f in fields if f not in ("depends", "urgency"))
-    scores = urgencies(tasks, ctx) if "urgency" in fields else None
+    scores = ctx.urgencies(tasks) if "urgency" in fields else None
     with_depends = "depends" in fields
     out = []
     for n, task in enumerate(tasks):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
-from backlog.core.urgency import COEFFICIENTS, own_bound
+from backlog.core.urgency import COEFFICIENTS, own_bound, urgencies
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -102,6 +102,20 @@ class Context:
         return frozenset(
             uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
         )
+
+    @cached_property
+    def _scores(self) -> dict[str, tuple[dict, float]]:
+        """uuid → (the task object scored, its urgency now), filled by `urgencies`."""
+        return {}
+
+    def urgencies(self, tasks: Sequence[dict]) -> list[float]:
+        """Each task's urgency now, in order; each task object is scored once per view (sorting
+        and rendering one list ask twice). A task changed since is a new object: scored again."""
+        scores = self._scores
+        missing = [t for t in tasks if scores.get(t["uuid"], (None,))[0] is not t]
+        if missing:
+            scores.update(zip([t["uuid"] for t in missing], zip(missing, urgencies(missing, self))))
+        return [scores[t["uuid"]][1] for t in tasks]
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now (`urgency.own_bound` + blocking), in order;
