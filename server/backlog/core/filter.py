@@ -32,7 +32,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from types import MappingProxyType
+from functools import lru_cache
+from types import CodeType, MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core.dates import parse_date
@@ -571,6 +572,12 @@ def index_plan(ast: Node) -> tuple[tuple, ...]:
     return tuple(term for term in map(_plan_term, items) if term is not None)
 
 
+@lru_cache(maxsize=256)
+def _code(source: str) -> CodeType:
+    """The compiled `source`: the same filter shape gives the same text (values are bound names)."""
+    return compile(source, "<filter>", "exec")
+
+
 class Filter:
     """A compiled filter; `select` and `matches` run the same generated expression.
 
@@ -591,7 +598,7 @@ class Filter:
             f"def matches(t, c):\n{setup}    return bool({expr})\n"
         )
         namespace: dict = dict(gen.em.constants)
-        exec(compile(self.source, "<filter>", "exec"), namespace)  # noqa: S102 - generated from our own text
+        exec(_code(self.source), namespace)  # noqa: S102 - generated from our own text
         self._select, self._matches = namespace["select"], namespace["matches"]
 
     def select(self, ctx: Context) -> list[dict]:

@@ -147,7 +147,7 @@ _C = COEFFICIENTS
 _TAGS_TERM = (0.0, _C["tags"] * 0.8, _C["tags"] * 0.9)
 _NOTES_TERM = (0.0, _C["annotations"] * 0.8, _C["annotations"] * 0.9)
 _PRIORITY = {level: _C[f"priority.{level}"] for level in "HML"}
-_BOUND_MARGIN = 1e-6  # float sums in another order may differ in the last bits
+BOUND_MARGIN = 1e-6  # float sums in another order may differ in the last bits
 
 
 def own_bound(t: dict) -> float:
@@ -159,7 +159,7 @@ def own_bound(t: dict) -> float:
     """
     if t["status"] != "pending":
         return 0.0
-    u = AGE_MAX + _BOUND_MARGIN
+    u = AGE_MAX + BOUND_MARGIN
     tags = t.get("tags")
     if tags:
         n = len(tags)

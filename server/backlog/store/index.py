@@ -3,17 +3,16 @@
 `Index` holds status, project and tag postings (uuid sets), every uuid in sorted order (for
 uuid prefixes), the reverse of `depends` (who depends on a task) with the count of
 *pending* dependents (the BLOCKING test), each task's place in the store's order (so a
-planned selection comes out in the same order as a full scan) and a cache of each task's
-own urgency bound (`bound`). The store builds it on first use from its tasks and then
-feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
+planned selection comes out in the same order as a full scan) and each task's urgency bound
+(`bounds`, filled by the view, valid up to `horizon`). The store builds it on first use from
+its tasks and then feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
-
-from backlog.core.urgency import own_bound
+from datetime import datetime
 
 
 def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
@@ -48,7 +47,8 @@ class Index:
         self.dependents: dict[str, set[str]] = {}
         self.blocking: dict[str, int] = {}
         self.order: dict[str, int] = {}
-        self.bounds: dict[str, float] = {}
+        self.bounds: dict[str, float] = {}  # uuid → urgency bound until `horizon` (kept by the view)
+        self.horizon: datetime | None = None
         self._next = 0
         for task in tasks.values():
             self._add(task, listed=True)
@@ -116,13 +116,6 @@ class Index:
             if (project + ".").lower().startswith(below):
                 out |= uuids
         return out
-
-    def bound(self, t: dict) -> float:
-        """`urgency.own_bound(t)`, cached until the task changes."""
-        found = self.bounds.get(t["uuid"])
-        if found is None:
-            found = self.bounds[t["uuid"]] = own_bound(t)
-        return found
 
     def in_order(self, uuids: Iterable[str]) -> list[str]:
         """`uuids` in the store's order (the order of a full scan)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
-from backlog.core.urgency import COEFFICIENTS, own_bound, urgencies
+from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS, own_bound, urgencies
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from backlog.store.index import Index
 
 PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
+BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
 
 
 class Context:
@@ -118,14 +119,25 @@ class Context:
         return [scores[t["uuid"]][1] for t in tasks]
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
-        """An upper bound of each task's urgency now (`urgency.own_bound` + blocking), in order;
-        the own part comes from the index's cache when there is one."""
+        """An upper bound of each task's urgency now, in order: its own part plus blocking.
+
+        Without an index the own part is `urgency.own_bound` (the task alone, any time). With
+        one it is the task's urgency at the index's horizon (`horizon_bounds`), cached per task
+        until the task changes or `now` passes the horizon: far tighter, so a top-n list scores
+        few tasks exactly.
+        """
         blocking, term = self.blocking_uuids, COEFFICIENTS["blocking"]
-        if self.index is None:
+        index = self.index
+        if index is None:
             return [own_bound(t) + term if t["uuid"] in blocking else own_bound(t) for t in tasks]
-        cache, bound = self.index.bounds, self.index.bound
-        own = [cache.get(t["uuid"]) or bound(t) for t in tasks]  # a 0.0 (not pending) is recomputed: cheap
-        return [b + term if t["uuid"] in blocking else b for t, b in zip(tasks, own)]
+        if index.horizon is None or self.now > index.horizon:
+            index.bounds.clear()
+            index.horizon = self.now + BOUND_HORIZON
+        cache = index.bounds
+        missing = [t for t in tasks if t["uuid"] not in cache]
+        if missing:
+            cache.update(zip([t["uuid"] for t in missing], horizon_bounds(missing, self.tasks, index.horizon, self.tz)))
+        return [cache[t["uuid"]] + term if t["uuid"] in blocking else cache[t["uuid"]] for t in tasks]
 
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
@@ -245,3 +257,21 @@ class Context:
     def virtual_tags(self, task: dict) -> list[str]:
         """Every virtual tag `task` carries, in `VIRTUAL` order (for task_info)."""
         return [name for name, test in TAG_TESTS.items() if test(task, self)]
+
+
+class _Horizon(Context):
+    """The view at a later instant in which no task is blocked and none blocks."""
+
+    def any_open(self, uuids: Iterable[str]) -> bool:
+        return False
+
+    @cached_property
+    def blocking_uuids(self) -> Container[str]:
+        return frozenset()
+
+
+def horizon_bounds(tasks: Sequence[dict], every: Mapping[str, dict], horizon: datetime, tz: tzinfo) -> list[float]:
+    """Each task's urgency at `horizon`, blocked and blocking terms left out: an upper bound of its
+    urgency at any instant up to `horizon` (due, age, scheduled and waiting only grow with time,
+    blocked only lowers it, blocking is the caller's to add), whatever other tasks do."""
+    return [u + BOUND_MARGIN for u in urgencies(tasks, _Horizon(every, horizon, tz))]
