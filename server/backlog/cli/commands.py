@@ -20,7 +20,7 @@ import orjson
 from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.table import grid, history_lines, info_lines, task_table
+from backlog.cli.table import View, grid, history_lines, info_lines, task_table
 from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
 from backlog.errors import Action, BacklogError
@@ -40,6 +40,7 @@ class Terminal:
     warn: Callable[[str], None]
     ask: Callable[[str], str] | None  # None: stdin is not a terminal
     width: int | None  # None: stdout is not a terminal (tab-separated, never cut)
+    color: bool = False
 
 
 def run(inv: Invocation, term: Terminal) -> int:
@@ -109,9 +110,23 @@ def rows_out(result: dict, inv: Invocation, backlog: Backlog, term: Terminal, fi
         return
     shown = [f.strip() for f in fields.split(",") if f.strip()] if fields and fields.strip() != "all" else (
         list(dict.fromkeys(k for t in tasks for k in t)) if fields else None)
-    term.out("\n".join(task_table(tasks, backlog.tz, shown, term.width)))
+    term.out("\n".join(task_table(tasks, view(backlog, inv, term), shown, blocked_by_open(backlog))))
     if result["total"] > len(tasks):
         (term.out if term.width else term.warn)(f"({len(tasks)} of {result['total']} shown; --limit 0 shows all)")
+
+
+def view(backlog: Backlog, inv: Invocation, term: Terminal) -> View:
+    """How this command shows tasks: the backlog's zone and clock, the terminal's width and colour."""
+    return View(backlog.tz, backlog.clock(), term.width, term.color, bool(inv.options.get("absolute")))
+
+
+def blocked_by_open(backlog: Backlog) -> Callable[[dict], bool]:
+    """Whether a row (with `depends` as ids) depends on a pending or waiting task."""
+    tasks, ids = backlog.store.tasks, backlog.store.ids
+
+    def blocked(row: dict) -> bool:
+        return any((tasks.get(ids.get(dep, "")) or {}).get("status") in ("pending", "waiting") for dep in row["depends"])
+    return blocked
 
 
 def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
@@ -338,4 +353,4 @@ def doctor(inv: Invocation, term: Terminal) -> int:
 
 def demo(term: Terminal) -> None:
     from backlog.cli.demo import demo as run_demo
-    run_demo(term.env, term.out, term.width)
+    run_demo(term.env, term.out, term.width, term.color)
