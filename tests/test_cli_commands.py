@@ -51,8 +51,8 @@ def tasks(env: dict) -> dict:
 
 # (Taskwarrior's order, ours, a line the output holds)
 BOTH = [
-    (["1", "info"], ["info", "1"], "description  Fix login redirect"),
-    (["1,2", "info"], ["info", "1", "2"], "description  Write docs"),
+    (["1", "info"], ["info", "1"], "Task 1: Fix login redirect"),
+    (["1,2", "info"], ["info", "1", "2"], "Task 2: Write docs"),
     (["project:web", "list"], ["list", "project:web"], "Fix login redirect"),
     (["+bug", "next"], ["next", "+bug"], "Fix login redirect"),
     (["project:web", "ready"], ["ready", "project:web"], "Fix login redirect"),
@@ -103,7 +103,7 @@ ONE_ORDER = [
     (["version"], "backlog "),
     (["--help"], "usage: backlog [FILTER] COMMAND"),
     ([], "Fix login redirect"),                                          # next
-    (["1"], "description  Fix login redirect"),                          # info
+    (["1"], "Task 1: Fix login redirect"),                                # info
 ]
 
 

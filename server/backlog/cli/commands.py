@@ -20,7 +20,8 @@ import orjson
 from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.table import View, grid, history_lines, info_lines, task_table
+from backlog.cli.card import card
+from backlog.cli.table import View, grid, history_lines, task_table
 from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
 from backlog.errors import Action, BacklogError
@@ -193,17 +194,24 @@ def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """info and history of each named task, a blank line between tasks."""
+    """info (a card) and history of each named task, a blank line between tasks."""
     blocks = []
     for ref in targets(backlog, inv.filter):
         result = backlog.info(ref) if inv.command == "info" else backlog.history(ref)
         if inv.options.get("json"):
             blocks.append(orjson.dumps(result).decode())
         elif inv.command == "info":
-            blocks.append("\n".join(info_lines(result["task"], backlog.tz)))
+            entries = backlog.history(ref)["entries"]
+            blocks.append("\n".join(card(result["task"], view(backlog, inv, term), related(backlog), entries)))
         else:
             blocks.append("\n".join(history_lines(result["entries"], backlog.tz)) or f"no history for task {ref}")
     term.out(("\n" if inv.options.get("json") else "\n\n").join(blocks))
+
+
+def related(backlog: Backlog) -> Callable[[int], dict | None]:
+    """A hot task by its short id, for the descriptions of dependencies on a card."""
+    tasks, ids = backlog.store.tasks, backlog.store.ids
+    return lambda id: tasks.get(ids.get(id, ""))
 
 
 def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:

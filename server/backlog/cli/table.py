@@ -101,20 +101,6 @@ def task_table(tasks: list[dict], view: View, fields: Sequence[str] | None = Non
     return grid([h for _, h in columns], rows, view.width, colors)
 
 
-def info_lines(task: dict, tz: tzinfo) -> list[str]:
-    """task_info's fields as `key value` lines: dates in the local zone, one line per annotation."""
-    lines = []
-    for key, value in task.items():
-        if key == "annotations":
-            lines += [f"{key if n == 0 else '':<12} {local_time(note['entry'], tz)} {note['description']}"
-                      for n, note in enumerate(value)]
-            continue
-        if key in DATE_FIELDS:
-            value = local_time(value, tz)
-        lines.append(f"{key:<12} {value if isinstance(value, str) else orjson.dumps(value).decode()}")
-    return lines
-
-
 def history_lines(entries: list[dict], tz: tzinfo) -> list[str]:
     """One line per history entry: local time, who, through what, and each change as `field: old → new`."""
     def show(value: object) -> str:
