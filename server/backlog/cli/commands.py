@@ -18,13 +18,13 @@ from pathlib import Path
 import orjson
 
 from backlog import __version__
-from backlog.cli import grammar
+from backlog.cli import completion, grammar
 from backlog.cli.grammar import Invocation, filter_text
 from backlog.cli.card import card
 from backlog.cli.table import View, grid, history_lines, task_table
 from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
-from backlog.errors import Action, BacklogError
+from backlog.errors import Action, BacklogError, StoreError
 
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
@@ -50,6 +50,7 @@ def run(inv: Invocation, term: Terminal) -> int:
         term.out(grammar.usage())
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
+              "completion": lambda: term.out(completion.script(inv.words)),
               "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
@@ -309,6 +310,23 @@ HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {
     "annotate": note, "denotate": note, "projects": names, "tags": names, "search": search,
     "undo": simple, "archive": simple, "import": import_, "doc": doc,
 }
+
+
+def complete(words: list[str], env: dict, out: Callable[[str], None]) -> int:
+    """`backlog _complete WORD`: the completion candidates, one per line; without a readable
+    store only the commands and field names (a completion never prints an error)."""
+    from backlog.runtime import open_backlog
+
+    try:
+        backlog = open_backlog(env, os.getcwd(), channel="cli")
+        lists = {"project": backlog.projects()["items"], "tags": backlog.tags()["items"]}
+        udas = list(backlog.udas())
+    except (BacklogError, StoreError, OSError):
+        lists, udas = {}, []
+    found = completion.candidates(words[0] if words else "", lambda field: [i["name"] for i in lists.get(field, ())],
+                                  lambda: udas)
+    out("\n".join(found))
+    return 0
 
 
 def serve(term: Terminal) -> None:

@@ -60,6 +60,7 @@ COMMANDS: dict[str, Command] = {
     "import": Command("words", "import a JSON array or `task export` output from FILE or stdin"),
     "hook": Command("words", "handle a Claude Code hook event read from stdin"),
     "help": Command("words", "this help"),
+    "completion": Command("words", 'a completion script: eval "$(backlog completion bash)" (or zsh, fish)'),
     "projects": Command("none", "projects of pending tasks, with counts"),
     "tags": Command("none", "tags of pending tasks, with counts"),
     "undo": Command("none", "revert your newest change not yet undone (--agent: that agent's; --any: anyone's)",

@@ -47,6 +47,9 @@ def cli(words: list[str]) -> int:
 
     from backlog.cli.look import use_color
 
+    if words[:1] == ["_complete"]:  # the completion scripts' helper: any word, even `--li`, is the one typed
+        from backlog.cli.commands import complete
+        return complete(words[1:], dict(os.environ), print)
     invocation = parse(words)
     stdin_tty = sys.stdin is not None and sys.stdin.isatty()
     stdout_tty = sys.stdout.isatty()
