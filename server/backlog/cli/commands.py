@@ -171,8 +171,8 @@ def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
     if inv.command == "duplicate":
         params = {"description": description} if description else {}
-        results = [backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
-        for result in results:
+        calls = [lambda i=i: backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
+        for result in together(backlog, "duplicate", calls):
             answer(result, inv, term)
         return
     if not extra:
@@ -182,16 +182,31 @@ def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """done, delete, start, stop, purge: each task in turn; a blocked task is completed with a warning."""
+    """done, delete, start, stop, purge: all named tasks in one transaction (all or nothing, one undo);
+    completing a task blocked by a task not completed along with it warns."""
     ids = targets(backlog, inv.filter)
     confirm(inv.command, ids, inv, term)
     action = getattr(backlog, inv.command)
-    for ref in ids:
-        blockers = backlog.info(ref)["task"].get("blocked_by") if inv.command == "done" else None
-        answer(action(ref), inv, term)
-        if blockers:
-            term.warn(f"backlog: warning: task {ref} was blocked by unfinished task"
-                      f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
+    named = set(ids)
+    warnings = []
+    if inv.command == "done":
+        for ref in ids:
+            blockers = [b for b in backlog.info(ref)["task"].get("blocked_by", ()) if str(b) not in named]
+            if blockers:
+                warnings.append(f"backlog: warning: task {ref} was blocked by unfinished task"
+                                f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
+    for result in together(backlog, inv.command, [lambda ref=ref: action(ref) for ref in ids]):
+        answer(result, inv, term)
+    for line in warnings:
+        term.warn(line)
+
+
+def together(backlog: Backlog, op: str, calls: list[Callable[[], dict]]) -> list[dict]:
+    """The results of `calls` made in one transaction (a single call needs none)."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with backlog.batch(op):
+        return [call() for call in calls]
 
 
 def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
@@ -216,13 +231,14 @@ def related(backlog: Backlog) -> Callable[[int], dict | None]:
 
 
 def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """annotate / denotate each named task with the words as one text."""
+    """annotate / denotate each named task with the words as one text, in one transaction."""
     text = " ".join(inv.words)
     if not text.strip():
         raise BacklogError(inv.command, "needs the note's text", f"e.g. backlog 12 {inv.command} called the vendor")
     action = getattr(backlog, inv.command)
-    for ref in targets(backlog, inv.filter):
-        answer(action(ref, text), inv, term)
+    calls = [lambda ref=ref: action(ref, text) for ref in targets(backlog, inv.filter)]
+    for result in together(backlog, inv.command, calls):
+        answer(result, inv, term)
 
 
 def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
