@@ -58,12 +58,39 @@ def test_info_shows_dates_in_the_local_zone(env):
     ok(["import"], env, stdin=orjson.dumps([{
         "description": "A", "entry": "20261124T101453Z", "due": "20270301T120000Z", "scheduled": "20270701T120000Z",
         "annotations": [{"entry": "20261125T031500Z", "description": "late note"}]}]).decode())
-    lines = ok(["info", "1"], {**env, "TZ": "America/New_York"}).splitlines()
-    assert "entry        2026-11-24 05:14:53 -0500" in lines
-    assert "due          2027-03-01 07:00:00 -0500" in lines
-    assert "scheduled    2027-07-01 08:00:00 -0400" in lines  # summer time: the offset of that date
-    assert "annotations  2026-11-24 22:15:00 -0500 late note" in lines  # the local day before UTC's
+    lines = ok(["info", "1", "--absolute"], {**env, "TZ": "America/New_York"}).splitlines()
+    assert "Entered     2026-11-24 05:14:53 -0500" in lines
+    assert "Due         2027-03-01 07:00:00 -0500" in lines
+    assert "Scheduled   2027-07-01 08:00:00 -0400" in lines  # summer time: the offset of that date
+    assert "  2026-11-24 22:15:00 -0500  late note" in lines  # the local day before UTC's
     assert orjson.loads(ok(["info", "1", "--json"], env))["task"]["due"] == "2027-03-01T12:00:00Z"  # JSON stays UTC
+
+
+def test_info_is_a_card(env):
+    ok(["import"], env, stdin='[{"description": "Write docs", "gh": "42"}]')
+    ok(["add", "Fix login", "project:web", "+bug", "priority:H", "due:2026-11-27", "depends:1"], env)
+    ok(["2", "annotate", "called the vendor"], env)
+    ok(["2", "doc"], env, stdin="# Plan\n")
+    ok(["claim", "1", "--agent", "claude"], env)
+    assert ok(["2"], {**env, "TZ": "Europe/Berlin"}).splitlines()[:12] == [
+        "Task 2: Fix login",
+        "Status      pending (due soon, blocked)",
+        "Project     web",
+        "Tags        bug doc",
+        "Priority    H",
+        "Due         2026-11-27 01:00:00 +0100 (in 2d)",
+        "Entered     2026-11-24 11:14:53 +0100 (now)",
+        "Modified    2026-11-24 11:14:53 +0100 (now)",
+        "Urgency     11.3",
+        f"UUID        {orjson.loads(ok(['2', '--json'], env))['task']['uuid']}",
+        "Depends on  1 Write docs [pending]",
+        "Doc         7 bytes (backlog 2 doc --show)",
+    ]
+    first = ok(["1"], env)
+    assert "Status      pending (active)\n" in first and "gh          42\n" in first  # a UDA by its name
+    assert "Owner       claude\nLease       claimed by claude until 2026-11-24 10:24:53 +0000 (in 10min)\n" in first
+    assert "Blocking    2 Fix login [pending]\n" in first
+    assert "\nHistory (newest 2 of 2; backlog 1 history)\n" in first and "cli:claim" in first
 
 
 def test_user_errors_exit_1_with_one_line(env):

@@ -51,8 +51,8 @@ def tasks(env: dict) -> dict:
 
 # (Taskwarrior's order, ours, a line the output holds)
 BOTH = [
-    (["1", "info"], ["info", "1"], "description  Fix login redirect"),
-    (["1,2", "info"], ["info", "1", "2"], "description  Write docs"),
+    (["1", "info"], ["info", "1"], "Task 1: Fix login redirect"),
+    (["1,2", "info"], ["info", "1", "2"], "Task 2: Write docs"),
     (["project:web", "list"], ["list", "project:web"], "Fix login redirect"),
     (["+bug", "next"], ["next", "+bug"], "Fix login redirect"),
     (["project:web", "ready"], ["ready", "project:web"], "Fix login redirect"),
@@ -103,7 +103,7 @@ ONE_ORDER = [
     (["version"], "backlog "),
     (["--help"], "usage: backlog [FILTER] COMMAND"),
     ([], "Fix login redirect"),                                          # next
-    (["1"], "description  Fix login redirect"),                          # info
+    (["1"], "Task 1: Fix login redirect"),                                # info
 ]
 
 
@@ -217,3 +217,35 @@ def test_doc_from_stdin_then_show_then_delete(env, tmp_path):
     assert "doc" not in tasks(env)[2].get("tags", [])
     two = run_backlog(["1,2", "doc"], env, stdin="x")
     assert (two.returncode, two.stderr) == (1, "backlog: doc: takes one task, got 2; name one, e.g. backlog 12 doc\n")
+
+
+@pytest.mark.parametrize("words, done", [
+    (["done", "1", "2"], "completed"),       # ids as words
+    (["1,2", "done"], "completed"),          # an id list
+    (["1-2", "delete"], "deleted"),          # a range
+])
+def test_a_multi_id_write_is_one_transaction_and_one_undo(env, words, done):
+    result = run_backlog(words, env)
+    assert result.returncode == 0, result.stderr
+    assert (tasks(env)[1]["status"], tasks(env)[2]["status"]) == (done, done)
+    undo = run_backlog(["undo"], env)
+    assert undo.stdout.endswith("(tasks 1, 2)\n"), undo.stdout
+    assert (tasks(env)[1]["status"], tasks(env)[2]["status"]) == ("pending", "pending")
+
+
+@pytest.mark.parametrize("words, error", [
+    (["done", "1", "9"], "id: no task 9; list ids with backlog list"),                  # a missing id
+    (["1,6", "start"], "id: task 6 is completed; only pending tasks can be started"),  # refused second
+    (["1", "5", "1-2", "stop"], "id: task 1 is not active; start it with backlog ID start first"),
+])
+def test_a_multi_id_write_is_all_or_nothing(env, words, error):
+    before = tasks(env)
+    result = run_backlog(words, env)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"backlog: {error}\n")
+    assert tasks(env) == before  # the tasks before the refused one were not changed either
+
+
+def test_completing_a_blocked_task_with_its_blocker_does_not_warn(env):
+    result = run_backlog(["3,1", "done"], env)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tasks(env)[1]["status"], tasks(env)[3]["status"]) == ("completed", "completed")

@@ -100,9 +100,76 @@ def test_import_with_a_terminal_on_stdin_says_how(env):
 
 
 def test_a_terminal_gets_an_aligned_table_with_the_chosen_fields(env):
-    code, shown = on_pty(["list", "--fields", "id,project,description", "--sort", "id+"], env)
+    code, shown = on_pty(["list", "--fields", "id,project,description", "--sort", "id+"], {**env, "NO_COLOR": "1"})
     assert code == 0
     assert shown.splitlines()[:2] == ["ID Project Description", "1  web     Task 1"]
+
+
+@pytest.fixture
+def marked(env) -> dict:
+    """Tasks 6 … 10 (at NOW, 2026-11-24): overdue, active, due in 3 days, blocked by 6, waiting."""
+    tasks = [{"description": "Late", "due": "20261120T000000Z"},
+             {"description": "Going", "start": "20261124T090000Z"},
+             {"description": "Soon", "due": "20261127T101453Z"},
+             {"description": "Stuck", "depends": "6"},
+             {"description": "Later", "wait": "20261201T000000Z", "status": "waiting"}]
+    for task in tasks:
+        extra = [f"{k}:{v}" for k, v in task.items() if k not in ("description", "start", "status")]
+        assert run_backlog(["add", task["description"], *extra], env).returncode == 0
+    assert run_backlog(["7", "start"], env).returncode == 0
+    return env
+
+
+ROW_COLOURS = [("6", "overdue", "31"), ("7", "active", "32"), ("8", "due soon", "33"), ("9", "blocked", "35")]
+
+
+def test_a_terminal_shows_states_as_words_and_colours(marked):
+    code, shown = on_pty(["list", "--sort", "id+"], marked)
+    assert code == 0, shown
+    lines = shown.splitlines()
+    assert lines[0].startswith("\x1b[1;4mID State")
+    for id, state, sgr in ROW_COLOURS:
+        row = next(line for line in lines if line.startswith(f"\x1b[{sgr}m{id} "))
+        assert state in row and row.endswith("\x1b[0m")
+    assert "in 3d" in shown and "4d ago" in shown  # relative due dates
+    code, shown = on_pty(["list", "+WAITING", "--absolute"], marked)
+    assert "\x1b[2m10 waiting" in shown and "2026-12-01" not in shown  # absolute: wait is not a default column
+    code, shown = on_pty(["6", "list", "--absolute", "--color=never"], marked)
+    assert "2026-11-20" in shown and "\x1b[" not in shown
+
+
+@pytest.mark.parametrize("env_extra, args", [
+    ({"NO_COLOR": "1"}, []),          # the NO_COLOR convention
+    ({"TERM": "dumb"}, []),           # a terminal that shows no colour
+    ({}, ["--color=never"]),          # asked for none
+])
+def test_no_colour_on_request_but_states_as_words(marked, env_extra, args):
+    code, shown = on_pty(["list", *args], {**marked, **env_extra})
+    assert code == 0 and "\x1b[" not in shown
+    assert all(state in shown for _, state, _ in ROW_COLOURS)
+
+
+def test_piped_output_has_no_colour_unless_always(marked):
+    piped = run_backlog(["list", "--sort", "id+"], marked).stdout
+    assert "\x1b[" not in piped and "State" not in piped and "2026-11-20" in piped
+    painted = run_backlog(["list", "--sort", "id+", "--color=always"], marked).stdout.splitlines()
+    assert painted[0] == "\x1b[1;4mID\tState\tProject\tDue\tUrg\tDescription\x1b[0m"
+    assert painted[6].startswith("\x1b[31m6\toverdue\t\t2026-11-20")
+
+
+def test_a_bad_colour_choice_is_one_line(env):
+    result = run_backlog(["list", "--color=sometimes"], env)
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: --color: 'sometimes' is not a choice; use --color=auto, --color=always or --color=never\n")
+
+
+def test_wide_characters_stay_aligned_on_a_terminal(env):
+    for words in (["修复登录", "project:网站"], ["Plain", "project:ab"]):
+        assert run_backlog(["add", *words], env).returncode == 0
+    code, shown = on_pty(["list", "+UNBLOCKED", "project.not:web", "--fields", "id,project,description", "--sort", "id+"],
+                         {**env, "NO_COLOR": "1"})
+    assert code == 0, shown
+    assert shown.splitlines() == ["ID Project Description", "6  网站    修复登录", "7  ab      Plain"]
 
 
 def test_a_closed_pipe_ends_quietly(env):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +16,13 @@ from pathlib import Path
 import orjson
 
 from backlog import __version__
-from backlog.cli import grammar
+from backlog.cli import completion, grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.table import grid, history_lines, info_lines, task_table
+from backlog.cli.card import card
+from backlog.cli.table import View, grid, history_lines, task_table
 from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
-from backlog.errors import Action, BacklogError
+from backlog.errors import Action, BacklogError, StoreError
 
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
@@ -40,6 +39,7 @@ class Terminal:
     warn: Callable[[str], None]
     ask: Callable[[str], str] | None  # None: stdin is not a terminal
     width: int | None  # None: stdout is not a terminal (tab-separated, never cut)
+    color: bool = False
 
 
 def run(inv: Invocation, term: Terminal) -> int:
@@ -48,6 +48,7 @@ def run(inv: Invocation, term: Terminal) -> int:
         term.out(grammar.usage())
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
+              "completion": lambda: term.out(completion.script(inv.words)),
               "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
@@ -109,9 +110,23 @@ def rows_out(result: dict, inv: Invocation, backlog: Backlog, term: Terminal, fi
         return
     shown = [f.strip() for f in fields.split(",") if f.strip()] if fields and fields.strip() != "all" else (
         list(dict.fromkeys(k for t in tasks for k in t)) if fields else None)
-    term.out("\n".join(task_table(tasks, backlog.tz, shown, term.width)))
+    term.out("\n".join(task_table(tasks, view(backlog, inv, term), shown, blocked_by_open(backlog))))
     if result["total"] > len(tasks):
         (term.out if term.width else term.warn)(f"({len(tasks)} of {result['total']} shown; --limit 0 shows all)")
+
+
+def view(backlog: Backlog, inv: Invocation, term: Terminal) -> View:
+    """How this command shows tasks: the backlog's zone and clock, the terminal's width and colour."""
+    return View(backlog.tz, backlog.clock(), term.width, term.color, bool(inv.options.get("absolute")))
+
+
+def blocked_by_open(backlog: Backlog) -> Callable[[dict], bool]:
+    """Whether a row (with `depends` as ids) depends on a pending or waiting task."""
+    tasks, ids = backlog.store.tasks, backlog.store.ids
+
+    def blocked(row: dict) -> bool:
+        return any((tasks.get(ids.get(dep, "")) or {}).get("status") in ("pending", "waiting") for dep in row["depends"])
+    return blocked
 
 
 def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
@@ -154,8 +169,8 @@ def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
     if inv.command == "duplicate":
         params = {"description": description} if description else {}
-        results = [backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
-        for result in results:
+        calls = [lambda i=i: backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
+        for result in together(backlog, "duplicate", calls):
             answer(result, inv, term)
         return
     if not extra:
@@ -165,40 +180,63 @@ def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 
 def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """done, delete, start, stop, purge: each task in turn; a blocked task is completed with a warning."""
+    """done, delete, start, stop, purge: all named tasks in one transaction (all or nothing, one undo);
+    completing a task blocked by a task not completed along with it warns."""
     ids = targets(backlog, inv.filter)
     confirm(inv.command, ids, inv, term)
     action = getattr(backlog, inv.command)
-    for ref in ids:
-        blockers = backlog.info(ref)["task"].get("blocked_by") if inv.command == "done" else None
-        answer(action(ref), inv, term)
-        if blockers:
-            term.warn(f"backlog: warning: task {ref} was blocked by unfinished task"
-                      f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
+    named = set(ids)
+    warnings = []
+    if inv.command == "done":
+        for ref in ids:
+            blockers = [b for b in backlog.info(ref)["task"].get("blocked_by", ()) if str(b) not in named]
+            if blockers:
+                warnings.append(f"backlog: warning: task {ref} was blocked by unfinished task"
+                                f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
+    for result in together(backlog, inv.command, [lambda ref=ref: action(ref) for ref in ids]):
+        answer(result, inv, term)
+    for line in warnings:
+        term.warn(line)
+
+
+def together(backlog: Backlog, op: str, calls: list[Callable[[], dict]]) -> list[dict]:
+    """The results of `calls` made in one transaction (a single call needs none)."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with backlog.batch(op):
+        return [call() for call in calls]
 
 
 def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """info and history of each named task, a blank line between tasks."""
+    """info (a card) and history of each named task, a blank line between tasks."""
     blocks = []
     for ref in targets(backlog, inv.filter):
         result = backlog.info(ref) if inv.command == "info" else backlog.history(ref)
         if inv.options.get("json"):
             blocks.append(orjson.dumps(result).decode())
         elif inv.command == "info":
-            blocks.append("\n".join(info_lines(result["task"], backlog.tz)))
+            entries = backlog.history(ref)["entries"]
+            blocks.append("\n".join(card(result["task"], view(backlog, inv, term), related(backlog), entries)))
         else:
             blocks.append("\n".join(history_lines(result["entries"], backlog.tz)) or f"no history for task {ref}")
     term.out(("\n" if inv.options.get("json") else "\n\n").join(blocks))
 
 
+def related(backlog: Backlog) -> Callable[[int], dict | None]:
+    """A hot task by its short id, for the descriptions of dependencies on a card."""
+    tasks, ids = backlog.store.tasks, backlog.store.ids
+    return lambda id: tasks.get(ids.get(id, ""))
+
+
 def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
-    """annotate / denotate each named task with the words as one text."""
+    """annotate / denotate each named task with the words as one text, in one transaction."""
     text = " ".join(inv.words)
     if not text.strip():
         raise BacklogError(inv.command, "needs the note's text", f"e.g. backlog 12 {inv.command} called the vendor")
     action = getattr(backlog, inv.command)
-    for ref in targets(backlog, inv.filter):
-        answer(action(ref, text), inv, term)
+    calls = [lambda ref=ref: action(ref, text) for ref in targets(backlog, inv.filter)]
+    for result in together(backlog, inv.command, calls):
+        answer(result, inv, term)
 
 
 def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
@@ -272,6 +310,9 @@ def doc(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def edited(text: str, env: Mapping[str, str]) -> str:
     """`text` after the user's editor has had it (a temporary .md file, removed afterwards)."""
+    import subprocess  # only here: every other command starts ~8 ms sooner without them
+    import tempfile
+
     editor = shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
     with tempfile.TemporaryDirectory(prefix="backlog-doc-") as folder:
         path = Path(folder) / "doc.md"
@@ -286,6 +327,23 @@ HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {
     "annotate": note, "denotate": note, "projects": names, "tags": names, "search": search,
     "undo": simple, "archive": simple, "import": import_, "doc": doc,
 }
+
+
+def complete(words: list[str], env: dict, out: Callable[[str], None]) -> int:
+    """`backlog _complete WORD`: the completion candidates, one per line; without a readable
+    store only the commands and field names (a completion never prints an error)."""
+    from backlog.runtime import open_backlog
+
+    try:
+        backlog = open_backlog(env, os.getcwd(), channel="cli")
+        lists = {"project": backlog.projects()["items"], "tags": backlog.tags()["items"]}
+        udas = list(backlog.udas())
+    except (BacklogError, StoreError, OSError):
+        lists, udas = {}, []
+    found = completion.candidates(words[0] if words else "", lambda field: [i["name"] for i in lists.get(field, ())],
+                                  lambda: udas)
+    out("\n".join(found))
+    return 0
 
 
 def serve(term: Terminal) -> None:
@@ -338,4 +396,4 @@ def doctor(inv: Invocation, term: Terminal) -> int:
 
 def demo(term: Terminal) -> None:
     from backlog.cli.demo import demo as run_demo
-    run_demo(term.env, term.out, term.width)
+    run_demo(term.env, term.out, term.width, term.color)

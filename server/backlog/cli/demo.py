@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 
-from backlog.cli.table import task_table
+from backlog.cli.table import View, task_table
 from backlog.runtime import open_backlog
 
 DEMO_TASKS = [
@@ -19,7 +19,7 @@ DEMO_TASKS = [
 ]
 
 
-def demo(env: dict, out: Callable[[str], None], width: int | None) -> None:
+def demo(env: dict, out: Callable[[str], None], width: int | None, color: bool) -> None:
     """Fill a new temporary data dir with DEMO_TASKS, print its list and how to explore it."""
     root = tempfile.mkdtemp(prefix="backlog-demo-")
     demo_env = {k: v for k, v in env.items() if k not in ("BACKLOG_NAMESPACE", "BACKLOG_AUTO_NAMESPACE")}
@@ -30,5 +30,5 @@ def demo(env: dict, out: Callable[[str], None], width: int | None) -> None:
         backlog.add(spec.pop("description"), **{k: (",".join(v) if isinstance(v, list) else v) for k, v in spec.items()})
     backlog.start("1")
     backlog.annotate("2", "Reproduced with Safari 18; cookie path is wrong")
-    out("\n".join(task_table(backlog.list()["tasks"], backlog.tz, None, width)))
+    out("\n".join(task_table(backlog.list()["tasks"], View(backlog.tz, backlog.clock(), width, color))))
     out(f"\nThis demo backlog lives in {root}; explore it with:\n  TASKDATA={root} backlog next")

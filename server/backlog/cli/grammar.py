@@ -30,20 +30,21 @@ class Command:
     options: tuple[str, ...] = ()
 
 
+REPORT_OPTIONS = ("sort", "limit", "fields", "absolute")
 COMMANDS: dict[str, Command] = {
     "add": Command("create", "add a task: words, +tag, key:value (project:web due:friday)"),
     "log": Command("create", "record a task that is already done"),
-    "list": Command("report", "tasks matching FILTER (default: pending, not waiting)", ("sort", "limit", "fields")),
-    "next": Command("report", "READY tasks, most urgent first (the default command)", ("sort", "limit", "fields")),
-    "ready": Command("report", "READY tasks: pending, not waiting, not blocked, scheduled", ("sort", "limit", "fields")),
-    "blocked": Command("report", "tasks waiting on unfinished dependencies", ("sort", "limit", "fields")),
-    "active": Command("report", "started tasks", ("sort", "limit", "fields")),
-    "waiting": Command("report", "tasks hidden until their wait date", ("sort", "limit", "fields")),
-    "completed": Command("report", "completed tasks, newest first", ("sort", "limit", "fields")),
+    "list": Command("report", "tasks matching FILTER (default: pending, not waiting)", REPORT_OPTIONS),
+    "next": Command("report", "READY tasks, most urgent first (the default command)", REPORT_OPTIONS),
+    "ready": Command("report", "READY tasks: pending, not waiting, not blocked, scheduled", REPORT_OPTIONS),
+    "blocked": Command("report", "tasks waiting on unfinished dependencies", REPORT_OPTIONS),
+    "active": Command("report", "started tasks", REPORT_OPTIONS),
+    "waiting": Command("report", "tasks hidden until their wait date", REPORT_OPTIONS),
+    "completed": Command("report", "completed tasks, newest first", REPORT_OPTIONS),
     "count": Command("report", "how many tasks match FILTER"),
     "export": Command("report", "matching tasks (all by default) as Taskwarrior JSON"),
     "claim": Command("report", "give an agent (--agent, default you) a READY task and start it", ("agent",)),
-    "info": Command("tasks", "every field of the tasks (`backlog 12` alone does this too)"),
+    "info": Command("tasks", "a card of each task (`backlog 12` alone does this too)", ("absolute",)),
     "history": Command("tasks", "every recorded change of the tasks"),
     "done": Command("tasks", "complete the tasks", ("yes",)),
     "delete": Command("tasks", "delete the tasks", ("yes",)),
@@ -59,6 +60,7 @@ COMMANDS: dict[str, Command] = {
     "import": Command("words", "import a JSON array or `task export` output from FILE or stdin"),
     "hook": Command("words", "handle a Claude Code hook event read from stdin"),
     "help": Command("words", "this help"),
+    "completion": Command("words", 'a completion script: eval "$(backlog completion bash)" (or zsh, fish)'),
     "projects": Command("none", "projects of pending tasks, with counts"),
     "tags": Command("none", "tags of pending tasks, with counts"),
     "undo": Command("none", "revert your newest change not yet undone (--agent: that agent's; --any: anyone's)",
@@ -72,9 +74,10 @@ COMMANDS: dict[str, Command] = {
     "version": Command("none", "print the version"),
 }
 VALUE_OPTIONS = {"sort": "due+,priority-", "limit": "20", "fields": "id,description",
-                 "older-than-days": "90", "agent": "claude", "port": "8765"}
-FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only", "any")
-EVERYWHERE = ("json", "help")
+                 "older-than-days": "90", "agent": "claude", "port": "8765", "color": "never"}
+FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only", "any",
+                "absolute")
+EVERYWHERE = ("json", "help", "color")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"
 _IDS = re.compile(rf"{_ID_PART}(?:,{_ID_PART})*")
@@ -258,5 +261,5 @@ def usage() -> str:
              "", "commands:"]
     lines += [f"  {name:<10} {spec.help}" + (f"  [{' '.join('--' + o for o in spec.options)}]" if spec.options else "")
               for name, spec in COMMANDS.items()]
-    lines.append("every command takes --json (the result object) and --help")
+    lines.append("every command takes --json (the result object), --help and --color=auto|always|never")
     return "\n".join(lines)

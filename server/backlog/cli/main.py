@@ -45,14 +45,22 @@ def cli(words: list[str]) -> int:
     from backlog.cli.commands import Terminal, run
     from backlog.cli.grammar import parse
 
+    from backlog.cli.look import use_color
+
+    if words[:1] == ["_complete"]:  # the completion scripts' helper: any word, even `--li`, is the one typed
+        from backlog.cli.commands import complete
+        return complete(words[1:], dict(os.environ), print)
     invocation = parse(words)
     stdin_tty = sys.stdin is not None and sys.stdin.isatty()
+    stdout_tty = sys.stdout.isatty()
     width = None
-    if sys.stdout.isatty():
+    if stdout_tty:
         import shutil
         width = shutil.get_terminal_size((120, 20)).columns
-    term = Terminal(env=dict(os.environ), out=print, warn=lambda line: print(line, file=sys.stderr),
-                    ask=ask if stdin_tty else None, width=width)
+    env = dict(os.environ)
+    term = Terminal(env=env, out=print, warn=lambda line: print(line, file=sys.stderr),
+                    ask=ask if stdin_tty else None, width=width,
+                    color=use_color(invocation.options.get("color"), env, stdout_tty))
     return run(invocation, term)
 
 

@@ -1,16 +1,19 @@
 """Rendering rows for people: an aligned table on a terminal, tab-separated lines when piped (pure).
 
-A table is cut to the terminal width (the last column shrinks); piped output is never cut,
-one row per line, cells separated by tabs, so `backlog list | grep word` sees every row.
+A table is cut to the terminal width (the last column shrinks, wide characters counted as
+two columns); piped output is never cut, one row per line, cells separated by tabs, so
+`backlog list | grep word` sees every row, with dates as local days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import tzinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 import orjson
 
+from backlog.cli import look
 from backlog.core.model import DATE_FIELDS, parse_utc
 
 # The columns of `list` when no --fields is given: (field, header), shown when some row has it.
@@ -41,48 +44,61 @@ def cell(value: object, key: str, tz: tzinfo) -> str:
     return orjson.dumps(value).decode() if isinstance(value, (dict, list, bool)) else str(value)
 
 
-def grid(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None) -> list[str]:
-    """Aligned lines cut to `width` (last column shrinks to ≥ 20), or tab-separated when width is None."""
+@dataclass(frozen=True)
+class View:
+    """How rows are shown: zone and now for dates, terminal width (None: piped), colour, date style."""
+
+    tz: tzinfo
+    now: datetime
+    width: int | None = None  # None: tab-separated, never cut, dates as days
+    color: bool = False
+    absolute: bool = False  # on a terminal: dates as days rather than `in 3d` / `2d ago`
+
+
+def grid(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None,
+         colors: Sequence[str | None] | None = None) -> list[str]:
+    """Aligned lines cut to `width` (last column shrinks to ≥ 20), or tab-separated when width is None.
+
+    `colors` (one ANSI SGR per row, or None) paints rows and underlines the header.
+    """
     if width is None:
-        return ["\t".join(headers), *("\t".join(r) for r in rows)]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    room = width - sum(widths[:-1]) - len(widths)
-    widths[-1] = max(20, min(widths[-1], room))
-    lines = [" ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    for r in rows:
-        lines.append(" ".join((c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(r, widths)).rstrip())
-    return lines
+        lines = ["\t".join(headers), *("\t".join(r) for r in rows)]
+    else:
+        widths = [max(look.width(h), *(look.width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        room = width - sum(widths[:-1]) - len(widths)
+        widths[-1] = max(20, min(widths[-1], room))
+        lines = [" ".join(look.fit(c, w) for c, w in zip(line, widths)).rstrip() for line in (headers, *rows)]
+    if colors is None:
+        return lines
+    return [look.paint(lines[0], look.HEADER), *(look.paint(line, sgr) for line, sgr in zip(lines[1:], colors))]
 
 
-def task_table(tasks: list[dict], tz: tzinfo, fields: Sequence[str] | None, width: int | None) -> list[str]:
+def task_table(tasks: list[dict], view: View, fields: Sequence[str] | None = None,
+               blocked: Callable[[dict], bool] = lambda task: False) -> list[str]:
     """Task rows as lines: the `fields` columns in order, else the default columns some row has.
 
-    On a terminal (width given) an active task's description starts with `* `.
+    On a terminal the default columns start with State (active, overdue, due soon, blocked,
+    waiting as words); with colour each row takes its first state's colour.
     """
     if fields:
         columns = [(k, HEADERS.get(k, k.capitalize())) for k in fields]
     else:
         columns = [(k, h) for k, h in DEFAULT_COLUMNS if any(k in t for t in tasks)]
+    found = [look.states(t, view.now, blocked) for t in tasks] if view.width is not None or view.color else None
+    if found and not fields and any(found):
+        columns.insert(1, ("state", "State"))
 
-    def text(task: dict, key: str) -> str:
-        value = cell(task.get(key), key, tz)
-        return f"* {value}" if key == "description" and width is not None and task.get("start") else value
+    def text(task: dict, n: int, key: str) -> str:
+        if key == "state":
+            return ", ".join(found[n])
+        value = task.get(key)
+        if key in DATE_FIELDS and isinstance(value, str) and view.width is not None and not view.absolute:
+            return look.relative(parse_utc(value), view.now)
+        return cell(value, key, view.tz)
 
-    return grid([h for _, h in columns], [[text(t, k) for k, _ in columns] for t in tasks], width)
-
-
-def info_lines(task: dict, tz: tzinfo) -> list[str]:
-    """task_info's fields as `key value` lines: dates in the local zone, one line per annotation."""
-    lines = []
-    for key, value in task.items():
-        if key == "annotations":
-            lines += [f"{key if n == 0 else '':<12} {local_time(note['entry'], tz)} {note['description']}"
-                      for n, note in enumerate(value)]
-            continue
-        if key in DATE_FIELDS:
-            value = local_time(value, tz)
-        lines.append(f"{key:<12} {value if isinstance(value, str) else orjson.dumps(value).decode()}")
-    return lines
+    rows = [[text(t, n, k) for k, _ in columns] for n, t in enumerate(tasks)]
+    colors = [look.STATES[s[0]] if s else None for s in found] if view.color and found is not None else None
+    return grid([h for _, h in columns], rows, view.width, colors)
 
 
 def history_lines(entries: list[dict], tz: tzinfo) -> list[str]:

@@ -41,6 +41,7 @@ class Scope:
                  session: str | None = None, lease: timedelta = DEFAULT_LEASE) -> None:
         self.store, self.tz, self.clock, self.agent, self.channel = store, tz, clock, agent, channel
         self.writer, self.session, self.lease = writer or f"{channel}:{agent}", session, lease
+        self._batch: Transaction | None = None
 
     @property
     def index(self) -> Callable[[], Index] | None:
@@ -59,8 +60,22 @@ class Scope:
         return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids, self.index)
 
     @contextmanager
+    def batch(self, op: str) -> Iterator[None]:
+        """Run several use cases as one transaction (`done 3 11`): one journal line, one undo,
+        nothing written when any of them raises. Each sees the store as it was before the batch."""
+        with self.transaction(op, self.clock()) as tx:
+            self._batch = tx
+            try:
+                yield
+            finally:
+                self._batch = None
+
+    @contextmanager
     def transaction(self, op: str, now: datetime, agent: str | None = None,
                     renewal: bool = False) -> Iterator[Transaction]:
+        if self._batch is not None:
+            yield self._batch
+            return
         with self.store.transaction(at=format_utc(now), agent=agent or self.agent, tool=self.tool_name(op),
                                     writer=self.writer, renewal=renewal) as tx:
             yield tx
