@@ -7,6 +7,9 @@ misconfigured server still starts and answers each tool with that one line.
 `heartbeat` renews the leases taken through this server every BACKLOG_LEASE/3 on a daemon
 thread, so a lease lives exactly as long as its server (issue 12): a crash or kill ends the
 renewals and the lease expires; the thread never keeps the process alive.
+
+`meet` names the server's writer in history after the MCP client (`claude-code#1a2b3c`: the
+client's name and the first 6 characters of the session key) unless BACKLOG_AGENT_ID names it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ class Opening:
 
     def __init__(self, env: Mapping[str, str], cwd: str) -> None:
         self._env, self._cwd = env, cwd
-        self.key = secrets.token_hex(6)  # this process's undo key when Claude gives no session id
+        self.session = env.get("CLAUDE_CODE_SESSION_ID") or None
+        self.key = self.session or secrets.token_hex(6)  # undo key: Claude's session, else one per process
+        self._agent: str | None = None
         self._backlog: Backlog | None = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
@@ -39,9 +44,8 @@ class Opening:
         try:
             from backlog.runtime import open_backlog  # here, so the engine's imports overlap the SDK's
 
-            session = self._env.get("CLAUDE_CODE_SESSION_ID") or None
-            self._backlog = open_backlog(self._env, self._cwd, channel="mcp", session=session,
-                                         writer=f"mcp:{session or self.key}")
+            self._backlog = open_backlog(self._env, self._cwd, channel="mcp", session=self.session,
+                                         writer=f"mcp:{self.key}")
             self._error = None
         except Exception as err:  # kept and reported by every call
             self._error = err
@@ -59,7 +63,15 @@ class Opening:
                 self._open()
             if self._backlog is None:
                 raise (self._error or RuntimeError("the backlog did not open")).with_traceback(None)
+            if self._agent:
+                self._backlog.agent = self._agent
             yield self._backlog
+
+    def meet(self, client: str | None) -> None:
+        """Write as `<client>#<key[:6]>` from now on, for the MCP client named in `initialize`,
+        unless BACKLOG_AGENT_ID is set (a tool call's own `agent` still wins)."""
+        if client and client.strip() and not self._env.get("BACKLOG_AGENT_ID"):
+            self._agent = f"{client.strip()}#{self.key[:6]}"
 
     def heartbeat(self) -> None:
         """Start renewing this server's leases every lease/3 until `close` (a daemon thread)."""
