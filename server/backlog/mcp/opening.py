@@ -6,7 +6,8 @@ misconfigured server still starts and answers each tool with that one line.
 
 `heartbeat` renews the leases taken through this server every BACKLOG_LEASE/3 on a daemon
 thread, so a lease lives exactly as long as its server (issue 12): a crash or kill ends the
-renewals and the lease expires; the thread never keeps the process alive.
+renewals and the lease expires; the thread never keeps the process alive. A clean exit
+(end-of-file, SIGINT/SIGTERM) releases them instead (`release`).
 
 `meet` names the server's writer in history after the MCP client (`claude-code#1a2b3c`: the
 client's name and the first 6 characters of the session key) unless BACKLOG_AGENT_ID names it.
@@ -14,6 +15,7 @@ client's name and the first 6 characters of the session key) unless BACKLOG_AGEN
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from contextlib import contextmanager
@@ -23,6 +25,8 @@ from backlog.errors import StoreError
 
 if TYPE_CHECKING:
     from backlog.engine.backlog import Backlog
+
+log = logging.getLogger("backlog")
 
 
 class Opening:
@@ -86,6 +90,18 @@ class Opening:
                     backlog.renew_leases()
             except Exception:  # noqa: BLE001, S110 - a failed beat is retried next time; calls report the error
                 pass
+
+    def release(self) -> None:
+        """Let go of the leases taken through this server (a clean exit); a failure is logged."""
+        self._stopped.set()
+        self._thread.join()
+        if self._backlog is None:  # never opened: nothing was leased through it
+            return
+        try:
+            with self.use() as backlog:
+                backlog.release_writer("its server exited")
+        except Exception as err:  # noqa: BLE001 - the leases then expire as a crashed server's do
+            log.warning("backlog: could not release this server's leases: %s", err)
 
     def close(self) -> None:
         """Stop the heartbeat, wait for a call in progress, then release the store."""
