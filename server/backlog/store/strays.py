@@ -11,7 +11,6 @@ store says whose it is; a store recording this project is never a stray.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shlex
 import subprocess
@@ -34,8 +33,8 @@ def record_project(root: Path, project: Path) -> None:
         return
     try:
         write_atomic(path, json.dumps({"project": str(project)}).encode() + b"\n")
-    except StoreError as err:  # a read-only data dir still serves reads
-        logging.getLogger("backlog").warning("%s", err)
+    except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
+        pass
 
 
 def recorded_project(root: Path) -> str | None:
