@@ -93,3 +93,9 @@ def test_a_store_records_its_project_and_is_never_its_own_stray(repo, env):
 def test_a_relative_taskdata_is_relative_to_the_repository_root(repo, env):
     run_backlog(["add", "rooted"], {**env, "TASKDATA": ".tasks"}, cwd=repo / "src" / "deep")
     assert (repo / ".tasks" / "journal").is_dir() and not (repo / "src" / "deep" / ".tasks").exists()
+
+
+def test_a_store_recording_this_project_is_not_a_stray(repo, env):
+    old = old_store(env, repo / "src", "made for the repository")
+    (old / "project.json").write_text(json.dumps({"project": str(repo)}))
+    assert "strays" not in doctor(env, repo)

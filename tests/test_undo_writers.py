@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.engine.backlog import Backlog
-from backlog.errors import BacklogError
+from backlog.cli.grammar import spell_command
+from backlog.engine.history import ANYONE
+from backlog.errors import BacklogError, spell_tool
 from backlog.store.store import Store
 from tests.conftest import NOW, REPO, error
 from tests.server_support import McpServer, server_env
@@ -144,3 +146,11 @@ def test_the_cli_spells_the_conflict_fix_as_its_own_flag(tmp_path):
     assert refused.returncode == 1 and refused.stderr.rstrip().endswith(
         "change it back by hand, or undo the newest change by anyone with backlog undo --any"), refused
     assert cli("ann", "undo", "--any").stdout.startswith("undid cli:annotate by user"), "the flag it names works"
+
+
+@pytest.mark.parametrize("spell, spelled", [
+    (spell_tool, "task_undo scope 'any'"),  # MCP
+    (spell_command, "backlog undo --any"),  # CLI: the value names the command's flag
+])
+def test_the_undo_fix_is_spelled_by_each_surface(spell, spelled):
+    assert spell(ANYONE) == spelled
