@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client, StdioServerParameters
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, Implementation
 
 from tests.conftest import NOW_ISO, REPO
 
@@ -39,8 +39,10 @@ def compact(obj: Any) -> str:
 class McpServer:
     """One `backlog serve` process and a connected client."""
 
-    def __init__(self, env: dict, mode: str = "legacy") -> None:
+    def __init__(self, env: dict, mode: str = "legacy", client: str | None = None) -> None:
+        """`client`: the clientInfo name sent in `initialize` (the SDK's default `mcp` when None)."""
         self.env, self.mode = env, mode
+        self.client_info = Implementation(name=client, version="1") if client else None
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -58,7 +60,7 @@ class McpServer:
                                        env=self.env, cwd=str(REPO))
         self._closing = asyncio.Event()
         try:
-            async with Client(params, mode=self.mode) as client:
+            async with Client(params, mode=self.mode, client_info=self.client_info) as client:
                 self.client = client
                 ready.set_result(None)
                 await self._closing.wait()

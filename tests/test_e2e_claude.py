@@ -81,11 +81,11 @@ class Session:
     """One `claude -p` run against the fake API: its stream-json events and the model requests it sent."""
 
     def __init__(self, claude: str, home: Home, steps: list[dict], allowed: list[str], tmp: Path,
-                 wait_for_server: bool = True, timeout: float = SESSION_TIMEOUT) -> None:
+                 wait_for_server: bool = True, timeout: float = SESSION_TIMEOUT, fake: Path = FAKE_API) -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         script, log = tmp / "steps.json", tmp / "requests.jsonl"
         script.write_text(json.dumps(steps))
-        api = subprocess.Popen([sys.executable, str(FAKE_API), "--script", str(script), "--log", str(log)],
+        api = subprocess.Popen([sys.executable, str(fake), "--script", str(script), "--log", str(log)],
                                stdout=subprocess.PIPE, text=True)
         try:
             port = int(api.stdout.readline().split()[1])

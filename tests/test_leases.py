@@ -19,6 +19,7 @@ from backlog.engine.leases import parse_duration
 from backlog.store.store import Store
 from tests.conftest import NOW, REPO, error
 from tests.server_support import McpServer, server_env
+from tests.test_server_process import INITIALIZE, INITIALIZED, answer, call, lines, start
 from tests.test_engine import Clock
 
 LEASE = timedelta(minutes=5)
@@ -198,47 +199,57 @@ def later(minutes: int) -> str:
 
 
 def test_expiry_takeover_fencing_and_history_across_servers(tmp_path):
-    """BACKLOG_NOW pins each server's clock: the holder's server runs at NOW, the others later."""
+    """BACKLOG_NOW pins each server's clock: the holder's server runs at NOW (its heartbeat
+    cannot extend the lease past NOW + 1m), the others later."""
     env = server_env(tmp_path, BACKLOG_LEASE="1m")
-    with McpServer(env) as holder:
-        holder.ok("task_add", {"description": "contested"})
-        assert holder.ok("task_claim", {"agent": "w1"})["message"] == "task 1 claimed by w1 until 2026-11-24T10:15:53Z"
-    with McpServer({**env, "BACKLOG_NOW": later(0)}) as early:
-        assert early.fail("task_claim", {"agent": "w2", "id": 1}) == (
-            "id: task 1 is claimed to w1 until 2026-11-24T10:15:53Z; claim another task, or ask that agent")
-    with McpServer({**env, "BACKLOG_NOW": later(2)}) as taker, McpServer({**env, "BACKLOG_NOW": later(3)}) as former:
-        assert taker.ok("task_claim", {"agent": "w2"})["message"] == (
-            "task 1 claimed by w2 until 2026-11-24T10:17:53Z "
-            "(took it over from w1, whose lease expired at 2026-11-24T10:15:53Z)")
-        for tool in ("task_done", "task_start", "task_stop"):
-            assert former.fail(tool, {"id": 1, "agent": "w1"}) == (
-                "id: your lease on #1 expired at 2026-11-24T10:15:53Z; w2 took it over; claim another task with task_claim")
-        former.ok("task_annotate", {"id": 1, "text": "my findings", "agent": "w1"})
-        entries = taker.ok("task_history", {"id": 1})["entries"]
-        assert [e["agent"] for e in entries] == ["user", "w1", "w2", "w1"]
-        assert taker.ok("task_done", {"id": 1, "agent": "w2"})["message"] == "completed task 1"
-        task = taker.ok("task_info", {"id": 1})["task"]
-        assert "lease" not in task and task["annotations"][0]["description"] == "(late) my findings"
+    holder = McpServer(env)
+    holder.ok("task_add", {"description": "contested"})
+    assert holder.ok("task_claim", {"agent": "w1"})["message"] == "task 1 claimed by w1 until 2026-11-24T10:15:53Z"
+    with holder:  # alive throughout: a server that exits cleanly releases its leases
+        with McpServer({**env, "BACKLOG_NOW": later(0)}) as early:
+            assert early.fail("task_claim", {"agent": "w2", "id": 1}) == (
+                "id: task 1 is claimed to w1 until 2026-11-24T10:15:53Z; claim another task, or ask that agent")
+        with McpServer({**env, "BACKLOG_NOW": later(2)}) as taker, McpServer({**env, "BACKLOG_NOW": later(3)}) as former:
+            assert taker.ok("task_claim", {"agent": "w2"})["message"] == (
+                "task 1 claimed by w2 until 2026-11-24T10:17:53Z "
+                "(took it over from w1, whose lease expired at 2026-11-24T10:15:53Z)")
+            for tool in ("task_done", "task_start", "task_stop"):
+                assert former.fail(tool, {"id": 1, "agent": "w1"}) == (
+                    "id: your lease on #1 expired at 2026-11-24T10:15:53Z; w2 took it over; claim another task with task_claim")
+            former.ok("task_annotate", {"id": 1, "text": "my findings", "agent": "w1"})
+            entries = taker.ok("task_history", {"id": 1})["entries"]
+            assert [e["agent"] for e in entries][1:] == ["w1", "w2", "w1"]
+            assert taker.ok("task_done", {"id": 1, "agent": "w2"})["message"] == "completed task 1"
+            task = taker.ok("task_info", {"id": 1})["task"]
+            assert "lease" not in task and task["annotations"][0]["description"] == "(late) my findings"
 
 
 @pytest.mark.wallclock
-def test_a_live_server_keeps_its_lease_past_twice_the_lease_and_a_closed_one_lets_it_expire(tmp_path):
+def test_a_live_server_keeps_its_lease_past_twice_the_lease_and_a_killed_one_lets_it_expire(tmp_path):
     """The real clock and a 2 s lease: the heartbeat (every 2/3 s) keeps the claim alive while
-    the server runs; after it exits, another agent's claim succeeds within a bounded wait."""
+    the server runs; after it is killed, another agent's claim succeeds within a bounded wait
+    (a server that exits cleanly releases its leases instead: tests/test_server_writer.py)."""
     env = {k: v for k, v in server_env(tmp_path, BACKLOG_LEASE="2s").items() if k != "BACKLOG_NOW"}
 
     def cli(*words: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "backlog", *words], env=env, cwd=REPO,
                               capture_output=True, text=True, timeout=60)
 
-    with McpServer(env) as holder:
-        holder.ok("task_add", {"description": "kept alive"})
-        holder.ok("task_claim", {"agent": "w1"})
+    holder = start(env)
+    try:
+        holder.stdin.write(lines(INITIALIZE, INITIALIZED, call(1, "task_add", description="kept alive"),
+                                 call(2, "task_claim", agent="w1")))
+        holder.stdin.flush()
+        assert [answer(holder)["id"] for _ in range(3)] == [0, 1, 2]
         claimed_at = time.monotonic()
         while time.monotonic() - claimed_at < 5:  # more than twice the lease
             time.sleep(0.5)
         refused = cli("claim", "--agent", "w2")
         assert refused.returncode == 1 and "nothing to claim" in refused.stderr, refused
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+        holder.stdin.close()
     deadline = time.monotonic() + 60  # a generous bound on a loaded machine: expiry itself takes 2 s
     while (taken := cli("claim", "--agent", "w2")).returncode != 0 and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -139,7 +139,7 @@ def test_nothing_to_undo_on_a_fresh_store(tmp_path):
     with McpServer(server_env(tmp_path)) as server:
         assert server.fail("task_undo") == (
             "undo: nothing to undo: your changes in the undo window are already undone; "
-            "the window is the last 200 changes; scope='any' reaches other writers' changes")
+            "the window is the last 200 changes; task_undo scope 'any' reaches other writers' changes")
 
 
 def test_bad_settings_still_start_and_every_tool_names_the_variable(tmp_path):

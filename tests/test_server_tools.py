@@ -174,7 +174,7 @@ def test_history_lists_every_change_with_old_and_new(mcp_client):
     entries = mcp_client.ok("task_history", {"id": task["id"]})["entries"]
     assert [e["tool"] for e in entries] == ["task_add", "task_modify"]
     assert entries[1]["changes"] == {"priority": [None, "M"]}
-    assert entries[1]["agent"] == "user" and STAMP.fullmatch(entries[1]["at"])
+    assert re.fullmatch(r"mcp#[0-9a-f]{6}", entries[1]["agent"]) and STAMP.fullmatch(entries[1]["at"])
 
 
 # -- creating -------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.engine.backlog import Backlog
-from backlog.errors import BacklogError
+from backlog.cli.grammar import spell_command
+from backlog.engine.history import ANYONE
+from backlog.errors import BacklogError, spell_tool
 from backlog.store.store import Store
 from tests.conftest import NOW, REPO, error
 from tests.server_support import McpServer, server_env
@@ -78,8 +80,8 @@ def test_a_later_change_by_another_writer_to_the_same_task_is_a_conflict(three):
     three["b"].annotate(1, "a note")
     assert error(three["a"].undo) == (
         "undo: your newest change (task_add at 2026-11-24T10:14:53Z, task 1) was changed since by b "
-        "(task_annotate at 2026-11-24T10:14:53Z, task 1); change it back by hand, or pass scope='any' "
-        "to undo the newest change by anyone")
+        "(task_annotate at 2026-11-24T10:14:53Z, task 1); change it back by hand, or undo the newest "
+        "change by anyone with task_undo scope 'any'")
     assert three["a"].undo(everyone=True)["message"].startswith("undid task_annotate by b")
 
 
@@ -118,13 +120,37 @@ def test_two_servers_and_the_cli_each_undo_their_own_work(tmp_path):
     with McpServer(env) as one, McpServer(env) as two:
         one.ok("task_add", {"description": "from one"})
         two.ok("task_add", {"description": "from two"})
-        assert one.ok("task_undo", {})["message"].startswith("undid task_add by user")
+        assert one.ok("task_undo", {})["message"].startswith("undid task_add by mcp#")
         listed = [t["description"] for t in two.ok("task_list", {})["tasks"]]
         assert listed == ["from two"]
         cli = subprocess.run([sys.executable, "-m", "backlog", "undo"], env={**env, "USER": "ann"}, cwd=REPO,
                              capture_output=True, text=True)
         assert cli.returncode == 1 and cli.stderr.startswith("backlog: undo: nothing to undo"), cli
+        assert cli.stderr.rstrip().endswith("; backlog undo --any reaches other writers' changes"), cli
         cli = subprocess.run([sys.executable, "-m", "backlog", "undo", "--any"], env={**env, "USER": "ann"}, cwd=REPO,
                              capture_output=True, text=True)
-        assert cli.stdout.startswith("undid task_add by user"), cli
+        assert cli.stdout.startswith("undid task_add by mcp#"), cli
         assert two.fail("task_undo", {}).startswith("undo: nothing to undo")
+
+
+def test_the_cli_spells_the_conflict_fix_as_its_own_flag(tmp_path):
+    env = server_env(tmp_path)
+
+    def cli(user: str, *words: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "backlog", *words], env={**env, "USER": user}, cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("ann", "add", "mine").returncode == 0
+    assert cli("bob", "1", "annotate", "a note").returncode == 0
+    refused = cli("ann", "undo")
+    assert refused.returncode == 1 and refused.stderr.rstrip().endswith(
+        "change it back by hand, or undo the newest change by anyone with backlog undo --any"), refused
+    assert cli("ann", "undo", "--any").stdout.startswith("undid cli:annotate by user"), "the flag it names works"
+
+
+@pytest.mark.parametrize("spell, spelled", [
+    (spell_tool, "task_undo scope 'any'"),  # MCP
+    (spell_command, "backlog undo --any"),  # CLI: the value names the command's flag
+])
+def test_the_undo_fix_is_spelled_by_each_surface(spell, spelled):
+    assert spell(ANYONE) == spelled

@@ -16,8 +16,9 @@ from backlog.core.dates import local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
-from backlog.paths import resolve_data_dir
+from backlog.paths import data_dir, project_dir
 from backlog.store.store import COMPACT_EVERY, Store
+from backlog.store.strays import record_project
 
 
 def utc_now() -> datetime:
@@ -61,6 +62,9 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
-    store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
+    project = project_dir(env, cwd, payload_cwd)
+    root = data_dir(env, project)
+    store = Store.open(root, compact_every=int(compact))
+    record_project(root, project)  # once the data dir exists: `backlog doctor` tells its strays by it
     return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
                    channel=channel, writer=writer, session=session, lease=lease)

@@ -369,12 +369,14 @@ def hook(inv: Invocation, term: Terminal) -> int:
 
 
 def doctor(inv: Invocation, term: Terminal) -> int:
-    """Check (or --repair) the store; --json prints {"ok", "problems"} (and "repaired")."""
-    from backlog.paths import resolve_data_dir
+    """Check (or --repair) the store and list backlogs left under old per-directory slugs;
+    --json prints {"ok", "problems"} (and "repaired", or "strays" when there are some)."""
+    from backlog.paths import data_dir, project_dir
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
-    root = resolve_data_dir(term.env, os.getcwd())
+    project = project_dir(term.env, os.getcwd())
+    root = data_dir(term.env, project)
     as_json = inv.options.get("json")
     if inv.options.get("repair"):
         report = checks.repair(root, clock_from_env(term.env)())
@@ -385,12 +387,16 @@ def doctor(inv: Invocation, term: Terminal) -> int:
             term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
     problems = checks.check(root)
+    strays = checks.strays(root, project, lambda folder: data_dir(term.env, folder),
+                           bool(term.env.get("BACKLOG_NAMESPACE") or term.env.get("BACKLOG_AUTO_NAMESPACE")))
+    notes = [f"{s['directory']}: {s['tasks']} task(s) in an old backlog {s['data']}; merge them with "
+             f"`{s['merge']}`, then remove it" for s in strays]
     if as_json:
-        term.out(orjson.dumps({"ok": not problems, "problems": problems}).decode())
+        term.out(orjson.dumps({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}).decode())
     elif problems:
-        term.out("\n".join(problems + ["run `backlog doctor --repair` to restore the newest consistent state"]))
+        term.out("\n".join(problems + ["run `backlog doctor --repair` to restore the newest consistent state"] + notes))
     else:
-        term.out(f"{root}: healthy")
+        term.out("\n".join([f"{root}: healthy", *notes]))
     return 2 if problems else 0
 
 

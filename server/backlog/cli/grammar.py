@@ -90,9 +90,13 @@ COMMAND_OF_TOOL = {"doc_write": "doc", "doc_read": "doc --show", "doc_delete": "
 
 def spell_command(action: Action) -> str:
     """An engine error's fix as a command line: `Action("list", {"filter": "+READY"})` is
-    `backlog list +READY`; a command that needs tasks and got none says where they go (`ID`)."""
+    `backlog list +READY`; an argument naming one of the command's options is spelled as it
+    (`Action("undo", {"scope": "any"})` is `backlog undo --any`); a command that needs tasks
+    and got none says where they go (`ID`)."""
     command = COMMAND_OF_TOOL.get(action.name, action.name)
-    args = list(action.args.values())
+    options = COMMANDS[command.split()[0]].options
+    args = [f"--{value}" if value in options and value in FLAG_OPTIONS  # scope 'any' is --any
+            else f"--{key} {value}" if key in options else value for key, value in action.args.items()]
     if not args and COMMANDS[command.split()[0]].kind == "tasks":
         return f"backlog ID {command}"
     return " ".join(["backlog", command, *args])

@@ -41,6 +41,7 @@ class Backlog(Scope):
     release = claims.release
     release_session = claims.release_session
     release_task = claims.release_task
+    release_writer = claims.release_writer
     renew_leases = claims.renew_leases
     complete_external = claims.complete_external
     doc_read = docs.doc_read

@@ -88,6 +88,11 @@ def release_session(scope: Scope, session: str, why: str) -> list[dict]:
     return _release(scope, lambda task: task["lease"].get("session") == session, why, None)
 
 
+def release_writer(scope: Scope, why: str) -> list[dict]:
+    """Let go of every lease this writer took (a server ending cleanly; a killed one's expire)."""
+    return _release(scope, lambda task: task["lease"].get("by") == scope.writer, why, None)
+
+
 def release_task(scope: Scope, id: object, why: str) -> dict:
     """Let go of the lease on one task (a person at the board), as `release` does for a holder."""
     task = scope.resolve(id)

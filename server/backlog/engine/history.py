@@ -5,10 +5,12 @@ from __future__ import annotations
 from itertools import islice
 
 from backlog.engine import render
-from backlog.errors import BacklogError
+from backlog.errors import Action, BacklogError
 from backlog.core.model import format_utc
 from backlog.engine.scope import Scope
 from backlog.store.store import UndoConflict
+
+ANYONE = Action("undo", {"scope": "any"})  # task_undo scope 'any'; backlog undo --any
 
 
 def history(scope: Scope, id: object) -> dict:
@@ -37,10 +39,11 @@ def undo(scope: Scope, agent: str | None = None, everyone: bool = False) -> dict
         t, later = err.target, err.later
         raise BacklogError("undo", f"your newest change ({t['tool']} at {t['at']}, {_tasks(t)}) was changed since by "
                            f"{later['agent']} ({later['tool']} at {later['at']}, {_tasks(later)})",
-                           "change it back by hand, or pass scope='any' to undo the newest change by anyone") from None
+                           ("change it back by hand, or undo the newest change by anyone with ", ANYONE)) from None
     if rec is None:
         raise BacklogError("undo", f"nothing to undo: {mine} changes in the undo window are already undone",
-                           f"the window is the last {scope.store.undo_depth} changes; scope='any' reaches other writers' changes")
+                           (f"the window is the last {scope.store.undo_depth} changes; ", ANYONE,
+                            " reaches other writers' changes"))
     ids = _ids(rec)
     what = f"task{'s' * (len(ids) != 1)} {', '.join(map(str, ids))}" if ids else "no tasks"
     return {"message": f"undid {rec['tool']} by {rec['agent']} at {rec['at']} ({what})", "ids": ids}

@@ -3,7 +3,8 @@
 `serve` starts opening the backlog on a background thread (`Opening`), then imports the
 SDK (the slow part, ~0.5 s) and the tool definitions (`backlog.mcp.tools`), and runs until
 stdin closes or SIGINT/SIGTERM arrives, answering every request received first
-(`backlog.mcp.stdio`). The backlog stays open for the process's life.
+(`backlog.mcp.stdio`). The backlog stays open for the process's life; on a clean exit the
+leases taken through the server are released.
 """
 
 from __future__ import annotations
@@ -22,5 +23,6 @@ def serve(env: dict, cwd: str) -> None:
 
     try:
         anyio.run(run_stdio, build_server(opening).lowlevel)
+        opening.release()  # a clean exit lets go of its leases; after a crash they expire
     finally:
         opening.close()

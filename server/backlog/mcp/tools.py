@@ -338,7 +338,8 @@ class BacklogServer(MCPServer):
     """MCPServer with our instructions, tools only, and failed tool calls answering one line
     `<param>: <problem>; <fix>`."""
 
-    def __init__(self, tools: list[Tool]) -> None:
+    def __init__(self, tools: list[Tool], opening: Opening) -> None:
+        self.opening = opening
         super().__init__("backlog", version=__version__, instructions=INSTRUCTIONS, tools=tools,
                          log_level="WARNING")
         self.parameters = {t.name: tuple(t.parameters.get("properties", {})) for t in tools}
@@ -355,6 +356,7 @@ class BacklogServer(MCPServer):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """The one error handler: every failure becomes an isError result with one line."""
+        self.opening.meet(client_name(context))
         known = self.parameters.get(name)
         if known is None:
             return failure(f"name: no tool '{name}'; use one of {', '.join(self.parameters)}")
@@ -370,6 +372,15 @@ class BacklogServer(MCPServer):
             if not isinstance(cause, (BacklogError, StoreError, OSError)):
                 log.error("tool %s failed", name, exc_info=cause)
             return failure(failure_line(cause))
+
+
+def client_name(context: Any) -> str | None:
+    """The `clientInfo.name` the MCP client sent in `initialize`, when there is one."""
+    try:
+        params = context.request_context.session.client_params
+    except (AttributeError, ValueError):  # no request context: a call from inside the process
+        return None
+    return params.client_info.name if params is not None and params.client_info is not None else None
 
 
 def failure(line: str) -> CallToolResult:
@@ -394,4 +405,4 @@ def build_tools(tools: Tools) -> list[Tool]:
 
 def build_server(opening: Opening) -> BacklogServer:
     """The MCP server exposing every tool on the backlog `opening` provides."""
-    return BacklogServer(build_tools(Tools(opening)))
+    return BacklogServer(build_tools(Tools(opening)), opening)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 from backlog.core.model import sync_doc_tag
 from backlog import __version__
 from backlog.errors import FormatError, StoreError
-from backlog.store import scan as journal_scan
+from backlog.store import scan as journal_scan, strays as stray_search
 from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
 from backlog.store.sealed import FORMAT, FORMAT_FILE, format_info, format_record, is_sealed, seal
 from backlog.store.store import Store, empty_snapshot, parse_snapshot, split_lines
@@ -287,3 +288,10 @@ def _rebuild_segments(store: Store, found: journal_scan.Scan, lost: bool, stamp:
             write_atomic(store.backend.root / "archive" / f"{name}.json.damaged-{stamp}", raw, store.backend.root)
         store.backend.write_segment(name, seal({"seq": store.seq, "tasks": list(tasks.values())}) if tasks else None)
         report.append(f"rebuilt archive/{name}.json from the journal ({len(tasks)} tasks) because {problem}")
+
+
+def strays(root: Path, project: Path, data_dir: Callable[[Path], Path], namespaced: bool) -> list[dict]:
+    """Stores left under `project`'s old per-directory slugs, each with the command that merges it."""
+    return [{"directory": str(folder), "data": str(old), "tasks": count,
+             "merge": stray_search.merge_command(old, namespaced)}
+            for folder, old, count in stray_search.strays(project, root, data_dir)]

@@ -1,0 +1,111 @@
+"""Stores a project left behind before it was one backlog per repository (issue 12).
+
+Earlier versions gave every start directory its own backlog: a session started in
+`repo/src` wrote to the slug of `repo/src`, a linked worktree to its own. `strays` looks for
+such stores: the data dir each directory of the repository (and of its linked worktrees) up
+to depth 4 would have had, skipping `.git`, `node_modules`, nested repositories and what git
+ignores. `record_project` writes `project.json` (`{"project": path}`) into a data dir, so a
+store says whose it is; a store recording this project is never a stray.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from backlog.errors import StoreError
+from backlog.store.files import write_atomic
+from backlog.store.store import Store
+
+PROJECT_FILE = "project.json"
+DEPTH = 4
+SKIP = frozenset({".git", "node_modules"})
+
+
+def record_project(root: Path, project: Path) -> None:
+    """Write `project.json` naming `project` into the data dir `root`, once (an existing one is kept)."""
+    path = root / PROJECT_FILE
+    if path.exists() or not root.is_dir():
+        return
+    try:
+        write_atomic(path, json.dumps({"project": str(project)}).encode() + b"\n")
+    except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
+        pass
+
+
+def recorded_project(root: Path) -> str | None:
+    """The project path a data dir records, or None."""
+    try:
+        return str(json.loads((root / PROJECT_FILE).read_text(encoding="utf-8"))["project"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def strays(project: Path, current: Path, data_dir: Callable[[Path], Path]) -> list[tuple[Path, Path, int]]:
+    """(directory, its old data dir, its task count) for every store with tasks below `project`
+    or its linked worktrees that is not `current` (this project's data dir), shallowest first."""
+    found, seen = [], {current.resolve()}
+    for tree in (project, *worktrees(project)):
+        for folder in folders(tree):
+            root = data_dir(folder).resolve()
+            if root in seen or not root.is_dir() or recorded_project(root) == str(project):
+                continue
+            seen.add(root)
+            count = _task_count(root)
+            if count:
+                found.append((folder, root, count))
+    return found
+
+
+def worktrees(project: Path) -> list[Path]:
+    """The linked worktrees of the repository whose main working tree is `project`."""
+    listed = []
+    for gitdir in sorted((project / ".git" / "worktrees").glob("*/gitdir")):
+        try:
+            listed.append(Path(gitdir.read_text(encoding="utf-8").strip()).parent)
+        except OSError:
+            continue
+    return [tree for tree in listed if tree.is_dir()]
+
+
+def folders(tree: Path) -> Iterator[Path]:
+    """`tree` and its directories down to DEPTH, without SKIP, nested repositories or git-ignored ones."""
+    ignored = _ignored(tree)
+    for top, dirs, _ in os.walk(tree):
+        here = Path(top)
+        yield here
+        depth = len(here.relative_to(tree).parts)
+        dirs[:] = [] if depth >= DEPTH else sorted(
+            d for d in dirs if d not in SKIP and (here / d) not in ignored and not (here / d / ".git").exists())
+
+
+def _ignored(tree: Path) -> set[Path]:
+    """The directories git ignores in `tree` (none when git is missing or fails)."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+                                cwd=tree, capture_output=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {tree / name.rstrip("/") for name in listed.decode("utf-8", "replace").split("\0") if name.endswith("/")}
+
+
+def _task_count(root: Path) -> int:
+    """How many tasks (hot and archived) the store at `root` holds; 0 when it cannot be read."""
+    try:
+        store = Store.open(root)
+    except (StoreError, OSError):
+        return 0
+    try:
+        return len(store.tasks) + len(store.archived_ids())
+    finally:
+        store.close()
+
+
+def merge_command(root: Path, namespaced: bool) -> str:
+    """The shell command that merges the store at `root` into the current backlog."""
+    clear = "BACKLOG_NAMESPACE= BACKLOG_AUTO_NAMESPACE= " if namespaced else ""
+    return f"{clear}TASKDATA={shlex.quote(str(root))} backlog export | backlog import"
