@@ -8,7 +8,8 @@ import sys
 
 from tests.conftest import run_backlog
 
-HEAVY = {"mcp", "pydantic", "anyio", "starlette", "argparse", "dateutil", "boto3"}
+HEAVY = {"mcp", "pydantic", "anyio", "starlette", "argparse", "dateutil", "boto3",
+         "subprocess"}  # not in the list: ~1-3 ms a hook, needed only by doctor and the CLI's editor
 
 
 def imported_modules(stderr: str) -> set[str]:

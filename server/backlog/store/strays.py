@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,6 +83,7 @@ def folders(tree: Path) -> Iterator[Path]:
 
 def _ignored(tree: Path) -> set[Path]:
     """The directories git ignores in `tree` (none when git is missing or fails)."""
+    import subprocess  # here only: every open imports this module (record_project), hooks too
     try:
         listed = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
                                 cwd=tree, capture_output=True, timeout=30, check=True).stdout
@@ -107,5 +106,6 @@ def _task_count(root: Path) -> int:
 
 def merge_command(root: Path, namespaced: bool) -> str:
     """The shell command that merges the store at `root` into the current backlog."""
+    import shlex
     clear = "BACKLOG_NAMESPACE= BACKLOG_AUTO_NAMESPACE= " if namespaced else ""
     return f"{clear}TASKDATA={shlex.quote(str(root))} backlog export | backlog import"
