@@ -12,13 +12,15 @@ import socket
 import subprocess
 import sys
 from html.parser import HTMLParser
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 from board_support import Board, start_board
-from conftest import REPO, run_backlog
+from conftest import NOW, REPO, run_backlog
 from backlog.board import graph, guard, markdown
 
 
@@ -313,6 +315,23 @@ def test_descriptions_and_annotations_render_as_safe_inline_markdown(board: Boar
         assert active_parts(html) == ["script"], path  # the page's own /static/board.js only
     _, _, html = board.request("GET", "/task/3")
     assert "see <code>log.txt</code> &lt;script&gt;" in html
+
+
+def test_dates_read_as_the_cli_shows_them_in_the_boards_zone(env: dict):
+    """A card: states as words, dates as distances (local time on hover); the task page: local times."""
+    env = {**env, "TZ": "Asia/Tokyo"}
+    due = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert run_backlog(["add", "late one", f"due:{due}"], env).returncode == 0
+    local = (NOW - timedelta(days=2)).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S +0900")
+    running = start_board(env)
+    try:
+        _, _, html = running.request("GET", "/")
+        assert '<span class="state overdue">overdue</span>' in html
+        assert f'due <time datetime="{due}" title="{local}">2d ago</time>' in html
+        _, _, page = running.request("GET", "/task/1")
+        assert f'<th>due</th><td><time datetime="{due}" title="2d ago">{local}</time></td>' in page
+    finally:
+        running.stop()
 
 
 def test_graph_layout_has_no_overlap_and_edges_point_right():

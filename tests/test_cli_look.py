@@ -1,4 +1,4 @@
-"""The pure pieces of how tasks look: states, relative dates, display widths, the colour choice."""
+"""The pure pieces of how tasks look: states and relative dates (core.display), display widths, the colour choice."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from backlog.cli import look
+from backlog.core import display
 from backlog.errors import BacklogError
 from tests.conftest import NOW
 
@@ -27,7 +28,7 @@ def stamp(delta: timedelta) -> str:
     (timedelta(days=800), "in 2y"),
 ])
 def test_relative_dates(delta, text):
-    assert look.relative(NOW + delta, NOW) == text
+    assert display.relative(NOW + delta, NOW) == text
 
 
 @pytest.mark.parametrize("task, expected", [
@@ -40,11 +41,11 @@ def test_relative_dates(delta, text):
     ({"status": "pending", "wait": stamp(timedelta(days=-2))}, []),                # the wait has passed
 ])
 def test_states_in_precedence_order(task, expected):
-    assert look.states(task, NOW, blocked=lambda row: True) == expected
+    assert display.states(task, NOW, blocked=lambda row: True) == expected
 
 
 def test_blocked_needs_an_open_dependency():
-    assert look.states({"status": "pending", "depends": [3]}, NOW, blocked=lambda row: False) == []
+    assert display.states({"status": "pending", "depends": [3]}, NOW, blocked=lambda row: False) == []
 
 
 @pytest.mark.parametrize("text, columns", [

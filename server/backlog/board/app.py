@@ -98,6 +98,9 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         return HTMLResponse(pages.page(title, body, seq=hub.seq, view=view, filter=filter, read_only=read_only,
                                        grouped=grouped), status_code=status)
 
+    def moment() -> pages.Moment:
+        return pages.Moment(backlog.clock(), backlog.tz)
+
     def more(request: Request) -> dict[str, int]:
         out = {}
         for col in columns.COLUMNS:
@@ -111,7 +114,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         wanted = more(request)
         grouped = request.query_params.get("group") == "project"
         try:
-            body = pages.board(columns.board(backlog, user, wanted), user, wanted, grouped)
+            body = pages.board(columns.board(backlog, user, wanted), user, wanted, moment(), grouped)
         except BacklogError as err:
             return html("Board", pages.error_line(str(err)), "/", user, 400, grouped)
         return html("Board", body, "/", user, grouped=grouped)
@@ -131,7 +134,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         except BacklogError as err:
             return html("Task", pages.error_line(str(err)), "/task", status=404)
         doc = markdown.render(data["doc"]) if data["doc"] is not None else None
-        return html(f"Task {data['task']['id']}", pages.task(data, doc, read_only=read_only, error=error),
+        return html(f"Task {data['task']['id']}", pages.task(data, doc, moment(), read_only=read_only, error=error),
                     "/task", status=status)
 
     async def task_view(request: Request) -> Response:
@@ -162,7 +165,7 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
         return RedirectResponse(f"/task/{uuid}", status_code=303)
 
     def activity_response(note: str = "", error: str = "", status: int = 200) -> Response:
-        body = pages.activity(backlog.activity(100)["entries"], read_only=read_only, note=note, error=error)
+        body = pages.activity(backlog.activity(100)["entries"], moment(), read_only=read_only, note=note, error=error)
         return html("Activity", body, "/activity", status=status)
 
     async def activity_view(request: Request) -> Response:

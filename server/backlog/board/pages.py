@@ -7,14 +7,36 @@ so the script knows when a pushed change makes it stale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from html import escape
 from urllib.parse import urlencode
 
 from backlog.board.columns import COLUMNS
 from backlog.board.markdown import render_inline
+from backlog.core.display import local_time, relative, states
+from backlog.core.model import DATE_FIELDS, parse_utc
 
 VIEWS = (("/", "Board"), ("/graph", "Graph"), ("/activity", "Activity"))
 PRIORITIES = ("", "H", "M", "L")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The instant and zone a page is drawn in: dates read as the CLI shows them (`core.display`)."""
+
+    now: datetime
+    tz: tzinfo
+
+    def when(self, stamp: str) -> str:
+        """A stored date as its distance from now (`in 3d`), the local time on hover."""
+        return (f'<time datetime="{escape(stamp)}" title="{escape(local_time(stamp, self.tz))}">'
+                f"{relative(parse_utc(stamp), self.now)}</time>")
+
+    def at(self, stamp: str) -> str:
+        """A stored date as local time, its distance from now on hover."""
+        return (f'<time datetime="{escape(stamp)}" title="{relative(parse_utc(stamp), self.now)}">'
+                f"{escape(local_time(stamp, self.tz))}</time>")
 
 
 def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_only: bool = False,
@@ -48,37 +70,43 @@ def _chip(text: str, cls: str) -> str:
     return f'<span class="{cls}">{escape(text)}</span>'
 
 
-def card(task: dict) -> str:
-    """One task on the board: id, description, and what says where it stands."""
-    bits = [_chip(f"pri {task['priority']}", "pri") if "priority" in task else "",
+def card(task: dict, moment: Moment) -> str:
+    """One task on the board: id, description, its states as words, and what says where it stands."""
+    found = states(task, moment.now, lambda t: bool(t.get("blocked_by")))
+    bits = ["".join(_chip(name, "state " + name.replace(" ", "-")) for name in found),
+            _chip(f"pri {task['priority']}", "pri") if "priority" in task else "",
             _chip(task["project"], "project") if "project" in task else "",
             "".join(_chip("+" + t, "tag") for t in task.get("tags", ())),
             _chip(f"held by {task['agent']}", "holder") if "agent" in task else "",
             _chip("blocked by " + ", ".join(map(str, task["blocked_by"])), "blockers") if task.get("blocked_by") else "",
-            _chip(f"waits until {task['wait']}", "when") if "wait" in task else "",
-            _chip(f"scheduled {task['scheduled']}", "when") if "scheduled" in task and "end" not in task else "",
-            _chip(f"due {task['due']}", "when") if "due" in task else "",
-            _chip(f"ended {task['end']}", "when") if "end" in task else ""]
+            _dated("waits until", task.get("wait"), moment),
+            _dated("scheduled", task.get("scheduled") if "end" not in task else None, moment),
+            _dated("due", task.get("due"), moment),
+            _dated("ended", task.get("end"), moment)]
     return (f'<li class="card" data-id="{task["id"]}"><a href="/task/{escape(task["uuid"])}">'
             f'<span class="id">{task["id"]}</span> {render_inline(task["description"])}</a>'
             f'<div class="meta">{"".join(bits)}<span class="urg">u {task.get("urgency", 0)}</span></div></li>')
 
 
-def by_project(cards: list[dict]) -> str:
+def _dated(label: str, stamp: str | None, moment: Moment) -> str:
+    return f'<span class="when">{label} {moment.when(stamp)}</span>' if stamp else ""
+
+
+def by_project(cards: list[dict], moment: Moment) -> str:
     """Cards under a heading per project, projects in the order of their most urgent card."""
     groups: dict[str, list[dict]] = {}
     for task in cards:
         groups.setdefault(task.get("project", ""), []).append(task)
-    return "".join(f'<li class="group"><h3>{escape(name) or "no project"}</h3><ol>{"".join(card(t) for t in tasks)}</ol></li>'
+    return "".join(f'<li class="group"><h3>{escape(name) or "no project"}</h3><ol>{"".join(card(t, moment) for t in tasks)}</ol></li>'
                    for name, tasks in groups.items())
 
 
-def board(columns: dict, filter: str, pages: dict[str, int], grouped: bool = False) -> str:
+def board(columns: dict, filter: str, pages: dict[str, int], moment: Moment, grouped: bool = False) -> str:
     """The five columns (cards grouped by project when `grouped`); a column with more cards than shown links to its next page."""
     out = []
     for col in COLUMNS:
         data = columns[col.key]
-        shown = by_project(data["cards"]) if grouped else "".join(card(t) for t in data["cards"])
+        shown = by_project(data["cards"], moment) if grouped else "".join(card(t, moment) for t in data["cards"])
         cards = shown or '<li class="empty">none</li>'
         more = ""
         if data["more"]:
@@ -94,7 +122,9 @@ def board(columns: dict, filter: str, pages: dict[str, int], grouped: bool = Fal
     return f'<div class="columns">{"".join(out)}</div>'
 
 
-def _value(name: str, value: object) -> str:
+def _value(name: str, value: object, moment: Moment) -> str:
+    if name in DATE_FIELDS and isinstance(value, str):
+        return moment.at(value)
     if name in ("depends", "blocked_by", "blocking", "archived") and isinstance(value, list):
         return ", ".join(f'<a href="/task/{v}">{v}</a>' for v in value)
     if isinstance(value, list):
@@ -102,16 +132,16 @@ def _value(name: str, value: object) -> str:
     return escape(str(value))
 
 
-def task(data: dict, doc_html: str | None, *, read_only: bool, error: str = "") -> str:
+def task(data: dict, doc_html: str | None, moment: Moment, *, read_only: bool, error: str = "") -> str:
     """A task's page: every field, annotations, the rendered doc, actions, history."""
     t = data["task"]
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{_value(k, v)}</td></tr>"
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{_value(k, v, moment)}</td></tr>"
                    for k, v in t.items() if k not in ("annotations", "description"))
-    notes = "".join(f'<li><time>{escape(a.get("entry", ""))}</time> {render_inline(a.get("description", ""))}</li>'
+    notes = "".join(f'<li>{moment.at(a["entry"]) if "entry" in a else ""} {render_inline(a.get("description", ""))}</li>'
                     for a in t.get("annotations", ()))
     doc = f'<article class="doc">{doc_html}</article>' if doc_html is not None else '<p class="empty">no doc</p>'
     history = "".join(
-        f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> via {escape(e["tool"])}: '
+        f'<li>{moment.at(e["at"])} <b>{escape(e["agent"])}</b> via {escape(e["tool"])}: '
         + escape("; ".join(f"{k} {_short(o)} → {_short(n)}" for k, (o, n) in e["changes"].items())) + "</li>"
         for e in reversed(data["history"]))
     return (f'<h1><span class="id">{t["id"]}</span> {render_inline(t["description"])}</h1>'
@@ -145,7 +175,7 @@ def actions(t: dict) -> str:
             f'<input id="note" name="text" required><button type="submit" id="act-annotate">Annotate</button></form></div>')
 
 
-def activity(entries: list[dict], read_only: bool = True, note: str = "", error: str = "") -> str:
+def activity(entries: list[dict], moment: Moment, read_only: bool = True, note: str = "", error: str = "") -> str:
     """The newest changes by every writer; an "undo my last change" form unless read-only."""
     items = []
     for e in entries:
@@ -154,7 +184,7 @@ def activity(entries: list[dict], read_only: bool = True, note: str = "", error:
              else escape(t["uuid"][:8])) + f' <span class="fields">({escape(", ".join(t["fields"]))})</span>'
             for t in e["tasks"]) or "no tasks"
         undo = f' <span class="undo">undoes #{e["undoes"]}</span>' if "undoes" in e else ""
-        items.append(f'<li><time>{escape(e["at"])}</time> <b>{escape(e["agent"])}</b> '
+        items.append(f'<li>{moment.when(e["at"])} <b>{escape(e["agent"])}</b> '
                      f'<span class="tool">{escape(e["tool"])}</span>{undo}: {tasks}</li>')
     undo_form = "" if read_only else ('<form method="post" action="/undo"><button type="submit" id="act-undo">'
                                       'Undo my last change</button></form>')

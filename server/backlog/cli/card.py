@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 import orjson
 
 from backlog.cli import look
-from backlog.cli.table import View, history_lines, local_time
+from backlog.core import display
+from backlog.cli.table import View, history_lines
+from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
 
 HISTORY_TAIL = 3
@@ -27,7 +29,7 @@ Related = Callable[[int], Mapping | None]  # a task id → its row (description,
 
 def card(task: dict, view: View, related: Related, history: list[dict]) -> list[str]:
     """The lines of one task's card; `history` is its entries oldest first (the newest HISTORY_TAIL are shown)."""
-    found = look.states(task, view.now, lambda t: bool(t.get("blocked_by")))
+    found = display.states(task, view.now, lambda t: bool(t.get("blocked_by")))
     status = task["status"] + (f" ({', '.join(found)})" if found else "")
     lines = [look.paint(f"Task {task['id']}: {task['description']}", "1" if view.color else None),
              look.paint(row("Status", status), look.STATES[found[0]] if view.color and found else None)]
@@ -64,7 +66,7 @@ def row(label: str, text: str) -> str:
 def when(stamp: str, view: View) -> str:
     """A stored date as local time, then its distance from now unless --absolute."""
     local = local_time(stamp, view.tz)
-    return local if view.absolute else f"{local} ({look.relative(parse_utc(stamp), view.now)})"
+    return local if view.absolute else f"{local} ({display.relative(parse_utc(stamp), view.now)})"
 
 
 def value(item: object, key: str, view: View) -> str:

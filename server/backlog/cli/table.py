@@ -14,17 +14,14 @@ from datetime import datetime, tzinfo
 import orjson
 
 from backlog.cli import look
+from backlog.core import display
+from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
 
 # The columns of `list` when no --fields is given: (field, header), shown when some row has it.
 DEFAULT_COLUMNS = (("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"), ("due", "Due"),
                    ("agent", "Agent"), ("urgency", "Urg"), ("description", "Description"))
 HEADERS = dict(DEFAULT_COLUMNS)
-
-
-def local_time(stamp: str, tz: tzinfo) -> str:
-    """A stored UTC date as local time with its offset, e.g. `2026-11-24 11:14:53 +0100`."""
-    return parse_utc(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 def cell(value: object, key: str, tz: tzinfo) -> str:
@@ -84,7 +81,7 @@ def task_table(tasks: list[dict], view: View, fields: Sequence[str] | None = Non
         columns = [(k, HEADERS.get(k, k.capitalize())) for k in fields]
     else:
         columns = [(k, h) for k, h in DEFAULT_COLUMNS if any(k in t for t in tasks)]
-    found = [look.states(t, view.now, blocked) for t in tasks] if view.width is not None or view.color else None
+    found = [display.states(t, view.now, blocked) for t in tasks] if view.width is not None or view.color else None
     if found and not fields and any(found):
         columns.insert(1, ("state", "State"))
 
@@ -93,7 +90,7 @@ def task_table(tasks: list[dict], view: View, fields: Sequence[str] | None = Non
             return ", ".join(found[n])
         value = task.get(key)
         if key in DATE_FIELDS and isinstance(value, str) and view.width is not None and not view.absolute:
-            return look.relative(parse_utc(value), view.now)
+            return display.relative(parse_utc(value), view.now)
         return cell(value, key, view.tz)
 
     rows = [[text(t, n, k) for k, _ in columns] for n, t in enumerate(tasks)]
