@@ -4,6 +4,11 @@ Offline like tests/test_e2e_claude.py (its Home and Session, the fake model API)
 installed as a user does (`claude plugin marketplace add` + `claude plugin install`, fresh HOME)
 and its environment is built from the wheelhouse `.ci/run` fills (BACKLOG_CI_WHEELHOUSE) with no
 package index at all, so only the true cold start in test_e2e_claude.py waits on the index.
+
+SessionStart's briefing must reach the model for every source: startup and resume (`-p
+--resume`) in print mode, clear and compact in an interactive session driven through tmux
+(print mode cannot trigger them). A user hook in the test's HOME records each SessionStart's
+`source`; a task added just before each event shows the briefing is fresh, not carried over.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,11 +25,12 @@ import pytest
 import backlog
 from tests.conftest import missing, require_tool
 from tests.server_support import TOOLS
-from tests.test_e2e_claude import (INSTALL_TIMEOUT, PREFIX, Home, Session, claude_cli, env_ready, flatten,
+from tests.test_e2e_claude import (FAKE_API, INSTALL_TIMEOUT, PREFIX, REPO, SERVER_WAIT_MS, Home, Session, claude_cli, env_ready, flatten,
                                    install_plugin, installed_data, plugin_copy, set_version, tool_names, wait_for)
 from tests.test_launcher import env_version
 
 pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
+SCREEN_WAIT = 120  # bounded wait for the interactive CLI (a screen, a request, a hook)
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +92,107 @@ def test_the_first_session_after_a_version_bump_has_the_tools_and_its_first_call
     assert env_version(data / f"venv-{new}") == new and (data / f"venv-{old}" / ".ready").exists()
     build = (data / "install.log").read_text().split(f"installing backlog {new} ")[1]
     assert f"Looking in links: {wheelhouse}" in build and "Looking in indexes" not in build, build[-3000:]
+
+
+# -- SessionStart for every source: startup, resume, clear, compact -----------------------------
+
+SOURCES_HOOK = "sources.jsonl"  # a user hook in home that records each SessionStart's input
+
+
+@pytest.fixture
+def briefed(tmp_path, wheelhouse) -> Home:
+    """A prepared plugin (from the wheelhouse), one urgent task, and a user hook logging SessionStart sources."""
+    home = offline_home(tmp_path, wheelhouse)
+    home.prepare()
+    home.backlog().add("Keep the briefing after compaction", priority="H")
+    record = f"(cat; echo) >> '{home.config / SOURCES_HOOK}'"
+    settings = {"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": record}]}]}}
+    (home.config / "settings.json").write_text(json.dumps(settings))
+    return home
+
+
+def sources(home: Home) -> list[str]:
+    """The `source` of every SessionStart so far, in order."""
+    path = home.config / SOURCES_HOOK
+    return [json.loads(line)["source"] for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def test_a_resumed_session_is_briefed_with_the_backlog_as_it_is_now(claude, briefed, tmp_path):
+    first = Session(claude, briefed, [], [], tmp_path / "first")
+    briefed.backlog().add("Seen after resume", priority="M")
+    resumed = Session(claude, briefed, [], [], tmp_path / "resumed", extra=("--resume", first.init["session_id"]))
+    assert sources(briefed) == ["startup", "resume"]
+    (brief,) = resumed.contexts("SessionStart")
+    assert "#2 Seen after resume [M]" in brief
+    assert "#2 Seen after resume [M]" in flatten(resumed.requests[0]["messages"])
+
+
+class Terminal:
+    """An interactive `claude` in a tmux session of its own (own socket) against the fake API."""
+
+    def __init__(self, claude: str, home: Home, tmp: Path) -> None:
+        self.tmux = [require_tool("tmux"), "-S", str(tmp / "tmux.sock")]
+        self.log = tmp / "requests.jsonl"
+        self.api = subprocess.Popen([sys.executable, str(FAKE_API), "--log", str(self.log)],
+                                    stdout=subprocess.PIPE, text=True)
+        port = int(self.api.stdout.readline().split()[1])
+        config = home.config / ".claude.json"  # a user past onboarding who trusts the project and the key
+        config.write_text(json.dumps({
+            "hasCompletedOnboarding": True, "lastOnboardingVersion": "2.1.330", "theme": "dark",
+            "customApiKeyResponses": {"approved": [home.env["ANTHROPIC_API_KEY"][-20:]], "rejected": []},
+            "projects": {str(home.project): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}}}))
+        env = {k: v for k, v in home.env.items() if k != "TMUX"}
+        env.update(ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}", CLAUDE_CODE_MCP_STARTUP_WAIT_MS=SERVER_WAIT_MS)
+        subprocess.run([*self.tmux, "new-session", "-d", "-x", "200", "-y", "50", "-c", str(home.project),
+                        claude, "--plugin-dir", str(REPO)], env=env, check=True, timeout=30)
+
+    def screen(self) -> str:
+        run = subprocess.run([*self.tmux, "capture-pane", "-p"], capture_output=True, text=True, timeout=30)
+        return run.stdout
+
+    def requests(self) -> list[dict]:
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [r["body"] for r in map(json.loads, lines) if "count_tokens" not in r["path"]]
+
+    def type(self, text: str) -> None:
+        """Type a line, wait until it shows, press Enter."""
+        subprocess.run([*self.tmux, "send-keys", "-l", text], check=True, timeout=30)
+        wait_for(lambda: text in self.screen(), SCREEN_WAIT, f"{text!r} on the screen")
+        subprocess.run([*self.tmux, "send-keys", "Enter"], check=True, timeout=30)
+
+    def ask(self, text: str) -> dict:
+        """Send a prompt (unique in the session); the first model request that carries it."""
+        self.type(text)
+        wait_for(lambda: any(text in flatten(r["messages"]) for r in self.requests()), SCREEN_WAIT,
+                 f"a request with {text!r}")
+        return next(r for r in self.requests() if text in flatten(r["messages"]))
+
+    def close(self) -> None:
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True, timeout=30)
+        self.api.terminate()
+        self.api.wait(timeout=10)
+
+
+def test_clear_and_compact_brief_the_model_again_in_an_interactive_session(claude, briefed, tmp_path):
+    """`-p` cannot /clear or /compact: drive the interactive CLI in tmux and read what reaches the model."""
+    terminal = Terminal(claude, briefed, tmp_path)
+    try:
+        wait_for(lambda: "❯" in terminal.screen(), SCREEN_WAIT, "the prompt")
+        first = terminal.ask("question one")
+        assert "#1 Keep the briefing after compaction [H]" in flatten(first["messages"])
+
+        briefed.backlog().add("Seen after clear", priority="M")
+        terminal.type("/clear")
+        wait_for(lambda: sources(briefed)[-1:] == ["clear"], SCREEN_WAIT, "SessionStart with source clear")
+        cleared = terminal.ask("question two")
+        assert "question one" not in flatten(cleared["messages"]) and "#2 Seen after clear [M]" in flatten(cleared["messages"])
+
+        briefed.backlog().add("Seen after compact", priority="M")
+        terminal.type("/compact")
+        wait_for(lambda: sources(briefed)[-1:] == ["compact"], SCREEN_WAIT, "SessionStart with source compact")
+        wait_for(lambda: "Compacted" in terminal.screen(), SCREEN_WAIT, "the compaction to end")
+        compacted = terminal.ask("question three")
+        assert "#3 Seen after compact [M]" in flatten(compacted["messages"])
+        assert sources(briefed) == ["startup", "clear", "compact"]
+    finally:
+        terminal.close()
