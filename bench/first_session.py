@@ -17,6 +17,15 @@ session without the plugin.
 
 Builds use BACKLOG_CI_WHEELHOUSE (no index) when it names a wheelhouse (.ci/run builds one), else
 the package index. Needs the npm tools in .tools (.ci/run) and ../shared/e2e/fake_anthropic.py.
+
+Measured 2026-12-01, claude 2.1.330, shared 2-core machine at load ~5, 5 runs, wheelhouse builds:
+  cold  first request after 3.93 s median (3.26-5.07), the 27 tools in it 5 of 5
+  warm  first request after 6.24 s median (4.18-6.49), the 27 tools in it 0 of 5: the real
+        server answers `initialize` 2.2-3.0 s after its start at load ~3.5, past the window
+  ENABLE_TOOL_SEARCH=false: tool definitions 16,005 chars + instructions 1,624 = ~4,407 tokens;
+        no resource tools; the whole plugin against none ~5,309 tokens
+  default (tool search): deferred names 1,063 chars + instructions 1,624 = ~671 tokens;
+        the whole plugin against none ~1,573 tokens
 """
 
 from __future__ import annotations
