@@ -127,6 +127,15 @@ def test_a_resumed_session_is_briefed_with_the_backlog_as_it_is_now(claude, brie
     assert "#2 Seen after resume [M]" in flatten(resumed.requests[0]["messages"])
 
 
+def test_an_empty_backlog_gets_one_short_line_that_reaches_the_model(claude, wheelhouse, tmp_path):
+    home = offline_home(tmp_path, wheelhouse)
+    home.prepare()
+    session = Session(claude, home, [], [], tmp_path / "run")
+    (line,) = session.contexts("SessionStart")
+    assert line.startswith("This project's persistent task list is backlog (empty so far)") and len(line) <= 200
+    assert line in flatten(session.requests[0]["messages"])
+
+
 class Terminal:
     """An interactive `claude` in a tmux session of its own (own socket) against the fake API."""
 
