@@ -99,11 +99,26 @@ def test_the_first_session_after_a_version_bump_has_the_tools_and_its_first_call
 SOURCES_HOOK = "sources.jsonl"  # a user hook in home that records each SessionStart's input
 
 
-@pytest.fixture
-def briefed(tmp_path, wheelhouse) -> Home:
-    """A prepared plugin (from the wheelhouse), one urgent task, and a user hook logging SessionStart sources."""
-    home = offline_home(tmp_path, wheelhouse)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, wheelhouse) -> Path:
+    """The plugin's data dir with its environment built from the wheelhouse, once for the module."""
+    home = offline_home(tmp_path_factory.mktemp("built"), wheelhouse)
     home.prepare()
+    return home.plugin_data
+
+
+def prepared_home(base: Path, wheelhouse: Path, built: Path) -> Home:
+    """A fresh home whose plugin data dir is the built one (a symlink: the launcher only stats it)."""
+    home = offline_home(base, wheelhouse)
+    home.plugin_data.parent.mkdir(parents=True)
+    home.plugin_data.symlink_to(built)
+    return home
+
+
+@pytest.fixture
+def briefed(tmp_path, wheelhouse, built) -> Home:
+    """A prepared plugin, one urgent task, and a user hook logging SessionStart sources."""
+    home = prepared_home(tmp_path, wheelhouse, built)
     home.backlog().add("Keep the briefing after compaction", priority="H")
     record = f"(cat; echo) >> '{home.config / SOURCES_HOOK}'"
     settings = {"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": record}]}]}}
@@ -127,9 +142,8 @@ def test_a_resumed_session_is_briefed_with_the_backlog_as_it_is_now(claude, brie
     assert "#2 Seen after resume [M]" in flatten(resumed.requests[0]["messages"])
 
 
-def test_an_empty_backlog_gets_one_short_line_that_reaches_the_model(claude, wheelhouse, tmp_path):
-    home = offline_home(tmp_path, wheelhouse)
-    home.prepare()
+def test_an_empty_backlog_gets_one_short_line_that_reaches_the_model(claude, wheelhouse, built, tmp_path):
+    home = prepared_home(tmp_path, wheelhouse, built)
     session = Session(claude, home, [], [], tmp_path / "run")
     (line,) = session.contexts("SessionStart")
     assert line.startswith("This project's persistent task list is backlog (empty so far)") and len(line) <= 200
