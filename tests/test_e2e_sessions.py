@@ -65,30 +65,34 @@ def next_version(version: str) -> str:
     return f"{head}{int(last) + 1}"
 
 
-def test_the_first_session_after_a_version_bump_has_the_tools_and_its_first_call_succeeds(claude, wheelhouse,
-                                                                                          tmp_path):
+def cold_session_lists(claude: str, home: Home, tmp: Path) -> None:
+    """A `claude -p` session on an installed plugin whose environment does not exist yet (default
+    settings): all 27 names in its first request, and its first call (after ToolSearch) answers."""
+    steps = [{"tool": "ToolSearch", "input": {"query": f"select:{PREFIX}task_list", "max_results": 1}},
+             {"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}]
+    cold = Session(claude, home, steps, [PREFIX + "task_list"], tmp, wait_for_server=False, plugin=None,
+                   timeout=INSTALL_TIMEOUT)
+    (line,) = cold.contexts("SessionStart")
+    assert "is setting up" in line, "the environment of this version did not exist yet"
+    assert {PREFIX + name for name in TOOLS} <= offered_names(cold.requests[0]), "as tools or deferred names"
+    _, text = cold.tool_result(PREFIX + "task_list")
+    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Ship the bump"]
+
+
+def test_the_first_session_after_install_and_after_a_bump_has_the_tools_and_answers(claude, wheelhouse, tmp_path):
     home = offline_home(tmp_path, wheelhouse)
     source = plugin_copy(tmp_path / "source")
     old, new = backlog.__version__, next_version(backlog.__version__)
     install_plugin(claude, home, source)
     home.backlog().add("Ship the bump", priority="H")
-    Session(claude, home, [], [], tmp_path / "first", wait_for_server=False, plugin=None)
+    cold_session_lists(claude, home, tmp_path / "installed")  # the first session after the install
     data = installed_data(home)
     wait_for(lambda: env_ready(data, old), INSTALL_TIMEOUT, f"the environment of {old}")
 
     set_version(source, new)
     claude_cli(claude, home, "plugin", "marketplace", "update", "backlog")
     claude_cli(claude, home, "plugin", "update", "backlog@backlog")
-    steps = [{"tool": "ToolSearch", "input": {"query": f"select:{PREFIX}task_list", "max_results": 1}},
-             {"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}]
-    bumped = Session(claude, home, steps, [PREFIX + "task_list"], tmp_path / "bumped", wait_for_server=False,
-                     plugin=None, timeout=INSTALL_TIMEOUT)
-
-    (line,) = bumped.contexts("SessionStart")
-    assert "is setting up" in line, "the new version's environment did not exist yet"
-    assert {PREFIX + name for name in TOOLS} <= offered_names(bumped.requests[0]), "as tools or deferred names"
-    _, text = bumped.tool_result(PREFIX + "task_list")
-    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Ship the bump"]
+    cold_session_lists(claude, home, tmp_path / "bumped")  # the first session after the bump
     assert env_version(data / f"venv-{new}") == new and (data / f"venv-{old}" / ".ready").exists()
     build = (data / "install.log").read_text().split(f"installing backlog {new} ")[1]
     assert f"Looking in links: {wheelhouse}" in build and "Looking in indexes" not in build, build[-3000:]
