@@ -8,7 +8,8 @@ Backlogs live under TASKDATA_ROOT, so the project's slug decides the data dir ex
 does for a user: the hooks, the server and the test resolve it on their own.
 
 One prepared environment serves the scripted session whose results the first tests read;
-the cold-start test builds its own from nothing (a pip install, ~15 s).
+the cold-start test installs the plugin through its marketplace and builds its environment from
+nothing (a pip install from the package index, ~15 s).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +29,7 @@ import backlog
 from backlog.runtime import open_backlog
 from tests.conftest import NOW_ISO, REPO, require_tool
 from tests.server_support import TOOLS
-from tests.test_launcher import installer_idle
+from tests.test_launcher import SKIP_COPY, installer_idle
 
 pytestmark = pytest.mark.needs_tools  # the Claude Code CLI
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
@@ -81,7 +83,9 @@ class Session:
     """One `claude -p` run against the fake API: its stream-json events and the model requests it sent."""
 
     def __init__(self, claude: str, home: Home, steps: list[dict], allowed: list[str], tmp: Path,
-                 wait_for_server: bool = True, timeout: float = SESSION_TIMEOUT, fake: Path = FAKE_API) -> None:
+                 wait_for_server: bool = True, timeout: float = SESSION_TIMEOUT, fake: Path = FAKE_API,
+                 plugin: Path | None = REPO, extra: tuple[str, ...] = ()) -> None:
+        """`plugin` is loaded with --plugin-dir; None runs the plugins installed in home; `fake` is the model API."""
         tmp.mkdir(parents=True, exist_ok=True)
         script, log = tmp / "steps.json", tmp / "requests.jsonl"
         script.write_text(json.dumps(steps))
@@ -89,7 +93,8 @@ class Session:
                                stdout=subprocess.PIPE, text=True)
         try:
             port = int(api.stdout.readline().split()[1])
-            cmd = [claude, "-p", "go", "--plugin-dir", str(REPO), "--output-format", "stream-json", "--verbose",
+            cmd = [claude, "-p", "go", *extra, *(["--plugin-dir", str(plugin)] if plugin else []),
+                   "--output-format", "stream-json", "--verbose",
                    "--include-hook-events"] + (["--allowedTools", " ".join(allowed)] if allowed else [])
             run = subprocess.run(cmd, capture_output=True, text=True, cwd=home.project, timeout=timeout,
                                  env={**home.env, "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
@@ -131,6 +136,49 @@ class Session:
 
     def requests_containing(self, text: str) -> list[dict]:
         return [r for r in self.requests if text in flatten(r.get("messages", []))]
+
+
+def plugin_copy(dest: Path, version: str | None = None) -> Path:
+    """A copy of this plugin's tree, as a marketplace source, at `version` (default: as it is)."""
+    shutil.copytree(REPO, dest, ignore=SKIP_COPY)
+    if version:
+        set_version(dest, version)
+    return dest
+
+
+def set_version(root: Path, version: str) -> None:
+    """Bump the version where a release does: pyproject, both manifests, backlog.__version__."""
+    edits = {"pyproject.toml": r'^(version\s*=\s*")[^"]+(")', ".claude-plugin/plugin.json": r'^(  "version": ")[^"]+(")',
+             ".claude-plugin/marketplace.json": r'^(      "version": ")[^"]+(")',
+             "server/backlog/__init__.py": r'^(__version__\s*=\s*")[^"]+(")'}
+    for name, pattern in edits.items():
+        path = root / name
+        text, count = re.subn(pattern, rf"\g<1>{version}\g<2>", path.read_text(), count=1, flags=re.M)
+        assert count == 1, f"no version in {name}"
+        path.write_text(text)
+
+
+def claude_cli(claude: str, home: Home, *args: str) -> None:
+    """One `claude plugin ...` command in home; it must succeed."""
+    run = subprocess.run([claude, *args], capture_output=True, text=True, cwd=home.project, env=home.env, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def install_plugin(claude: str, home: Home, source: Path) -> None:
+    """Install the plugin as a user does: its marketplace from a path, then the plugin."""
+    claude_cli(claude, home, "plugin", "marketplace", "add", str(source))
+    claude_cli(claude, home, "plugin", "install", "backlog@backlog")
+
+
+def installed_data(home: Home) -> Path:
+    """The data dir Claude Code gives the installed plugin (CLAUDE_PLUGIN_DATA)."""
+    (data,) = (home.config / "plugins" / "data").iterdir()
+    return data
+
+
+def env_ready(data: Path, version: str) -> bool:
+    """The launcher's environment for `version` is built and no install is running."""
+    return (data / f"venv-{version}" / ".ready").exists() and installer_idle(data)
 
 
 def flatten(content: object) -> str:
@@ -251,25 +299,35 @@ def tool_names(request: dict) -> set[str]:
     return {tool["name"] for tool in request.get("tools", [])}
 
 
+def offered_names(request: dict) -> set[str]:
+    """Our tool names a request offers: as tools, or as deferred names in its messages (tool search)."""
+    return {name for name in tool_names(request) if name.startswith(PREFIX)} | set(
+        re.findall(rf"{PREFIX}\w+", flatten(request["messages"])))
+
+
 def test_a_cold_start_has_the_tools_in_its_first_request_and_its_first_call_waits_for_the_build(claude, tmp_path):
-    """A true cold start: no environment, the launcher builds it from PyPI during the session."""
+    """A true cold start as a user has it: a fresh HOME, the plugin installed through its marketplace,
+    no environment, which the launcher builds from the package index during the session (the one
+    test that waits on the index; tests/test_e2e_sessions.py builds from a local wheelhouse)."""
     home = Home(tmp_path)
+    install_plugin(claude, home, plugin_copy(tmp_path / "source"))
     home.backlog().add("Survive the cold start", priority="H")
 
     cold = Session(claude, home, [{"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}],
-                   [PREFIX + "task_list"], tmp_path / "cold", wait_for_server=False, timeout=INSTALL_TIMEOUT)
+                   [PREFIX + "task_list"], tmp_path / "cold", wait_for_server=False, timeout=INSTALL_TIMEOUT,
+                   plugin=None)
     (line,) = cold.contexts("SessionStart")
     assert line.startswith("backlog (this project's persistent task list) is setting up") and PREFIX in line
     assert {PREFIX + name for name in TOOLS} <= tool_names(cold.requests[0]), "all 27 tools in the first request"
     assert "backlog is this project's persistent task list" in flatten(cold.requests[0]["messages"]), "instructions"
+    assert not {"ListMcpResourcesTool", "ReadMcpResourceTool"} & tool_names(cold.requests[0]), "we serve no resources"
     _, text = cold.tool_result(PREFIX + "task_list")
     assert [t["description"] for t in json.loads(text)["tasks"]] == ["Survive the cold start"]
 
     # The build is done; the next session starts the real server directly and is briefed.
-    venv = home.prepare()
-    assert venv == home.plugin_data / f"venv-{backlog.__version__}" and (venv / ".ready").exists()
-    wait_for(lambda: installer_idle(home.plugin_data), 60, "the installer to exit")
-    warm = Session(claude, home, [], [], tmp_path / "warm")
+    data = installed_data(home)
+    wait_for(lambda: env_ready(data, backlog.__version__), 60, "the installer to finish")
+    warm = Session(claude, home, [], [], tmp_path / "warm", plugin=None)
     (brief,) = warm.contexts("SessionStart")
     assert "#1 Survive the cold start [H]" in brief and warm.requests_containing("#1 Survive the cold start [H]")
 
@@ -283,7 +341,6 @@ def test_a_cold_start_whose_build_fails_lists_the_tools_and_answers_calls_with_t
     steps = [{"tool": "ToolSearch", "input": {"query": f"select:{PREFIX}task_count", "max_results": 1}},
              {"tool": PREFIX + "task_count", "input": {}}]
     cold = Session(claude, home, steps, [PREFIX + "task_count"], tmp_path / "cold", wait_for_server=False)
-    first = flatten(cold.requests[0]["messages"])
-    assert all(PREFIX + name in first for name in TOOLS), "every name, as a tool or a deferred name"
+    assert {PREFIX + name for name in TOOLS} <= offered_names(cold.requests[0]), "as tools or deferred names"
     _, text = cold.tool_result(PREFIX + "task_count")
     assert "could not set up its Python environment" in text and "install.log" in text
