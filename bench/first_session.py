@@ -3,8 +3,8 @@
     python bench/first_session.py [RUNS]      (default 3)
 
 Each run is a fresh HOME with the plugin loaded from this repository (`--plugin-dir`) and no
-environment: a **cold** session (the launcher's stand-in answers from hooks/handshake.json while the
-environment builds in the background), then, once the build is done, a **warm** session (the real
+environment: a **cold** session (the launcher's stand-in answers from the shipped handshake copy
+while the environment builds in the background), then, once the build is done, a **warm** session (the real
 server). Both run with ENABLE_TOOL_SEARCH=false and without CLAUDE_CODE_MCP_STARTUP_WAIT_MS, as a
 user has them. Reported per kind: seconds from starting `claude` to its first model request, and
 whether that request carried all 27 tools (the moment the tools are available to the model).
@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 FAKE_API = REPO.parent / "shared" / "e2e" / "fake_anthropic.py"
 CLAUDE = REPO / ".tools" / "node_modules" / ".bin" / "claude"
 PREFIX = "mcp__plugin_backlog_tasks__"
-HANDSHAKE = json.loads((REPO / "hooks" / "handshake.json").read_text())
+HANDSHAKE = json.loads((REPO / "server" / "backlog" / "mcp" / "handshake.json").read_text())
 NAMES = [PREFIX + tool["name"] for tool in HANDSHAKE["tools/list"]["tools"]]
 INSTRUCTIONS = HANDSHAKE["initialize"]["instructions"]
 BUILD_TIMEOUT_S = 900

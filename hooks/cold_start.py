@@ -4,7 +4,8 @@
 
 Claude Code waits only a few seconds for a server's tools; building the environment takes
 longer. So this stdlib-only proxy (any python3 from 3.7 on) answers `initialize`, `tools/list`,
-`ping` and the `server/discover` probe at once from `handshake.json` (a copy of the real server's answers, see `backlog.mcp.handshake`), holds every
+`ping` and the `server/discover` probe at once from the shipped copy of the real server's
+answers (`backlog.mcp.early.answer`, imported from the plugin's own `server/`), holds every
 other message, and meanwhile runs `LAUNCHER --prepare` (which builds the environment and prints
 its path). Then it starts the real server, replays the client's handshake, forwards the held
 messages in order, and relays both ways until the server ends.
@@ -29,10 +30,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-HANDSHAKE = Path(__file__).resolve().with_name("handshake.json")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+from backlog.mcp.early import ANSWERED_EARLY, answer, load_shipped  # noqa: E402 - standard library only
+
 REPLAY_ID = "backlog-cold-start-initialize"
 PROGRESS_EVERY_S = 5.0
-ANSWERED_HERE = ("initialize", "tools/list", "ping", "server/discover")
 
 
 class ColdStart:
@@ -59,18 +61,9 @@ class ColdStart:
             sys.stdout.buffer.flush()
 
     def answer_here(self, message: dict) -> None:
-        method, request_id = message["method"], message.get("id")
-        if method == "initialize":
-            result = dict(self.shipped["initialize"])
-            asked = (message.get("params") or {}).get("protocolVersion")
-            result["protocolVersion"] = asked if asked in self.shipped["versions"] else self.shipped["versions"][-1]
+        if message["method"] == "initialize":
             self.handshake.append(message)
-        elif method == "server/discover":  # the stateless protocol's probe: refused, as the server does
-            self.send({"jsonrpc": "2.0", "id": request_id, "error": self.shipped["server/discover"]})
-            return
-        else:
-            result = self.shipped["tools/list"] if method == "tools/list" else {}
-        self.send({"jsonrpc": "2.0", "id": request_id, "result": result})
+        self.send(answer(message, self.shipped))
 
     def refuse(self, message: dict, text: str) -> None:
         """Answer a held request: a tool call gets an isError result, anything else an error."""
@@ -88,7 +81,7 @@ class ColdStart:
         with self.state:
             if self.server is not None:
                 self.forward(message)
-            elif message.get("method") in ANSWERED_HERE and "id" in message:
+            elif message.get("method") in ANSWERED_EARLY and "id" in message:
                 self.answer_here(message)
             elif self.failed:
                 self.refuse(message, self.failure_line())
@@ -211,7 +204,7 @@ def lines(fd: int) -> Iterator[bytes]:
 
 
 def main(launcher: str, log: str) -> None:
-    proxy = ColdStart(launcher, log, json.loads(HANDSHAKE.read_text(encoding="utf-8")))
+    proxy = ColdStart(launcher, log, load_shipped())
     signal.signal(signal.SIGINT, proxy.on_signal)
     signal.signal(signal.SIGTERM, proxy.on_signal)
     threading.Thread(target=proxy.build, daemon=True).start()

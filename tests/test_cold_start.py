@@ -223,7 +223,7 @@ def test_progress_goes_only_to_held_calls_that_asked_for_it(proxy):
 def test_the_stand_in_is_the_launchers_cold_serve_path():
     launcher = (REPO / "hooks" / "launch").read_text()
     assert 'exec "$py" "$root/hooks/cold_start.py" "$0" "$log"' in launcher
-    assert SHIPPED == REPO / "hooks" / "handshake.json" and SHIPPED.exists()
+    assert SHIPPED == REPO / "server" / "backlog" / "mcp" / "handshake.json" and SHIPPED.exists()
 
 
 def test_claude_codes_own_first_messages_get_the_handshake_era_at_once(proxy):

@@ -324,10 +324,12 @@ def test_a_cold_start_has_the_tools_in_its_first_request_and_its_first_call_wait
     _, text = cold.tool_result(PREFIX + "task_list")
     assert [t["description"] for t in json.loads(text)["tasks"]] == ["Survive the cold start"]
 
-    # The build is done; the next session starts the real server directly and is briefed.
+    # The build is done; the next session starts the real server directly, which answers the
+    # handshake before importing the SDK: its tools too are in the first request, with no extra wait.
     data = installed_data(home)
     wait_for(lambda: env_ready(data, backlog.__version__), 60, "the installer to finish")
-    warm = Session(claude, home, [], [], tmp_path / "warm", plugin=None)
+    warm = Session(claude, home, [], [], tmp_path / "warm", plugin=None, wait_for_server=False)
+    assert {PREFIX + name for name in TOOLS} <= tool_names(warm.requests[0]), "all 27 tools in the warm first request"
     (brief,) = warm.contexts("SessionStart")
     assert "#1 Survive the cold start [H]" in brief and warm.requests_containing("#1 Survive the cold start [H]")
 

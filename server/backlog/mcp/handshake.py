@@ -1,12 +1,12 @@
-"""The server's handshake answers, as shipped for the launcher's cold start (`hooks/handshake.json`).
+"""The server's handshake answers, as shipped (`backlog/mcp/handshake.json`).
 
-On a cold start the plugin's environment does not exist yet, so `hooks/cold_start.py` answers
-`initialize`, `tools/list` and Claude Code's `server/discover` probe from this copy while the
-environment builds. The copy is taken
-from a live server over stdio, so it is the server's own answer byte for byte:
+`backlog serve` answers `initialize`, `tools/list` and Claude Code's `server/discover` probe
+from this copy before the SDK is imported (`backlog.mcp.early`), and on a cold start, while the
+plugin's environment does not exist yet, `hooks/cold_start.py` does. The copy is taken from a
+live server over stdio with that early path off, so it is the SDK's own answer byte for byte:
 
-    python -m backlog.mcp.handshake > hooks/handshake.json   # regenerate
-    python -m backlog.mcp.handshake --check                  # exit 1 when the shipped copy is stale
+    python -m backlog.mcp.handshake > server/backlog/mcp/handshake.json   # regenerate
+    python -m backlog.mcp.handshake --check                               # exit 1 when it is stale
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parents[3] / "hooks" / "handshake.json"
+from backlog.mcp.early import SHIPPED
+
 CLIENT = {"name": "backlog-handshake-dump", "version": "1"}
 MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": CLIENT}
 
@@ -34,7 +34,7 @@ def live_answers(version: str) -> tuple[dict, dict, dict]:
         {"jsonrpc": "2.0", "id": 3, "method": "server/discover", "params": {"_meta": MODERN_META}},
     ]
     with tempfile.TemporaryDirectory() as store:
-        env = {**os.environ, "TASKDATA": store}
+        env = {**os.environ, "TASKDATA": store, "BACKLOG_EARLY_HANDSHAKE": "off"}
         done = subprocess.run([sys.executable, "-m", "backlog", "serve"], env=env, capture_output=True,
                               input=b"".join(json.dumps(m).encode() + b"\n" for m in messages), timeout=120)
     answers = {m["id"]: m for m in map(json.loads, done.stdout.splitlines())}

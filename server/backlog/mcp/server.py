@@ -1,19 +1,23 @@
 """`backlog serve`: the MCP server on stdio.
 
-`serve` starts opening the backlog on a background thread (`Opening`), then imports the
-SDK (the slow part, ~0.5 s) and the tool definitions (`backlog.mcp.tools`), and runs until
-stdin closes or SIGINT/SIGTERM arrives, answering every request received first
-(`backlog.mcp.stdio`). The backlog stays open for the process's life; on a clean exit the
+`serve` starts reading stdin at once and answers the handshake from the shipped copy
+(`backlog.mcp.early`; `BACKLOG_EARLY_HANDSHAKE=off` leaves it to the SDK, as the copy's
+generator needs), starts opening the backlog on a background thread (`Opening`), then imports
+the SDK (the slow part: ~0.5 s idle, ~3 s on a loaded machine) and the tool definitions
+(`backlog.mcp.tools`), and runs until stdin closes or SIGINT/SIGTERM arrives, answering every
+request received first (`backlog.mcp.stdio`). The backlog stays open for the process's life; on a clean exit the
 leases taken through the server are released.
 """
 
 from __future__ import annotations
 
+from backlog.mcp.early import EarlyStdin, load_shipped
 from backlog.mcp.opening import Opening
 
 
 def serve(env: dict, cwd: str) -> None:
     """Run the MCP server on stdio for the backlog of `cwd` until the client disconnects."""
+    early = EarlyStdin(None if env.get("BACKLOG_EARLY_HANDSHAKE") == "off" else load_shipped()).start()
     opening = Opening(env, cwd)
     opening.heartbeat()
     import anyio
@@ -22,7 +26,7 @@ def serve(env: dict, cwd: str) -> None:
     from backlog.mcp.tools import build_server  # imports mcp while the store opens
 
     try:
-        anyio.run(run_stdio, build_server(opening).lowlevel)
+        anyio.run(run_stdio, build_server(opening).lowlevel, early)
         opening.release()  # a clean exit lets go of its leases; after a crash they expire
     finally:
         opening.close()

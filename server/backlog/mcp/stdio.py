@@ -2,7 +2,8 @@
 
 The SDK's own stdio loop cancels the calls still running when stdin ends (a `tools/call`
 piped in right before end-of-file is never answered) and leaves SIGINT to Python. Here:
-- stdin is read by a daemon thread, so a read that never returns cannot hold the process;
+- stdin is read by a daemon thread from the process's start (`backlog.mcp.early`: the handshake is
+  answered before the SDK is even imported), so a read that never returns cannot hold the process;
 - on SIGINT or SIGTERM reading stops at once; at end-of-file, or after such a signal, the
   SDK sees its read stream end only once every request received has been answered (a
   cancelled request needs no answer), so the SDK flushes every answer and returns;
@@ -13,6 +14,7 @@ A signal ends the process with 0 when nothing was abandoned, the same as PID 1 i
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -27,23 +29,28 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
+from backlog.mcp.early import EarlyStdin
+
 GRACE_S = 10.0
 
 
-async def run_stdio(server: Server) -> None:
-    """Serve `server` on stdin/stdout until end-of-file or SIGINT/SIGTERM, answering every request received."""
+async def run_stdio(server: Server, early: EarlyStdin) -> None:
+    """Serve `server` on stdin/stdout until end-of-file or SIGINT/SIGTERM, answering every request
+    received (but the handshake `early` answered already)."""
     inflight = InFlight()
-    lines = StdinLines(inflight)
+    lines = StdinLines(inflight, early)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, lines)
+        tg.start_soon(_stop_on_signal, lines, early)
         async with stdio_server(stdin=lines) as (read, write):  # type: ignore[arg-type]
-            await server.run(HeldReads(read, inflight), Answers(write, inflight),
+            await server.run(HeldReads(read, inflight), Answers(write, inflight, early),
                              server.create_initialization_options())
         tg.cancel_scope.cancel()
 
 
-async def _stop_on_signal(lines: StdinLines) -> None:
+async def _stop_on_signal(lines: StdinLines, early: EarlyStdin) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        if early.signalled:  # it came while the SDK was being imported
+            lines.stop(early.signalled)
         async for signum in signals:
             lines.stop(signal.Signals(signum).name)
 
@@ -90,35 +97,29 @@ class InFlight:
 
 
 class StdinLines:
-    """stdin's lines for the SDK's stdio reader, read by a daemon thread; `stop` ends them at once.
+    """stdin's lines for the SDK's stdio reader, taken from `EarlyStdin` by a daemon thread; `stop`
+    ends them at once."""
 
-    fd 0 is moved to a private descriptor and pointed at /dev/null, as the SDK does, so nothing
-    else in the process can read the client's bytes.
-    """
-
-    def __init__(self, inflight: InFlight) -> None:
-        self.inflight = inflight
-        self._send, self._receive = anyio.create_memory_object_stream[str](0)
+    def __init__(self, inflight: InFlight, early: EarlyStdin) -> None:
+        self.inflight, self.early = inflight, early
+        # unbounded: the thread hands a line over without waiting, so no hand-over is left
+        # pending in the event loop when a signal stops the reading
+        self._send, self._receive = anyio.create_memory_object_stream[str](math.inf)
         self._scope: anyio.CancelScope | None = None
         self._stopped: str | None = None
         self._started = False
 
-    def _read(self, wire: int, token: Any) -> None:
-        with os.fdopen(wire, "rb") as stdin:
-            try:
-                for raw in stdin:
-                    anyio.from_thread.run(self._send.send, raw.decode("utf-8", "replace"), token=token)
-                anyio.from_thread.run(self._send.aclose, token=token)
-            except BaseException:  # noqa: BLE001, S110 - the loop is gone or stopped reading: nothing to tell
-                pass
+    def _read(self, token: Any) -> None:
+        try:
+            for raw in self.early.lines():
+                anyio.from_thread.run_sync(self._send.send_nowait, raw.decode("utf-8", "replace"), token=token)
+            anyio.from_thread.run_sync(self._send.close, token=token)
+        except BaseException:  # noqa: BLE001, S110 - the loop is gone or stopped reading: nothing to tell
+            pass
 
     def _start(self) -> None:
-        wire = os.dup(0)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
         token = anyio.lowlevel.current_token()
-        threading.Thread(target=self._read, args=(wire, token), name="backlog-stdin", daemon=True).start()
+        threading.Thread(target=self._read, args=(token,), name="backlog-lines", daemon=True).start()
         self._started = True
 
     def stop(self, why: str) -> None:
@@ -186,14 +187,17 @@ class HeldReads:
 
 
 class Answers:
-    """The SDK's write stream, settling each request as its answer goes out."""
+    """The SDK's write stream, settling each request as its answer goes out; its answer to an
+    `initialize` that `early` answered already is dropped."""
 
-    def __init__(self, inner: Any, inflight: InFlight) -> None:
-        self.inner, self.inflight = inner, inflight
+    def __init__(self, inner: Any, inflight: InFlight, early: EarlyStdin) -> None:
+        self.inner, self.inflight, self.early = inner, inflight, early
 
     async def send(self, item: SessionMessage) -> None:
-        await self.inner.send(item)
-        self.inflight.answered(item.message)
+        message = item.message
+        if not (isinstance(message, JSONRPCResponse) and self.early.consume_answer(message.id)):
+            await self.inner.send(item)
+        self.inflight.answered(message)
 
     def close(self) -> None:
         self.inner.close()
