@@ -282,15 +282,19 @@ def test_subagent_start_leases_a_task_to_the_worker_and_subagent_stop_releases_i
     assert "lease" not in home.backlog().info(1)["task"], "the unclaimed assignment ended with the subagent"
 
 
-def test_session_end_fires_in_print_mode_and_releases_the_sessions_claim(scripted):
+def test_the_sessions_claim_ends_with_the_print_mode_session(scripted):
     """The main session claimed #2 through its server, which recorded Claude's session id
-    (CLAUDE_CODE_SESSION_ID); SessionEnd at the end of `-p` released it with a note."""
-    home, session = scripted
+    (CLAUDE_CODE_SESSION_ID). At the end of `-p` Claude Code closes the server, which lets go of
+    its leases on a clean exit, and runs SessionEnd, which releases the session's leases, in no
+    fixed order: the claim ends once, noted by whichever came first."""
+    home, _ = scripted
     task = home.backlog().info(2)["task"]
     assert "lease" not in task and "start" not in task
-    assert task["annotations"][-1]["description"] == "stopped by claude without finishing: the session ended (other)"
-    entries = home.backlog().history(2)["entries"]
-    assert [e["tool"] for e in entries][-1] == "hook:SessionEnd"
+    notes = [n["description"] for n in task["annotations"] if n["description"].startswith("stopped by claude")]
+    assert notes in (["stopped by claude without finishing: the session ended (other)"],
+                     ["stopped by claude without finishing: its server exited"]), notes
+    released = [e["tool"] for e in home.backlog().history(2)["entries"] if e["tool"] in ("hook:SessionEnd", "task_release")]
+    assert len(released) == 1, released
 
 
 # -- a cold start --------------------------------------------------------------------------------
