@@ -12,6 +12,7 @@ Layout of a data dir:
     format.json           the format version (see sealed.py); absent in a format-1 store
     tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
     tasks.prev.json       the snapshot before the newest compaction (doctor's fallback)
+    head                  the newest acknowledged transaction (see sealed.py): catches a cut journal
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
@@ -32,7 +33,7 @@ from pathlib import Path
 from collections.abc import Iterator
 
 from backlog.errors import StoreError
-from backlog.store.sealed import FORMAT_FILE
+from backlog.store.sealed import FORMAT_FILE, HEAD_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
@@ -194,6 +195,25 @@ class FileBackend:
 
     def write_format(self, data: bytes) -> None:
         write_atomic(self.root / FORMAT_FILE, data, self.root)
+
+    # -- head --------------------------------------------------------------------------
+    def read_head(self) -> bytes | None:
+        try:
+            return (self.root / HEAD_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_head(self, data: bytes) -> None:
+        """Overwrite the head in place (its length never changes), unsynced: it may lag the
+        journal after a power loss, never lead it. A failure only leaves the older head."""
+        try:
+            fd = os.open(self.root / HEAD_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                os.pwrite(fd, data, 0)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot_token(self) -> Token | None:

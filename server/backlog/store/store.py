@@ -15,7 +15,9 @@ only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, for
 A final line without its newline is a torn, never-acknowledged write unless its checksum
 holds (then it is kept and the next writer ends its line); readers ignore a torn tail and
 the next writer cuts it. Any other unreadable line is corruption: the store refuses to
-open and points at `backlog doctor`. A format-1 store (no format.json) is read as it is
+open and points at `backlog doctor`. After each durable line the writer records it in
+`head`; a current generation that ends before `head` (whole acknowledged lines cut away,
+or the file deleted or replaced) is refused the same way, never read as a crash's tail. A format-1 store (no format.json) is read as it is
 and upgraded to format 2 by its first writer.
 
 Compaction writes a new snapshot and starts a new journal generation; the old
@@ -37,7 +39,7 @@ from collections.abc import Iterator
 from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
 from backlog.store.merge import merge_history
-from backlog.store.sealed import FORMAT, format_info, format_record, is_sealed, seal, unseal
+from backlog.store.sealed import FORMAT, format_info, format_record, head_record, is_sealed, read_head, seal, unseal
 from backlog.errors import StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -226,14 +228,28 @@ class Store:
         with self._mutex:
             if self.backend.snapshot_token() != self._token:
                 self.load()
-            elif self.backend.journal_size(self.gen) > self._offset:
+                return
+            size = self.backend.journal_size(self.gen)
+            if size > self._offset:
                 self._catch_up()
+            elif size < self._offset:
+                raise self._cut(f"is {size:,} bytes long, but {self._offset:,} were read from it")
 
     def sealed(self, gen: int) -> bool:
         """True when journal generation `gen` must carry checksums (written in format 2)."""
         return self.since is not None and gen >= self.since
 
+    def _cut(self, what: str) -> StoreError:
+        name = self.backend.describe(self.backend.journal_name(self.gen))
+        return doctor_hint(f"{name} {what} (the file was cut or replaced underneath backlog)")
+
+    def _check_head(self, head: tuple[int, int, int] | None) -> None:
+        """StoreError when the current generation ends before the newest acknowledged transaction."""
+        if head is not None and head[0] == self.gen and head[1] > self.seq:
+            raise self._cut(f"ends at transaction #{self.seq}, but #{head[1]} was acknowledged in it")
+
     def _catch_up(self) -> None:
+        head = read_head(self.backend.read_head())  # read first: it never runs ahead of the journal
         data = self.backend.read_journal(self.gen, self._offset)
         if self._unterminated and data[:1] == b"\n":  # a writer has ended the kept record's line
             data, self._offset, self._unterminated = data[1:], self._offset + 1, False
@@ -251,6 +267,7 @@ class Store:
                 self._catch_up_record(parse_record(record, self._where(), True))
                 self._offset += len(record)
                 self._unterminated = True
+        self._check_head(head)
 
     def _where(self) -> str:
         return f"{self.backend.describe(self.backend.journal_name(self.gen))} line {len(self._records) + 1}"
@@ -312,6 +329,7 @@ class Store:
         """
         with self._mutex, self.backend.lock():
             self.refresh()
+            self._check_head(read_head(self.backend.read_head()))
             if self.format < FORMAT:
                 self._upgrade()
             tx = Transaction(self)
@@ -345,6 +363,7 @@ class Store:
         self._unterminated = False
         self._apply(record)
         self._offset += len(line)
+        self.backend.write_head(head_record(self.gen, self.seq, self._offset))
         try:
             for segment in {op["k"].split(":")[1] for op in ops if op["k"][0] == "a"}:
                 self._materialize(segment)
@@ -365,6 +384,7 @@ class Store:
         """
         with self._mutex, self.backend.lock():
             self.refresh()
+            self._check_head(read_head(self.backend.read_head()))
             if self.format < FORMAT:
                 self._upgrade()
             target, later = self._undo_target(of_writer, of_agent)
