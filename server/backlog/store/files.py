@@ -320,6 +320,37 @@ class FileBackend:
         self._append_fd = (gen, fd)
         return fd
 
+    def append_at(self, gen: int, data: bytes, offset: int) -> None:
+        """Write `data` at `offset` of closed generation `gen` (cutting what lies beyond) and fsync.
+
+        For the history merge, under the lock. On failure the file is cut back to `offset`
+        (as far as possible) and StoreError is raised.
+        """
+        path = self._journal(gen)
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except OSError as err:
+            raise StoreError(f"{path}: could not open it to merge history ({err.strerror or err})") from None
+        try:
+            if os.fstat(fd).st_size != offset:
+                os.ftruncate(fd, offset)
+            view, at = memoryview(data), offset
+            while view:
+                written = os.pwrite(fd, view, at)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view, at = view[written:], at + written
+            os.fsync(fd)
+        except OSError as err:
+            try:
+                os.ftruncate(fd, offset)
+            except OSError:
+                pass
+            raise StoreError(f"{path}: could not append {len(data):,} bytes of history ({err.strerror or err}); "
+                             "the generations stay as they are, free disk space") from None
+        finally:
+            os.close(fd)
+
     def replace_journal(self, gen: int, data: bytes) -> None:
         """Rewrite a whole journal generation (doctor only)."""
         self.close()

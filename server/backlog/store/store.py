@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
-from backlog.store.merge import merge_history
+from backlog.store.merge import MAX_FILES, merge_history
 from backlog.store.sealed import FORMAT, format_info, format_record, head_record, is_sealed, read_head, seal, unseal
 from backlog.errors import StoreError
 
@@ -152,9 +152,10 @@ class Store:
     """One data dir: the hot tasks in memory, kept fresh from the journal."""
 
     def __init__(self, backend: FileBackend, *, compact_every: int = COMPACT_EVERY,
-                 undo_depth: int = UNDO_DEPTH) -> None:
+                 undo_depth: int = UNDO_DEPTH, journal_files: int = MAX_FILES) -> None:
         self.backend = backend
         self.compact_every = compact_every
+        self.journal_files = journal_files  # more journal files than this: merge history (merge.py)
         self.undo_depth = undo_depth
         self._mutex = threading.RLock()
         self._old_records: dict[int, tuple[int, list[dict]]] = {}  # gen → (file size, records)
@@ -420,7 +421,8 @@ class Store:
     def records_newest_first(self) -> Iterator[dict]:
         """Every committed record, newest first, across journal generations (each once).
 
-        Raises StoreError where transactions are missing (lines cut or deleted from a file).
+        Raises StoreError where transactions are missing (lines cut or deleted from a file,
+        the oldest file's first records gone).
         """
         older = sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True)
         below, newer = self.seq + 1, self.gen
@@ -433,11 +435,16 @@ class Store:
                 if rec["seq"] < below:  # not a repeat left by an interrupted merge
                     below, newer = rec["seq"], gen
                     yield rec
+        if below > 1:  # the journal begins with transaction #1: the oldest file lost its start
+            oldest = older[-1] if older else self.gen
+            raise doctor_hint(f"transactions #1–#{below - 1} are missing from "
+                              f"{self.backend.describe(self.backend.journal_name(oldest))} (the oldest journal file)")
 
     def _old_lines(self, gen: int) -> list[bytes]:
         """The lines of a closed journal generation; a record whose newline is damaged is kept.
 
-        Raises StoreError for a checksum-invalid tail: a closed generation ends in a committed line.
+        Raises StoreError for a checksum-invalid tail: a closed generation ends in a committed
+        line, except the history file (merge.py), where it is a merge's interrupted append.
         """
         data = self.backend.read_journal(gen)
         lines, used = split_lines(data)
@@ -445,6 +452,8 @@ class Store:
         if tail and self.sealed(gen):
             record = tail if is_sealed(tail) else tail[:-1] if is_sealed(tail[:-1]) else None
             if record is None:
+                if gen == min(g for g in self.backend.journal_generations() if self.sealed(g)):
+                    return lines  # the history file: a merge's append was cut short, its records are in later files
                 where = f"{self.backend.describe(self.backend.journal_name(gen))} line {len(lines) + 1}"
                 raise doctor_hint(f"{where} is damaged (a closed generation ends in a torn line)")
             lines.append(record)
@@ -555,7 +564,7 @@ class Store:
         self._offset = 0
         self._token = self.backend.snapshot_token()
         merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
-                                                      if g < self.gen and self.sealed(g)])
+                                                      if g < self.gen and self.sealed(g)], self.journal_files)
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
