@@ -106,6 +106,27 @@ def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_d
     print("acknowledged rounds per killed writer:", sorted(acked.values()))
 
 
+@pytest.mark.parametrize("bad", ["directory", "symlink"])
+def test_writers_beside_a_bad_lock_file_exclude_each_other_by_the_data_dir(store_dir, bad):
+    store_dir.mkdir(parents=True, exist_ok=True)
+    if bad == "directory":
+        (store_dir / ".lock").mkdir()
+    else:
+        (store_dir / ".lock").symlink_to(store_dir.parent / "elsewhere")
+    procs = [writer(store_dir, f"w{k}", "mixed", 100, 8) for k in range(3)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.count("ack") == 100
+    tasks = list(Store.open(store_dir).tasks.values())
+    ids = [t["id"] for t in tasks]
+    assert len(set(ids)) == len(ids) == 3 * 50
+    for k in range(3):
+        mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
+        assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 100, 2)]
+    assert not (store_dir.parent / "elsewhere").exists()
+
+
 def journal(root: Path) -> Path:
     return max((root / "journal").glob("*.jsonl"))
 

@@ -182,9 +182,9 @@ def repair(root: Path, now: datetime) -> list[str]:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)
-    problems: list[str] = [problem for problem in [backend.lock_problem()] if problem]
+    report: list[str] = [done for done in [backend.replace_bad_lock(stamp)] if done]
+    problems: list[str] = []
     version, since = _format(backend, problems)
-    report: list[str] = []
     with backend.lock():
         report += [f"removed {name}, a temp file left by an interrupted write" for name in backend.removed_temps]
         if problems:

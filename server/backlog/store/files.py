@@ -28,7 +28,7 @@ import os
 import re
 import stat
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from collections.abc import Iterator
 
@@ -112,14 +112,19 @@ class FileBackend:
         `.lock` is what every backlog version takes; an operator can delete it while writers
         run, after which two writers could each hold a `.lock`. The flock on the data dir's
         own inode, taken second by every writer of this version, cannot be deleted away.
+        A bad `.lock` (see lock_problem) is skipped: older versions cannot lock it, so cannot
+        write, and this version's writers exclude each other by the data dir's lock.
         """
         from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
 
         self._ensure_dirs()
         if self._lock is None:
             self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
+        # a `.lock` no writer can take (a directory, a symlink, not ours) is left alone, not
+        # opened: the data dir's lock alone excludes every writer that could run then
+        outer = nullcontext() if self.lock_problem() else self._lock
         try:
-            with self._lock, self._dir_lock(time.monotonic() + self.lock_timeout):
+            with outer, self._dir_lock(time.monotonic() + self.lock_timeout):
                 self._remove_temp_files()
                 yield
         except Timeout:
@@ -137,10 +142,32 @@ class FileBackend:
             return None  # the next writer creates it
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
-            return f"{path} is {kind}, so no writer can take the lock; remove it (the next writer makes a new one)"
+            return f"{path} is {kind}, so older backlog versions cannot write; `backlog doctor --repair` replaces it"
         if not os.access(path, os.R_OK | os.W_OK):
-            return f"{path} is not readable and writable by this user, so writes fail; fix its owner or permissions"
+            return (f"{path} is not readable and writable by this user, so older backlog versions cannot write; "
+                    "`backlog doctor --repair` replaces it")
         return None
+
+    def replace_bad_lock(self, stamp: str) -> str | None:
+        """Move a `.lock` no writer can take aside to `.lock.damaged-<stamp>` and make a fresh
+        one, under the data dir's lock only (never waiting on `.lock` while holding it);
+        what was done, or None when `.lock` is fine."""
+        from filelock import Timeout
+
+        if self.lock_problem() is None:
+            return None
+        self._ensure_dirs()
+        try:
+            with self._dir_lock(time.monotonic() + self.lock_timeout):
+                if self.lock_problem() is None:
+                    return None
+                path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
+                os.rename(path, aside)
+                write_atomic(path, b"", self.root)
+        except Timeout:
+            raise StoreError(f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
+                             "another backlog process is holding it, retry when it is done") from None
+        return f"moved the lock file no writer could take to {aside.name} and made a new one"
 
     @contextmanager
     def _dir_lock(self, deadline: float) -> Iterator[None]:
