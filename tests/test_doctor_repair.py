@@ -33,8 +33,15 @@ def repaired(root: Path) -> str:
     """Repair, then assert a second check and a second repair find nothing; the first report."""
     report = doctor.repair(root, NOW + timedelta(days=1))
     assert doctor.check(root) == []
+    before = files(root)
     assert doctor.repair(root, NOW + timedelta(days=2)) == []
+    assert files(root) == before  # the second run changed no byte
     return "\n".join(report)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.is_symlink() and p.name != ".lock"}
 
 
 @pytest.fixture

@@ -92,10 +92,17 @@ def test_every_cut_inside_the_last_acknowledged_line_is_refused(root):
     assert Store.open(root).seq == ACKED
 
 
-def test_a_deleted_current_generation_is_refused(root):
-    current(root).unlink()
+def test_a_deleted_current_generation_is_refused_then_repaired_in_its_place(root):
+    writer = engine(root)
+    path = current(root)
+    path.unlink()
     assert f"#{ACKED} was acknowledged" in refused(lambda: Store.open(root))
-    refused(lambda: engine(root).add("after the deletion"))
+    refused(lambda: writer.add("after the deletion"))
+    report = "\n".join(doctor.repair(root, NOW + timedelta(days=1)))
+    assert f"recorded transactions #5–#{ACKED} as lost in journal/{path.name}" in report
+    assert "rebuilt the state" not in report  # the snapshot is continued, not set aside
+    writer.add("by the writer that was open all along")
+    assert len(Store.open(root).tasks) == 5 and doctor.check(root) == []
 
 
 def test_a_torn_line_that_was_never_acknowledged_is_still_a_crash_tail(root):

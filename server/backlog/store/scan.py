@@ -146,7 +146,7 @@ def plan(found: Scan, backend: FileBackend, at: str, head: tuple[int, int, int] 
         fill(last + 1 + len(run), run[-1].gen, False)
         last += len(run)  # now placeholders
     if head is not None and last < head[1]:
-        gen = head[0] if head[0] in out or not found.gens else found.gens[-1]
+        gen = max([head[0], *found.gens])  # a deleted current generation is made anew
         name = backend.journal_name(gen)
         missing = list(range(last + 1, head[1] + 1))
         shown = f"#{missing[0]}" + (f"–#{missing[-1]}" if len(missing) > 1 else "")

@@ -179,6 +179,7 @@ class Store:
         Raises FormatError for a store of a newer format, StoreError for a damaged one.
         """
         self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
+        self.backend.close()  # a held journal handle may be of a file a compaction or repair replaced
         data, token = self.backend.read_snapshot()
         if data is None and any(gen > 0 for gen in self.backend.journal_generations()):
             # A first compaction may have landed between the two looks: once a snapshot exists
