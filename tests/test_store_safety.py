@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from backlog.errors import StoreError
+from backlog.store import doctor
+from backlog.store.files import FileBackend
 from backlog.store.store import Store
-from tests.conftest import NOW_ISO, REPO, run_backlog
+from tests.conftest import NOW, NOW_ISO, REPO, run_backlog
 from tests.workers.writer import group_uuid
 
 COMPACTION = pytest.mark.parametrize("compact_every", [1000, 4], ids=["no-compaction", "compact-every-4"])
@@ -125,6 +127,27 @@ def test_writers_beside_a_bad_lock_file_exclude_each_other_by_the_data_dir(store
         mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
         assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 100, 2)]
     assert not (store_dir.parent / "elsewhere").exists()
+
+
+def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_names_the_cut(store_dir):
+    procs = [writer(store_dir, f"w{k}", "mixed", 400, 1000) for k in range(3)]
+    path = store_dir / "journal" / "000000.jsonl"
+    deadline = time.monotonic() + 120
+    while not (path.exists() and path.read_bytes().count(b"\n") >= 60):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "the writers did not get going"
+        time.sleep(0.01)
+    with FileBackend(store_dir).lock():  # between two writers' commits, as an operator's cut may land
+        lines = path.read_bytes().split(b"\n")[:-1]
+        path.write_bytes(b"".join(line + b"\n" for line in lines[:-5]))
+    results = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (_out, err) in zip(procs, results):
+        assert proc.returncode != 0 and "backlog doctor" in err.strip().splitlines()[-1], err
+    acked = sum(out.count("ack") for out, _err in results)
+    assert acked == len(lines)  # nothing was acknowledged after the cut
+    assert path.read_bytes().count(b"\n") == len(lines) - 5  # nobody wrote into the cut file
+    report = "\n".join(doctor.repair(store_dir, NOW))
+    assert f"recorded transactions #{len(lines) - 4}–#{len(lines)} as lost" in report
+    assert Store.open(store_dir).seq == len(lines) and doctor.check(store_dir) == []
 
 
 def journal(root: Path) -> Path:
