@@ -154,3 +154,20 @@ def test_every_truncation_is_detected_or_harmless(tmp_path, kind):
             path.write_bytes(original)
 
     cut()
+
+
+def test_task_history_alone_never_answers_from_a_journal_with_lines_cut_away(tmp_path):
+    """history() parses only the lines naming its task, yet sees every line's sequence number."""
+    root = tmp_path / "data"
+    build(root, 2)
+    uuids = list(Store.open(root).tasks)
+    for path in sorted((root / "journal").glob("*.jsonl"))[:-1]:  # the history file, the closed generation
+        original = path.read_bytes()
+        ends = [n + 1 for n, byte in enumerate(original) if byte == ord("\n")]
+        for size in [0, *ends[:-1]]:
+            path.write_bytes(original[:size])
+            store = Store.open(root)
+            for uuid in uuids:
+                with pytest.raises(StoreError, match="are missing from .*" + path.name):
+                    store.history(uuid)
+        path.write_bytes(original)

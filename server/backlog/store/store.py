@@ -96,6 +96,12 @@ def parse_snapshot(data: bytes, where: str, sealed: bool = False) -> dict:
     return snap
 
 
+def _seq_of(line: bytes) -> int | None:
+    """The sequence number at the start of a journal line as backlog writes it, without parsing it."""
+    end = line.find(b",", 7, 40)
+    return int(line[7:end]) if line.startswith(b'{"seq":') and line[7:end].isdigit() else None
+
+
 def split_lines(data: bytes) -> tuple[list[bytes], int]:
     """Complete lines of `data` and the byte length they cover; a torn tail is left out."""
     end = data.rfind(b"\n") + 1
@@ -472,15 +478,37 @@ class Store:
 
     # -- history -----------------------------------------------------------------------
     def history(self, uuid: str) -> list[dict]:
-        """Every record that touched task `uuid` (its task, doc or archive entry), oldest first."""
+        """Every record that touched task `uuid` (its task, doc or archive entry), oldest first.
+
+        Raises StoreError where transactions are missing (lines cut or deleted from a file):
+        every line's sequence number is read, only lines naming `uuid` are parsed.
+        """
         needle = uuid.encode()
-        found = []
-        for gen in (g for g in self.backend.journal_generations() if g < self.gen):
+        found, expected, after = [], 1, 0  # the next sequence number due; the generation of the one before
+        gens = [g for g in self.backend.journal_generations() if g < self.gen]
+
+        def gap(upto: int, gen: int) -> StoreError:
+            files = " / ".join(self.backend.describe(self.backend.journal_name(g))
+                               for g in [*gens, self.gen] if after <= g <= gen)
+            return doctor_hint(f"transactions #{expected}–#{upto - 1} are missing from {files}")
+
+        for gen in gens:
             name = self.backend.journal_name(gen)
             sealed = self.sealed(gen)
             for n, line in enumerate(self._old_lines(gen), 1):
+                where = f"{self.backend.describe(name)} line {n}"
                 if needle in line or (sealed and not is_sealed(line)):  # a damaged line may have held the uuid
-                    found.append(parse_record(line, f"{self.backend.describe(name)} line {n}", sealed))
+                    found.append(parse_record(line, where, sealed))
+                    seq = found[-1]["seq"]
+                else:
+                    seq = _seq_of(line) or parse_record(line, where, sealed)["seq"]
+                if seq > expected:
+                    raise gap(seq, gen)
+                if seq == expected:
+                    expected, after = seq + 1, gen
+        first = self._records[0]["seq"] if self._records else self.seq + 1
+        if first > expected:
+            raise gap(first, self.gen)
         kept, last = [], 0
         for rec in found + self._records:
             ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
