@@ -150,6 +150,19 @@ def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_name
     assert Store.open(store_dir).seq == len(lines) and doctor.check(store_dir) == []
 
 
+def test_history_read_while_another_process_merges_it_is_whole(store_dir):
+    first = writer(store_dir, "w0", "mixed", 2, 2)
+    first.communicate(timeout=120)
+    proc = writer(store_dir, "w1", "mixed", 600, 2)  # a compaction every 2 commits: a merge every ~14
+    store, reads = Store.open(store_dir), 0
+    uuid = next(iter(store.tasks))
+    while proc.poll() is None:
+        store.refresh()
+        assert [r["tool"] for r in store.history(uuid)] == ["task_add", "task_modify"]
+        reads += 1
+    assert proc.returncode == 0 and reads > 0
+
+
 def journal(root: Path) -> Path:
     return max((root / "journal").glob("*.jsonl"))
 

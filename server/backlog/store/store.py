@@ -481,11 +481,21 @@ class Store:
         """Every record that touched task `uuid` (its task, doc or archive entry), oldest first.
 
         Raises StoreError where transactions are missing (lines cut or deleted from a file):
-        every line's sequence number is read, only lines naming `uuid` are parsed.
+        every line's sequence number is read, only lines naming `uuid` are parsed. A gap seen
+        while another process merged history (the list of files changed) is read again.
         """
+        for _attempt in range(3):
+            gens = [g for g in self.backend.journal_generations() if g < self.gen]
+            try:
+                return self._history(uuid, gens)
+            except StoreError:
+                if gens == [g for g in self.backend.journal_generations() if g < self.gen]:
+                    raise
+        return self._history(uuid, [g for g in self.backend.journal_generations() if g < self.gen])
+
+    def _history(self, uuid: str, gens: list[int]) -> list[dict]:
         needle = uuid.encode()
         found, expected, after = [], 1, 0  # the next sequence number due; the generation of the one before
-        gens = [g for g in self.backend.journal_generations() if g < self.gen]
 
         def gap(upto: int, gen: int) -> StoreError:
             files = " / ".join(self.backend.describe(self.backend.journal_name(g))
