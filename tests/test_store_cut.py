@@ -145,3 +145,18 @@ def test_every_bit_flip_in_the_head_makes_it_unknown_never_wrong(root):
         flipped = bytearray(data)
         flipped[bit // 8] ^= 1 << (bit % 8)
         assert read_head(bytes(flipped)) is None, bit
+
+
+def test_a_snapshot_replaced_by_an_older_one_is_refused_and_rebuilt(root):
+    writer = engine(root)
+    for n in range(2):  # a second compaction, then one more commit after it
+        writer.add(f"more {n}")
+    truth = Store.open(root).tasks
+    (root / "tasks.json").write_bytes((root / "tasks.prev.json").read_bytes())  # an operator's "restore"
+    assert "tasks.json is older than the journal" in refused(lambda: Store.open(root))
+    refused(lambda: engine(root).add("on the older snapshot"))
+    (problem,) = doctor.check(root)
+    assert "tasks.json is older than the journal" in problem
+    assert any("rebuilt the state" in line for line in doctor.repair(root, NOW + timedelta(days=1)))
+    assert doctor.check(root) == [] and doctor.repair(root, NOW + timedelta(days=2)) == []
+    assert Store.open(root).tasks == truth

@@ -252,9 +252,16 @@ class Store:
         return doctor_hint(f"{name} {what} (the file was cut or replaced underneath backlog)")
 
     def _check_head(self, head: tuple[int, int, int] | None) -> None:
-        """StoreError when the current generation ends before the newest acknowledged transaction."""
-        if head is not None and head[0] == self.gen and head[1] > self.seq:
+        """StoreError when the current generation ends before the newest acknowledged transaction,
+        or the snapshot is older than the generation that transaction went into."""
+        if head is None:
+            return
+        if head[0] == self.gen and head[1] > self.seq:
             raise self._cut(f"ends at transaction #{self.seq}, but #{head[1]} was acknowledged in it")
+        if head[0] > self.gen and self._token is not None and self.backend.snapshot_token() == self._token:
+            # (a compaction since this snapshot was read would have replaced it: then no damage)
+            raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is older than the journal: it continues "
+                              f"generation {self.gen}, but transaction #{head[1]} was acknowledged in generation {head[0]}")
 
     def _catch_up(self) -> None:
         head = read_head(self.backend.read_head())  # read first: it never runs ahead of the journal
