@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -170,3 +171,13 @@ def test_a_format_2_store_written_by_main_before_head_opens_and_merges_on(store_
     assert doctor.check(store_dir) == []
     others = [{u: t for u, t in tasks.items() if t["id"] != 1} for tasks in (store.tasks, seen["tasks"])]
     assert others[0] == others[1]
+
+
+def test_a_writer_that_opened_a_new_store_before_another_upgraded_it_does_not_upgrade_again(store_dir):
+    first, second = Store.open(store_dir), Store.open(store_dir)  # both see no format.json
+    for store, name in ((first, "first"), (second, "second")):
+        with store.transaction(at=NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), agent="user", tool="t") as tx:
+            tx.put({"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "id": tx.new_id(), "description": name})
+    assert not (store_dir / "tasks.json").exists()  # no compaction: the second writer found format.json
+    assert [p.name for p in (store_dir / "journal").iterdir()] == ["000000.jsonl"]
+    assert Store.open(store_dir).seq == 2

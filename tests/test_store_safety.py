@@ -130,13 +130,15 @@ def test_writers_beside_a_bad_lock_file_exclude_each_other_by_the_data_dir(store
 
 
 def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_names_the_cut(store_dir):
-    procs = [writer(store_dir, f"w{k}", "mixed", 400, 1000) for k in range(3)]
+    procs = [writer(store_dir, f"w{k}", "mixed", 400, 5000) for k in range(3)]  # no compaction
     path = store_dir / "journal" / "000000.jsonl"
     deadline = time.monotonic() + 120
     while not (path.exists() and path.read_bytes().count(b"\n") >= 60):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "the writers did not get going"
+        dead = [proc.communicate()[1] for proc in procs if proc.poll() is not None]
+        assert time.monotonic() < deadline and not dead, f"the writers did not get going: {dead}"
         time.sleep(0.01)
     with FileBackend(store_dir).lock():  # between two writers' commits, as an operator's cut may land
+        assert [p.name for p in (store_dir / "journal").glob("*.jsonl")] == [path.name]  # no compaction yet
         lines = path.read_bytes().split(b"\n")[:-1]
         path.write_bytes(b"".join(line + b"\n" for line in lines[:-5]))
     results = [proc.communicate(timeout=300) for proc in procs]

@@ -586,8 +586,12 @@ class Store:
         """Make this store format 2 (under the lock): seal every live file, then say so in format.json.
 
         Old journal generations stay as format 1 wrote them (history); a crash before
-        format.json leaves a format-1 store whose sealed files any reader accepts.
+        format.json leaves a format-1 store whose sealed files any reader accepts. A writer
+        that opened the store before another one upgraded it finds format.json and stops.
         """
+        self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
+        if self.format >= FORMAT:
+            return
         if self.seq or self.backend.journal_generations():
             for name in self.segments():
                 self._write_segment(name, self.segment(name))
