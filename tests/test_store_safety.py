@@ -145,7 +145,9 @@ def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_name
     for proc, (_out, err) in zip(procs, results):
         assert proc.returncode != 0 and "backlog doctor" in err.strip().splitlines()[-1], err
     acked = sum(out.count("ack") for out, _err in results)
-    assert acked == len(lines)  # nothing was acknowledged after the cut
+    # nothing was acknowledged after the cut; a writer whose commit landed just before it may
+    # have failed while reading back its answer (one unacknowledged durable line per writer)
+    assert len(lines) - len(procs) <= acked <= len(lines)
     assert path.read_bytes().count(b"\n") == len(lines) - 5  # nobody wrote into the cut file
     report = "\n".join(doctor.repair(store_dir, NOW))
     assert f"recorded transactions #{len(lines) - 4}–#{len(lines)} as lost" in report
