@@ -3,6 +3,7 @@ what it dropped, keeps copies of what it replaces, and a second run finds nothin
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,8 +33,15 @@ def repaired(root: Path) -> str:
     """Repair, then assert a second check and a second repair find nothing; the first report."""
     report = doctor.repair(root, NOW + timedelta(days=1))
     assert doctor.check(root) == []
+    before = files(root)
     assert doctor.repair(root, NOW + timedelta(days=2)) == []
+    assert files(root) == before  # the second run changed no byte
     return "\n".join(report)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.is_symlink() and p.name != ".lock"}
 
 
 @pytest.fixture
@@ -163,13 +171,53 @@ def test_a_damaged_format_file_is_rewritten(root):
     assert path.read_bytes() == original and state(root) == truth
 
 
-@pytest.mark.parametrize("make", ["directory", "symlink"])
-def test_doctor_reports_a_lock_file_no_writer_can_take(root, make):
+def make_bad_lock(root: Path, make: str) -> Path:
     lock = root / ".lock"
     lock.unlink(missing_ok=True)
     if make == "directory":
         lock.mkdir()
+        (lock / "left by someone").write_text("keep me")
+    elif make == "symlink":
+        lock.symlink_to(root.parent / "elsewhere")
     else:
-        lock.symlink_to(root / "elsewhere")
+        os.mkfifo(lock)
+    return lock
+
+
+BAD_LOCKS = ["directory", "symlink", "fifo"]
+
+
+@pytest.mark.parametrize("make", BAD_LOCKS)
+def test_doctor_reports_a_lock_file_older_versions_cannot_take(root, make):
+    lock = make_bad_lock(root, make)
     (problem,) = doctor.check(root)
     assert problem.startswith(f"{lock} is ") and problem.count("\n") == 0
+    assert problem.endswith("`backlog doctor --repair` replaces it")
+
+
+@pytest.mark.parametrize("make", BAD_LOCKS)
+def test_writers_work_beside_a_bad_lock_file_and_never_open_it(root, make):
+    lock = make_bad_lock(root, make)
+    backlog = Backlog(Store.open(root), tz=ZoneInfo("UTC"), clock=lambda: NOW, agent="user", channel="cli")
+    backlog.add("written beside a bad lock file")
+    backlog.undo()
+    backlog.add("again")
+    assert not (root.parent / "elsewhere").exists()  # the symlink was not followed
+    assert make == "directory" or not lock.is_dir()
+    assert sum(t["description"] == "again" for t in Store.open(root).tasks.values()) == 1
+
+
+@pytest.mark.parametrize("make", BAD_LOCKS)
+def test_repair_replaces_a_bad_lock_file_and_keeps_it_aside(root, make):
+    truth = state(root)
+    make_bad_lock(root, make)
+    stamp = (NOW + timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    assert f"moved the lock file no writer could take to .lock.damaged-{stamp} and made a new one" in repaired(root)
+    lock = root / ".lock"
+    assert lock.is_file() and not lock.is_symlink() and lock.stat().st_size == 0
+    aside = root / f".lock.damaged-{stamp}"
+    assert aside.is_symlink() if make == "symlink" else aside.exists()
+    if make == "directory":
+        assert (aside / "left by someone").read_text() == "keep me"
+    assert state(root) == truth
+    Backlog(Store.open(root), tz=ZoneInfo("UTC"), clock=lambda: NOW, agent="user", channel="cli").add("after")

@@ -17,10 +17,13 @@ from backlog.store.store import Store
 from tests.conftest import NOW
 
 
-def build(root: Path) -> None:
-    """A store with every file kind: snapshot, previous snapshot, several generations, a segment, docs."""
+def build(root: Path, journal_files: int = 16) -> None:
+    """A store with every file kind: snapshot, previous snapshot, several generations, a segment, docs.
+
+    With `journal_files=2` generation 1 is merged into generation 0, the history file.
+    """
     ticks = iter(range(1000))
-    backlog = Backlog(Store.open(root, compact_every=4), tz=ZoneInfo("UTC"),
+    backlog = Backlog(Store.open(root, compact_every=4, journal_files=journal_files), tz=ZoneInfo("UTC"),
                       clock=lambda: NOW + timedelta(minutes=next(ticks)), agent="user", channel="cli")
     for n in range(1, 7):
         backlog.add(f"task {n}", project="p")
@@ -33,7 +36,7 @@ def build(root: Path) -> None:
     backlog.start(5)  # two records in the current generation
     backlog.annotate(5, "started")
     backlog.store.close()
-    assert len(list((root / "journal").glob("*.jsonl"))) == 4
+    assert len(list((root / "journal").glob("*.jsonl"))) == (4 if journal_files > 2 else 3)
 
 
 def read_all(root: Path) -> dict:
@@ -54,13 +57,20 @@ KINDS = {
     "archive segment": lambda root: next((root / "archive").glob("*.json")),
     "doc body": lambda root: next((root / "docs").glob("*.md")),
     "format file": lambda root: root / "format.json",
+    "history file": lambda root: root / "journal" / "000000.jsonl",  # with generation 1 merged into it
+    "head": lambda root: root / "head",
 }
+NOT_READ = {"previous snapshot", "head"}  # read by doctor's rebuild; a damaged head means "unknown" (test_store_cut)
+
+
+def build_for(root: Path, kind: str) -> None:
+    build(root, 2 if kind == "history file" else 16)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_bit_flip_is_detected_or_harmless(tmp_path, kind):
     root = tmp_path / "data"
-    build(root)
+    build_for(root, kind)
     path = KINDS[kind](root)
     original = path.read_bytes()
     truth = read_all(root)
@@ -88,7 +98,7 @@ def test_every_bit_flip_is_detected_or_harmless(tmp_path, kind):
     flip()
     print(kind, outcomes)
     assert outcomes["detected"] + outcomes["harmless"] > 0
-    if kind != "previous snapshot":  # read only by doctor's rebuild
+    if kind not in NOT_READ:
         assert outcomes["detected"] > 0
 
 
@@ -118,15 +128,12 @@ def test_a_checksum_invalid_tail_is_a_torn_write(tmp_path):
     assert read_all(root) == truth
 
 
-@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "current journal"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_truncation_is_detected_or_harmless(tmp_path, kind):
-    """Cutting a file short is caught by its checksum or by the sequence of transactions.
-
-    (The current journal is left out: cutting it is what a crash mid-write does, and its
-    readers see the transactions before the cut, as after a crash.)
-    """
+    """Cutting a file short is caught by its checksum, by the sequence of transactions or,
+    for the current journal, by `head` (a crash only tears a line nobody was told about)."""
     root = tmp_path / "data"
-    build(root)
+    build_for(root, kind)
     path = KINDS[kind](root)
     original = path.read_bytes()
     truth = read_all(root)
@@ -147,3 +154,20 @@ def test_every_truncation_is_detected_or_harmless(tmp_path, kind):
             path.write_bytes(original)
 
     cut()
+
+
+def test_task_history_alone_never_answers_from_a_journal_with_lines_cut_away(tmp_path):
+    """history() parses only the lines naming its task, yet sees every line's sequence number."""
+    root = tmp_path / "data"
+    build(root, 2)
+    uuids = list(Store.open(root).tasks)
+    for path in sorted((root / "journal").glob("*.jsonl"))[:-1]:  # the history file, the closed generation
+        original = path.read_bytes()
+        ends = [n + 1 for n, byte in enumerate(original) if byte == ord("\n")]
+        for size in [0, *ends[:-1]]:
+            path.write_bytes(original[:size])
+            store = Store.open(root)
+            for uuid in uuids:
+                with pytest.raises(StoreError, match="are missing from .*" + path.name):
+                    store.history(uuid)
+        path.write_bytes(original)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ import pytest
 
 from backlog.engine.backlog import Backlog
 from backlog.errors import FormatError, StoreError
+from backlog.store import doctor
 from backlog.store.sealed import FORMAT, format_info, is_sealed, seal
 from backlog.store.store import Store
 from tests.conftest import NOW, run_backlog
@@ -137,3 +139,45 @@ def test_records_keep_fields_they_do_not_know(store_dir):
     del rec["crc"]
     path.write_bytes(seal({**rec, "writer": "agent-7"}) + b"\n")
     assert Store.open(store_dir).records_newest_first().__next__()["writer"] == "agent-7"
+
+
+FORMAT2 = Path(__file__).parent / "fixtures" / "format2_store"
+
+
+def test_a_format_2_store_written_by_main_before_head_opens_and_merges_on(store_dir):
+    """format2_store: written by main at 09234ea (history merged by rewriting, no `head`)."""
+    shutil.copytree(FORMAT2, store_dir, dirs_exist_ok=True)
+    seen = contents(store_dir)
+    assert sorted(t["description"] for t in seen["tasks"].values()) == [
+        f"fixture task {n}" for n in (1, 2, 3, 4, 6)]
+    assert [t["description"] for t in seen["archive"].values()] == ["fixture task 5"]
+    assert seen["docs"] == {seen_uuid(seen, 1): "# Doc of task 1\n"}
+    tools = [rec["tool"] for rec in seen["history"][seen_uuid(seen, 1)]]
+    assert tools == ["cli:add", "cli:doc_write"] + ["cli:annotate"] * 20
+    store = Store.open(store_dir)
+    assert [r["seq"] for r in store.records_newest_first()] == list(range(store.seq, 0, -1))
+    assert doctor.check(store_dir) == []
+    history = store_dir / "journal" / "000032.jsonl"  # the old merge's file is now the history file
+    old = history.read_bytes()
+    writer = Backlog(Store.open(store_dir, compact_every=2), tz=ZoneInfo("UTC"), clock=lambda: NOW + timedelta(days=1),
+                     agent="user", channel="cli")
+    for n in range(40):
+        writer.annotate(1, f"later {n}")
+    assert history.read_bytes().startswith(old) and len(history.read_bytes()) > len(old)
+    assert len(list((store_dir / "journal").glob("*.jsonl"))) <= 17
+    store = Store.open(store_dir)
+    assert [r["seq"] for r in store.records_newest_first()] == list(range(store.seq, 0, -1))
+    assert len(store.history(seen_uuid(seen, 1))) == 22 + 40
+    assert doctor.check(store_dir) == []
+    others = [{u: t for u, t in tasks.items() if t["id"] != 1} for tasks in (store.tasks, seen["tasks"])]
+    assert others[0] == others[1]
+
+
+def test_a_writer_that_opened_a_new_store_before_another_upgraded_it_does_not_upgrade_again(store_dir):
+    first, second = Store.open(store_dir), Store.open(store_dir)  # both see no format.json
+    for store, name in ((first, "first"), (second, "second")):
+        with store.transaction(at=NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), agent="user", tool="t") as tx:
+            tx.put({"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "id": tx.new_id(), "description": name})
+    assert not (store_dir / "tasks.json").exists()  # no compaction: the second writer found format.json
+    assert [p.name for p in (store_dir / "journal").iterdir()] == ["000000.jsonl"]
+    assert Store.open(store_dir).seq == 2

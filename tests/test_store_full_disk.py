@@ -18,6 +18,8 @@ import pytest
 
 from backlog.engine.backlog import Backlog
 from backlog.errors import StoreError
+from backlog.store import doctor
+from backlog.store.sealed import is_sealed
 from backlog.store.store import Store
 from backlog.store.files import write_atomic
 from tests.conftest import NOW
@@ -172,5 +174,30 @@ def test_writer_refuses_a_journal_changed_underneath_it(store_dir, damage):
     damage(store_dir / "journal" / "000000.jsonl")
     with pytest.raises(StoreError) as caught:
         backlog.add("third")
-    assert "\n" not in str(caught.value) and "nothing was saved" in str(caught.value)
+    assert "\n" not in str(caught.value) and "backlog doctor" in str(caught.value)
     assert b"third" not in b"".join(p.read_bytes() for p in (store_dir / "journal").iterdir())
+
+
+def test_history_merges_on_a_full_disk_lose_nothing_and_leave_no_torn_history(small_disk):
+    root = small_disk / "data"
+    backlog = engine(root, compact_every=2, journal_files=3)  # a merge at almost every compaction
+    for n in range(10):
+        backlog.add(f"early {n}")
+    filler = fill(small_disk, 48 << 10)
+    acknowledged = 10
+    with pytest.raises(StoreError):
+        for n in range(10_000):
+            backlog.add(f"late {n} " + "pad " * 100)
+            acknowledged += 1
+    history = (root / "journal" / "000000.jsonl").read_bytes()
+    assert history.endswith(b"\n") and all(is_sealed(line) for line in history.splitlines())
+    assert temp_files(root) == []
+    store = Store.open(root)
+    assert len(store.tasks) == acknowledged
+    assert [r["seq"] for r in store.records_newest_first()] == list(range(store.seq, 0, -1))
+    filler.unlink()
+    for n in range(6):
+        backlog.add(f"after space was freed {n}")
+    store = Store.open(root)
+    assert len(store.tasks) == acknowledged + 6 and len(list((root / "journal").glob("*.jsonl"))) <= 4
+    assert doctor.check(root) == []

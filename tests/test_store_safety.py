@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from backlog.errors import StoreError
+from backlog.store import doctor
+from backlog.store.files import FileBackend
 from backlog.store.store import Store
-from tests.conftest import NOW_ISO, REPO, run_backlog
+from tests.conftest import NOW, NOW_ISO, REPO, run_backlog
 from tests.workers.writer import group_uuid
 
 COMPACTION = pytest.mark.parametrize("compact_every", [1000, 4], ids=["no-compaction", "compact-every-4"])
@@ -104,6 +106,65 @@ def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_d
         store.close()
     assert sum(acked.values()) > 0
     print("acknowledged rounds per killed writer:", sorted(acked.values()))
+
+
+@pytest.mark.parametrize("bad", ["directory", "symlink"])
+def test_writers_beside_a_bad_lock_file_exclude_each_other_by_the_data_dir(store_dir, bad):
+    store_dir.mkdir(parents=True, exist_ok=True)
+    if bad == "directory":
+        (store_dir / ".lock").mkdir()
+    else:
+        (store_dir / ".lock").symlink_to(store_dir.parent / "elsewhere")
+    procs = [writer(store_dir, f"w{k}", "mixed", 100, 8) for k in range(3)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.count("ack") == 100
+    tasks = list(Store.open(store_dir).tasks.values())
+    ids = [t["id"] for t in tasks]
+    assert len(set(ids)) == len(ids) == 3 * 50
+    for k in range(3):
+        mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
+        assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 100, 2)]
+    assert not (store_dir.parent / "elsewhere").exists()
+
+
+def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_names_the_cut(store_dir):
+    procs = [writer(store_dir, f"w{k}", "mixed", 400, 5000) for k in range(3)]  # no compaction
+    path = store_dir / "journal" / "000000.jsonl"
+    deadline = time.monotonic() + 120
+    while not (path.exists() and path.read_bytes().count(b"\n") >= 60):
+        dead = [proc.communicate()[1] for proc in procs if proc.poll() is not None]
+        assert time.monotonic() < deadline and not dead, f"the writers did not get going: {dead}"
+        time.sleep(0.01)
+    with FileBackend(store_dir).lock():  # between two writers' commits, as an operator's cut may land
+        assert [p.name for p in (store_dir / "journal").glob("*.jsonl")] == [path.name]  # no compaction yet
+        lines = path.read_bytes().split(b"\n")[:-1]
+        path.write_bytes(b"".join(line + b"\n" for line in lines[:-5]))
+    results = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (_out, err) in zip(procs, results):
+        assert proc.returncode != 0 and "backlog doctor" in err.strip().splitlines()[-1], err
+    acked = sum(out.count("ack") for out, _err in results)
+    # nothing was acknowledged after the cut; a writer whose commit landed just before it may
+    # have failed while reading back its answer (one unacknowledged durable line per writer)
+    assert len(lines) - len(procs) <= acked <= len(lines)
+    assert path.read_bytes().count(b"\n") == len(lines) - 5  # nobody wrote into the cut file
+    report = "\n".join(doctor.repair(store_dir, NOW))
+    assert f"recorded transactions #{len(lines) - 4}–#{len(lines)} as lost" in report
+    assert Store.open(store_dir).seq == len(lines) and doctor.check(store_dir) == []
+
+
+def test_history_read_while_another_process_merges_it_is_whole(store_dir):
+    first = writer(store_dir, "w0", "mixed", 2, 2)
+    first.communicate(timeout=120)
+    proc = writer(store_dir, "w1", "mixed", 600, 2)  # a compaction every 2 commits: a merge every ~14
+    store, reads = Store.open(store_dir), 0
+    uuid = next(iter(store.tasks))
+    while proc.poll() is None:
+        store.refresh()
+        assert [r["tool"] for r in store.history(uuid)] == ["task_add", "task_modify"]
+        reads += 1
+    assert proc.returncode == 0 and reads > 0
 
 
 def journal(root: Path) -> Path:

@@ -22,7 +22,7 @@ from backlog import __version__
 from backlog.errors import FormatError, StoreError
 from backlog.store import scan as journal_scan, strays as stray_search
 from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
-from backlog.store.sealed import FORMAT, FORMAT_FILE, format_info, format_record, is_sealed, seal
+from backlog.store.sealed import FORMAT, FORMAT_FILE, HEAD_FILE, format_info, format_record, head_record, is_sealed, read_head, seal
 from backlog.store.store import Store, empty_snapshot, parse_snapshot, split_lines
 
 
@@ -46,7 +46,7 @@ def check(root: Path) -> list[str]:
             except StoreError as err:
                 problems.append(_first_line(err))
     found = journal_scan.scan(backend, since)
-    plan = journal_scan.plan(found, backend, "")
+    plan = journal_scan.plan(found, backend, "", read_head(backend.read_head()))
     problems += [f.problem for f in plan.findings]
     store = Store(backend)
     try:
@@ -60,9 +60,17 @@ def check(root: Path) -> list[str]:
         if not _blob_ok(backend, digest):
             problems.append(f"{backend.describe('docs/' + digest + '.md')} (doc of {uuid}) is missing or damaged")
     problems += [line for line, _fix in _id_problems(store)]
+    problems += [problem for problem in [_head_problem(backend)] if problem]
     problems += [f"{backend.describe(name)} is a temp file left by an interrupted write (the next write removes it)"
                  for name in _temp_files(backend)]
     return problems
+
+
+def _head_problem(backend: FileBackend) -> str | None:
+    data = backend.read_head()
+    if data is None or read_head(data) is not None:
+        return None
+    return f"{backend.describe(HEAD_FILE)} is damaged, so a cut journal would go unnoticed (the next commit rewrites it)"
 
 
 def _temp_files(backend: FileBackend) -> list[str]:
@@ -175,9 +183,9 @@ def repair(root: Path, now: datetime) -> list[str]:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     backend = FileBackend(root)
-    problems: list[str] = [problem for problem in [backend.lock_problem()] if problem]
+    report: list[str] = [done for done in [backend.replace_bad_lock(stamp)] if done]
+    problems: list[str] = []
     version, since = _format(backend, problems)
-    report: list[str] = []
     with backend.lock():
         report += [f"removed {name}, a temp file left by an interrupted write" for name in backend.removed_temps]
         if problems:
@@ -186,7 +194,7 @@ def repair(root: Path, now: datetime) -> list[str]:
             report.append(f"rewrote the damaged {FORMAT_FILE} (format {FORMAT}, checksums from generation {since}); "
                           f"kept the original as {FORMAT_FILE}.damaged-{stamp}")
         found = journal_scan.scan(backend, since)
-        plan = journal_scan.plan(found, backend, at)
+        plan = journal_scan.plan(found, backend, at, read_head(backend.read_head()))
         for gen, lines in sorted(plan.rewrites.items()):
             name = backend.journal_name(gen)
             if gen in found.gens:
@@ -204,9 +212,12 @@ def repair(root: Path, now: datetime) -> list[str]:
         _drop_missing_docs(store, backend, at, stamp, report)
         _rebuild_segments(store, journal_scan.scan(backend, store.since), plan.lost, stamp, report)
         _fix_ids(store, at, report)
+        if _head_problem(backend):
+            report.append(f"rewrote the damaged {HEAD_FILE} from the repaired journal")
         if report:
             store.compact()
             report.append(f"wrote a fresh snapshot: {len(store.tasks)} tasks, transaction #{store.seq}")
+            backend.write_head(head_record(store.gen, store.seq, backend.journal_size(store.gen)))
         store.close()
     return report
 

@@ -12,6 +12,7 @@ Layout of a data dir:
     format.json           the format version (see sealed.py); absent in a format-1 store
     tasks.json            snapshot: {"gen", "seq", "next_id", "tasks", "docs"}
     tasks.prev.json       the snapshot before the newest compaction (doctor's fallback)
+    head                  the newest acknowledged transaction (see sealed.py): catches a cut journal
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
@@ -27,12 +28,12 @@ import os
 import re
 import stat
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from collections.abc import Iterator
 
 from backlog.errors import StoreError
-from backlog.store.sealed import FORMAT_FILE
+from backlog.store.sealed import FORMAT_FILE, HEAD_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
@@ -111,14 +112,19 @@ class FileBackend:
         `.lock` is what every backlog version takes; an operator can delete it while writers
         run, after which two writers could each hold a `.lock`. The flock on the data dir's
         own inode, taken second by every writer of this version, cannot be deleted away.
+        A bad `.lock` (see lock_problem) is skipped: older versions cannot lock it, so cannot
+        write, and this version's writers exclude each other by the data dir's lock.
         """
         from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
 
         self._ensure_dirs()
         if self._lock is None:
             self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
+        # a `.lock` no writer can take (a directory, a symlink, not ours) is left alone, not
+        # opened: the data dir's lock alone excludes every writer that could run then
+        outer = nullcontext() if self.lock_problem() else self._lock
         try:
-            with self._lock, self._dir_lock(time.monotonic() + self.lock_timeout):
+            with outer, self._dir_lock(time.monotonic() + self.lock_timeout):
                 self._remove_temp_files()
                 yield
         except Timeout:
@@ -136,10 +142,32 @@ class FileBackend:
             return None  # the next writer creates it
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
-            return f"{path} is {kind}, so no writer can take the lock; remove it (the next writer makes a new one)"
+            return f"{path} is {kind}, so older backlog versions cannot write; `backlog doctor --repair` replaces it"
         if not os.access(path, os.R_OK | os.W_OK):
-            return f"{path} is not readable and writable by this user, so writes fail; fix its owner or permissions"
+            return (f"{path} is not readable and writable by this user, so older backlog versions cannot write; "
+                    "`backlog doctor --repair` replaces it")
         return None
+
+    def replace_bad_lock(self, stamp: str) -> str | None:
+        """Move a `.lock` no writer can take aside to `.lock.damaged-<stamp>` and make a fresh
+        one, under the data dir's lock only (never waiting on `.lock` while holding it);
+        what was done, or None when `.lock` is fine."""
+        from filelock import Timeout
+
+        if self.lock_problem() is None:
+            return None
+        self._ensure_dirs()
+        try:
+            with self._dir_lock(time.monotonic() + self.lock_timeout):
+                if self.lock_problem() is None:
+                    return None
+                path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
+                os.rename(path, aside)
+                write_atomic(path, b"", self.root)
+        except Timeout:
+            raise StoreError(f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
+                             "another backlog process is holding it, retry when it is done") from None
+        return f"moved the lock file no writer could take to {aside.name} and made a new one"
 
     @contextmanager
     def _dir_lock(self, deadline: float) -> Iterator[None]:
@@ -194,6 +222,25 @@ class FileBackend:
 
     def write_format(self, data: bytes) -> None:
         write_atomic(self.root / FORMAT_FILE, data, self.root)
+
+    # -- head --------------------------------------------------------------------------
+    def read_head(self) -> bytes | None:
+        try:
+            return (self.root / HEAD_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_head(self, data: bytes) -> None:
+        """Overwrite the head in place (its length never changes), unsynced: it may lag the
+        journal after a power loss, never lead it. A failure only leaves the older head."""
+        try:
+            fd = os.open(self.root / HEAD_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                os.pwrite(fd, data, 0)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot_token(self) -> Token | None:
@@ -299,6 +346,37 @@ class FileBackend:
             fsync_dir(path.parent)
         self._append_fd = (gen, fd)
         return fd
+
+    def append_at(self, gen: int, data: bytes, offset: int) -> None:
+        """Write `data` at `offset` of closed generation `gen` (cutting what lies beyond) and fsync.
+
+        For the history merge, under the lock. On failure the file is cut back to `offset`
+        (as far as possible) and StoreError is raised.
+        """
+        path = self._journal(gen)
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except OSError as err:
+            raise StoreError(f"{path}: could not open it to merge history ({err.strerror or err})") from None
+        try:
+            if os.fstat(fd).st_size != offset:
+                os.ftruncate(fd, offset)
+            view, at = memoryview(data), offset
+            while view:
+                written = os.pwrite(fd, view, at)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view, at = view[written:], at + written
+            os.fsync(fd)
+        except OSError as err:
+            try:
+                os.ftruncate(fd, offset)
+            except OSError:
+                pass
+            raise StoreError(f"{path}: could not append {len(data):,} bytes of history ({err.strerror or err}); "
+                             "the generations stay as they are, free disk space") from None
+        finally:
+            os.close(fd)
 
     def replace_journal(self, gen: int, data: bytes) -> None:
         """Rewrite a whole journal generation (doctor only)."""

@@ -5,7 +5,9 @@ touching a file, what a repair writes: readable checksum-valid records stay as t
 a repeated record is removed, an unreadable line or a run of missing transactions
 (a deleted generation, lost lines) becomes `doctor:lost` placeholders carrying the
 missing sequence numbers, a torn tail is cut and a kept record without its newline gets
-one. Nothing readable is ever dropped.
+one. Transactions that `head` says were acknowledged but that the journal no longer holds
+(a cut or replaced current generation) become placeholders too, named as lost. Nothing
+readable is ever dropped.
 """
 
 from __future__ import annotations
@@ -84,8 +86,9 @@ def lost_record(seq: int, at: str) -> bytes:
     return seal({"seq": seq, "at": at, "agent": "doctor", "tool": "doctor:lost", "ops": []})
 
 
-def plan(found: Scan, backend: FileBackend, at: str) -> Plan:
-    """What a repair does to the journal, and each problem in one line."""
+def plan(found: Scan, backend: FileBackend, at: str, head: tuple[int, int, int] | None = None) -> Plan:
+    """What a repair does to the journal, and each problem in one line; `head`: (gen, seq, size)
+    of the newest acknowledged transaction, when known."""
     findings: list[Finding] = []
     out: dict[int, list[bytes]] = {gen: [] for gen in found.gens}
     changed: set[int] = set(found.torn) | found.unterminated
@@ -141,6 +144,19 @@ def plan(found: Scan, backend: FileBackend, at: str) -> Plan:
         seen[seq], last = line.rec, seq
     if run:
         fill(last + 1 + len(run), run[-1].gen, False)
+        last += len(run)  # now placeholders
+    if head is not None and last < head[1]:
+        gen = max([head[0], *found.gens])  # a deleted current generation is made anew
+        name = backend.journal_name(gen)
+        missing = list(range(last + 1, head[1] + 1))
+        shown = f"#{missing[0]}" + (f"–#{missing[-1]}" if len(missing) > 1 else "")
+        findings.append(Finding(
+            f"{backend.describe(name)} ends at transaction #{last}, but transactions up to #{head[1]} were "
+            "acknowledged (the file was cut or replaced underneath backlog)",
+            f"recorded transactions {shown} as lost in {name} (cut from the journal: their changes are gone)",
+            missing))
+        out.setdefault(gen, []).extend(lost_record(s, at) for s in missing)
+        changed.add(gen)
     for gen, size in found.torn.items():
         name = backend.journal_name(gen)
         findings.append(Finding(f"{backend.describe(name)} ends in a torn line ({size} bytes)",

@@ -12,10 +12,17 @@ format.json = sealed `{"format": N, "since": G, "by": "<plugin version>"}`: the 
 format N; journal generations ≥ G, the snapshot and the segments must carry checksums
 (older generations were written by format 1 and are read as they are). No format.json =
 format 1: checksums are verified where present, never required.
+
+head = one fixed-width line `<gen> <seq> <bytes> <crc>`: the newest acknowledged
+transaction, the journal generation holding it and that file's length after it. Writers
+overwrite it in place after the journal line is durable, so it never runs ahead of the
+journal; a journal that ends before it was cut underneath backlog (a crash only ever
+tears the unacknowledged line after it). A damaged or missing head only means "unknown".
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import orjson
@@ -24,6 +31,8 @@ from backlog.errors import FormatError, StoreError
 
 FORMAT = 2
 FORMAT_FILE = "format.json"
+HEAD_FILE = "head"
+_HEAD = re.compile(rb"(\d{10}) (\d{20}) (\d{20}) ([0-9a-f]{8})\n")
 _KEY = b',"crc":"'
 _SUFFIX = len(_KEY) + 8 + 2  # ,"crc":"xxxxxxxx"}
 
@@ -77,3 +86,17 @@ def format_info(data: bytes | None, root: str) -> tuple[int, int | None]:
 
 def format_record(since: int, by: str) -> bytes:
     return seal({"format": FORMAT, "since": since, "by": by})
+
+
+def head_record(gen: int, seq: int, size: int) -> bytes:
+    """The head line: transaction `seq` is acknowledged, generation `gen` is `size` bytes long."""
+    body = b"%010d %020d %020d " % (gen, seq, size)
+    return b"%s%08x\n" % (body, zlib.crc32(body))
+
+
+def read_head(data: bytes | None) -> tuple[int, int, int] | None:
+    """(gen, seq, size) of a head line, or None when there is none or it is damaged."""
+    match = _HEAD.fullmatch(data or b"")
+    if match is None or b"%08x" % zlib.crc32(data[:match.start(4)]) != match[4]:
+        return None
+    return int(match[1]), int(match[2]), int(match[3])

@@ -15,7 +15,9 @@ only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, for
 A final line without its newline is a torn, never-acknowledged write unless its checksum
 holds (then it is kept and the next writer ends its line); readers ignore a torn tail and
 the next writer cuts it. Any other unreadable line is corruption: the store refuses to
-open and points at `backlog doctor`. A format-1 store (no format.json) is read as it is
+open and points at `backlog doctor`. After each durable line the writer records it in
+`head`; a current generation that ends before `head` (whole acknowledged lines cut away,
+or the file deleted or replaced) is refused the same way, never read as a crash's tail. A format-1 store (no format.json) is read as it is
 and upgraded to format 2 by its first writer.
 
 Compaction writes a new snapshot and starts a new journal generation; the old
@@ -36,8 +38,8 @@ from collections.abc import Iterator
 
 from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
-from backlog.store.merge import merge_history
-from backlog.store.sealed import FORMAT, format_info, format_record, is_sealed, seal, unseal
+from backlog.store.merge import MAX_FILES, merge_history
+from backlog.store.sealed import FORMAT, format_info, format_record, head_record, is_sealed, read_head, seal, unseal
 from backlog.errors import StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -92,6 +94,12 @@ def parse_snapshot(data: bytes, where: str, sealed: bool = False) -> dict:
     except (ValueError, KeyError, TypeError) as err:
         raise doctor_hint(f"{where} is damaged ({err})") from None
     return snap
+
+
+def _seq_of(line: bytes) -> int | None:
+    """The sequence number at the start of a journal line as backlog writes it, without parsing it."""
+    end = line.find(b",", 7, 40)
+    return int(line[7:end]) if line.startswith(b'{"seq":') and line[7:end].isdigit() else None
 
 
 def split_lines(data: bytes) -> tuple[list[bytes], int]:
@@ -150,9 +158,10 @@ class Store:
     """One data dir: the hot tasks in memory, kept fresh from the journal."""
 
     def __init__(self, backend: FileBackend, *, compact_every: int = COMPACT_EVERY,
-                 undo_depth: int = UNDO_DEPTH) -> None:
+                 undo_depth: int = UNDO_DEPTH, journal_files: int = MAX_FILES) -> None:
         self.backend = backend
         self.compact_every = compact_every
+        self.journal_files = journal_files  # more journal files than this: merge history (merge.py)
         self.undo_depth = undo_depth
         self._mutex = threading.RLock()
         self._old_records: dict[int, tuple[int, list[dict]]] = {}  # gen → (file size, records)
@@ -176,6 +185,7 @@ class Store:
         Raises FormatError for a store of a newer format, StoreError for a damaged one.
         """
         self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
+        self.backend.close()  # a held journal handle may be of a file a compaction or repair replaced
         data, token = self.backend.read_snapshot()
         if data is None and any(gen > 0 for gen in self.backend.journal_generations()):
             # A first compaction may have landed between the two looks: once a snapshot exists
@@ -226,14 +236,35 @@ class Store:
         with self._mutex:
             if self.backend.snapshot_token() != self._token:
                 self.load()
-            elif self.backend.journal_size(self.gen) > self._offset:
+                return
+            size = self.backend.journal_size(self.gen)
+            if size > self._offset:
                 self._catch_up()
+            elif size < self._offset:
+                raise self._cut(f"is {size:,} bytes long, but {self._offset:,} were read from it")
 
     def sealed(self, gen: int) -> bool:
         """True when journal generation `gen` must carry checksums (written in format 2)."""
         return self.since is not None and gen >= self.since
 
+    def _cut(self, what: str) -> StoreError:
+        name = self.backend.describe(self.backend.journal_name(self.gen))
+        return doctor_hint(f"{name} {what} (the file was cut or replaced underneath backlog)")
+
+    def _check_head(self, head: tuple[int, int, int] | None) -> None:
+        """StoreError when the current generation ends before the newest acknowledged transaction,
+        or the snapshot is older than the generation that transaction went into."""
+        if head is None:
+            return
+        if head[0] == self.gen and head[1] > self.seq:
+            raise self._cut(f"ends at transaction #{self.seq}, but #{head[1]} was acknowledged in it")
+        if head[0] > self.gen and self._token is not None and self.backend.snapshot_token() == self._token:
+            # (a compaction since this snapshot was read would have replaced it: then no damage)
+            raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is older than the journal: it continues "
+                              f"generation {self.gen}, but transaction #{head[1]} was acknowledged in generation {head[0]}")
+
     def _catch_up(self) -> None:
+        head = read_head(self.backend.read_head())  # read first: it never runs ahead of the journal
         data = self.backend.read_journal(self.gen, self._offset)
         if self._unterminated and data[:1] == b"\n":  # a writer has ended the kept record's line
             data, self._offset, self._unterminated = data[1:], self._offset + 1, False
@@ -251,6 +282,7 @@ class Store:
                 self._catch_up_record(parse_record(record, self._where(), True))
                 self._offset += len(record)
                 self._unterminated = True
+        self._check_head(head)
 
     def _where(self) -> str:
         return f"{self.backend.describe(self.backend.journal_name(self.gen))} line {len(self._records) + 1}"
@@ -312,6 +344,7 @@ class Store:
         """
         with self._mutex, self.backend.lock():
             self.refresh()
+            self._check_head(read_head(self.backend.read_head()))
             if self.format < FORMAT:
                 self._upgrade()
             tx = Transaction(self)
@@ -345,6 +378,7 @@ class Store:
         self._unterminated = False
         self._apply(record)
         self._offset += len(line)
+        self.backend.write_head(head_record(self.gen, self.seq, self._offset))
         try:
             for segment in {op["k"].split(":")[1] for op in ops if op["k"][0] == "a"}:
                 self._materialize(segment)
@@ -365,6 +399,7 @@ class Store:
         """
         with self._mutex, self.backend.lock():
             self.refresh()
+            self._check_head(read_head(self.backend.read_head()))
             if self.format < FORMAT:
                 self._upgrade()
             target, later = self._undo_target(of_writer, of_agent)
@@ -400,7 +435,8 @@ class Store:
     def records_newest_first(self) -> Iterator[dict]:
         """Every committed record, newest first, across journal generations (each once).
 
-        Raises StoreError where transactions are missing (lines cut or deleted from a file).
+        Raises StoreError where transactions are missing (lines cut or deleted from a file,
+        the oldest file's first records gone).
         """
         older = sorted((g for g in self.backend.journal_generations() if g < self.gen), reverse=True)
         below, newer = self.seq + 1, self.gen
@@ -413,11 +449,16 @@ class Store:
                 if rec["seq"] < below:  # not a repeat left by an interrupted merge
                     below, newer = rec["seq"], gen
                     yield rec
+        if below > 1:  # the journal begins with transaction #1: the oldest file lost its start
+            oldest = older[-1] if older else self.gen
+            raise doctor_hint(f"transactions #1–#{below - 1} are missing from "
+                              f"{self.backend.describe(self.backend.journal_name(oldest))} (the oldest journal file)")
 
     def _old_lines(self, gen: int) -> list[bytes]:
         """The lines of a closed journal generation; a record whose newline is damaged is kept.
 
-        Raises StoreError for a checksum-invalid tail: a closed generation ends in a committed line.
+        Raises StoreError for a checksum-invalid tail: a closed generation ends in a committed
+        line, except the history file (merge.py), where it is a merge's interrupted append.
         """
         data = self.backend.read_journal(gen)
         lines, used = split_lines(data)
@@ -425,6 +466,8 @@ class Store:
         if tail and self.sealed(gen):
             record = tail if is_sealed(tail) else tail[:-1] if is_sealed(tail[:-1]) else None
             if record is None:
+                if gen == min(g for g in self.backend.journal_generations() if self.sealed(g)):
+                    return lines  # the history file: a merge's append was cut short, its records are in later files
                 where = f"{self.backend.describe(self.backend.journal_name(gen))} line {len(lines) + 1}"
                 raise doctor_hint(f"{where} is damaged (a closed generation ends in a torn line)")
             lines.append(record)
@@ -442,15 +485,47 @@ class Store:
 
     # -- history -----------------------------------------------------------------------
     def history(self, uuid: str) -> list[dict]:
-        """Every record that touched task `uuid` (its task, doc or archive entry), oldest first."""
+        """Every record that touched task `uuid` (its task, doc or archive entry), oldest first.
+
+        Raises StoreError where transactions are missing (lines cut or deleted from a file):
+        every line's sequence number is read, only lines naming `uuid` are parsed. A gap seen
+        while another process merged history (the list of files changed) is read again.
+        """
+        for _attempt in range(3):
+            gens = [g for g in self.backend.journal_generations() if g < self.gen]
+            try:
+                return self._history(uuid, gens)
+            except StoreError:
+                if gens == [g for g in self.backend.journal_generations() if g < self.gen]:
+                    raise
+        return self._history(uuid, [g for g in self.backend.journal_generations() if g < self.gen])
+
+    def _history(self, uuid: str, gens: list[int]) -> list[dict]:
         needle = uuid.encode()
-        found = []
-        for gen in (g for g in self.backend.journal_generations() if g < self.gen):
+        found, expected, after = [], 1, 0  # the next sequence number due; the generation of the one before
+
+        def gap(upto: int, gen: int) -> StoreError:
+            files = " / ".join(self.backend.describe(self.backend.journal_name(g))
+                               for g in [*gens, self.gen] if after <= g <= gen)
+            return doctor_hint(f"transactions #{expected}–#{upto - 1} are missing from {files}")
+
+        for gen in gens:
             name = self.backend.journal_name(gen)
             sealed = self.sealed(gen)
             for n, line in enumerate(self._old_lines(gen), 1):
+                where = f"{self.backend.describe(name)} line {n}"
                 if needle in line or (sealed and not is_sealed(line)):  # a damaged line may have held the uuid
-                    found.append(parse_record(line, f"{self.backend.describe(name)} line {n}", sealed))
+                    found.append(parse_record(line, where, sealed))
+                    seq = found[-1]["seq"]
+                else:
+                    seq = _seq_of(line) or parse_record(line, where, sealed)["seq"]
+                if seq > expected:
+                    raise gap(seq, gen)
+                if seq == expected:
+                    expected, after = seq + 1, gen
+        first = self._records[0]["seq"] if self._records else self.seq + 1
+        if first > expected:
+            raise gap(first, self.gen)
         kept, last = [], 0
         for rec in found + self._records:
             ops = [op for op in rec["ops"] if op["k"].endswith(uuid)]
@@ -511,8 +586,12 @@ class Store:
         """Make this store format 2 (under the lock): seal every live file, then say so in format.json.
 
         Old journal generations stay as format 1 wrote them (history); a crash before
-        format.json leaves a format-1 store whose sealed files any reader accepts.
+        format.json leaves a format-1 store whose sealed files any reader accepts. A writer
+        that opened the store before another one upgraded it finds format.json and stops.
         """
+        self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
+        if self.format >= FORMAT:
+            return
         if self.seq or self.backend.journal_generations():
             for name in self.segments():
                 self._write_segment(name, self.segment(name))
@@ -535,7 +614,7 @@ class Store:
         self._offset = 0
         self._token = self.backend.snapshot_token()
         merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
-                                                      if g < self.gen and self.sealed(g)])
+                                                      if g < self.gen and self.sealed(g)], self.journal_files)
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
