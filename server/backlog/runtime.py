@@ -1,7 +1,8 @@
 """Building a `Backlog` from the environment: the one place entry points read settings.
 
 Variables (SPEC §2): TASKDATA, TASKDATA_ROOT, XDG_DATA_HOME, CLAUDE_PROJECT_DIR,
-BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND, TZ,
+BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND (`files` or `s3`, with
+BACKLOG_S3_BUCKET/REGION/ENDPOINT/PREFIX/SSE/KMS_KEY, see store/s3.py), TZ,
 BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values), BACKLOG_LEASE
 (how long a lease lasts unrenewed) and
 BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
@@ -53,14 +54,31 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     Claude session its leases belong to.
     """
     backend = env.get("BACKLOG_BACKEND", "files") or "files"
-    if backend != "files":
+    if backend not in ("files", "s3"):
         raise BacklogError("BACKLOG_BACKEND", f"'{backend}' is not available in this build",
-                           "unset it or set it to 'files'")
+                           "unset it or set it to 'files' or 's3'")
     compact = env.get("BACKLOG_COMPACT_EVERY", str(COMPACT_EVERY))
     if not compact.isdigit() or int(compact) < 1:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
-    store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
+    if backend == "s3":
+        store = open_s3(env, compact_every=int(compact))
+    else:
+        store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
     return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
                    channel=channel, writer=writer, session=session, lease=lease)
+
+
+def open_s3(env: Mapping[str, str], **options: int) -> Store:
+    """The store under BACKLOG_S3_PREFIX (else TASKDATA) in BACKLOG_S3_BUCKET, loaded.
+
+    BacklogError names a missing variable (or boto3); StoreError says what the bucket refused.
+    """
+    from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
+
+    conf = settings(env)
+    client = make_client(conf["region"], conf["endpoint"])
+    store = Store(S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"]), **options)
+    store.load()
+    return store

@@ -9,8 +9,17 @@ class only names them (modules whose names the methods take are imported under o
 
 from __future__ import annotations
 
+import functools
+import random
+import time
+from collections.abc import Callable
+
 from backlog.engine import archive as archiving, claims, docs, exchange, history as changes, queries, search as searching, tasks
 from backlog.engine.scope import Scope
+from backlog.errors import StoreError
+from backlog.store.backend import Conflict
+
+CONFLICT_RUNS = 30  # runs of one use case when other writers keep committing first (optimistic backends)
 
 
 class Backlog(Scope):
@@ -51,3 +60,26 @@ class Backlog(Scope):
     archive = archiving.archive
     archive_list = archiving.archive_list
     archive_load = archiving.archive_load
+
+
+def rerun_on_conflict(use_case: Callable) -> Callable:
+    """`use_case`, run again on the new state each time another writer took its commit's sequence.
+
+    Only an optimistic backend (S3) raises Conflict; after CONFLICT_RUNS lost races, StoreError.
+    """
+    @functools.wraps(use_case)
+    def run(self: Backlog, *args: object, **kwargs: object) -> object:
+        for attempt in range(CONFLICT_RUNS):
+            try:
+                return use_case(self, *args, **kwargs)
+            except Conflict:
+                time.sleep(random.uniform(0, 0.005 * attempt))  # spread the racers out a little
+        raise StoreError(f"{self.store.backend.root}: other writers committed first {CONFLICT_RUNS} times in a row; "
+                         "nothing was saved, retry")
+    return run
+
+
+for _name, _use_case in list(vars(Backlog).items()):
+    if not _name.startswith("_") and callable(_use_case):
+        setattr(Backlog, _name, rerun_on_conflict(_use_case))
+del _name, _use_case
