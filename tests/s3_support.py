@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,6 +99,12 @@ class Place:
                 else:
                     os.environ[key] = value
 
+    def open_at(self, prefix: str, **options: int) -> Store:
+        """The store under another place's `prefix`, through this place's endpoint (e.g. a proxy)."""
+        self.prefix = prefix
+        self.env = {**self.env, "BACKLOG_S3_PREFIX": prefix}
+        return self.open(**options)
+
     def read(self, name: str) -> bytes:
         """The raw bytes of item `name` (`format.json`, `txn/000000000001`, `journal/000000.jsonl`)."""
         if self.kind == "files":
@@ -115,3 +121,68 @@ class Place:
     def first_record(self) -> str:
         """The name of the item holding the first committed record."""
         return "journal/000000.jsonl" if self.kind == "files" else "txn/000000000001"
+
+
+class Proxy:
+    """A loopback HTTP proxy in front of an S3 endpoint that misbehaves on purpose.
+
+    `strip_if_none_match`: forwards puts without If-None-Match (a server that ignores it).
+    `drop_txn_puts`: for that many puts of a `txn/` key, forwards the put (it lands) and then
+    drops the connection instead of answering (a response lost on the way back).
+    `before_txn_put`: called once, before the first put of a `txn/` key is forwarded (another
+    machine commits first).
+    """
+
+    def __init__(self, endpoint: str, *, strip_if_none_match: bool = False, drop_txn_puts: int = 0,
+                 before_txn_put: Callable[[], object] | None = None) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        target = endpoint.removeprefix("http://")
+        proxy = self
+        self.strip, self.drops, self.dropped, self.before = strip_if_none_match, drop_txn_puts, 0, before_txn_put
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                if self.command == "PUT" and "/txn/" in self.path and proxy.before:
+                    proxy.before, before = None, proxy.before
+                    before()
+                headers = {k: v for k, v in self.headers.items()
+                           if not (proxy.strip and k.lower() == "if-none-match")}
+                conn = http.client.HTTPConnection(target, timeout=30)
+                conn.request(self.command, self.path, body=body, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                conn.close()
+                if self.command == "PUT" and "/txn/" in self.path and proxy.dropped < proxy.drops:
+                    proxy.dropped += 1
+                    self.close_connection = True
+                    return  # the put landed; its answer never arrives
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Proxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -19,7 +19,7 @@ from backlog.engine.scope import Scope
 from backlog.errors import StoreError
 from backlog.store.backend import Conflict
 
-CONFLICT_RUNS = 30  # runs of one use case when other writers keep committing first (optimistic backends)
+CONFLICT_WAIT_S = 60  # how long one use case keeps losing races before it gives up (optimistic backends)
 
 
 class Backlog(Scope):
@@ -65,17 +65,21 @@ class Backlog(Scope):
 def rerun_on_conflict(use_case: Callable) -> Callable:
     """`use_case`, run again on the new state each time another writer took its commit's sequence.
 
-    Only an optimistic backend (S3) raises Conflict; after CONFLICT_RUNS lost races, StoreError.
+    Only an optimistic backend (S3) raises Conflict. Between runs it waits a random time that
+    doubles up to 0.25 s (so racers spread out); after CONFLICT_WAIT_S of lost races, StoreError.
     """
     @functools.wraps(use_case)
     def run(self: Backlog, *args: object, **kwargs: object) -> object:
-        for attempt in range(CONFLICT_RUNS):
+        deadline, attempt = time.monotonic() + CONFLICT_WAIT_S, 0
+        while True:
             try:
                 return use_case(self, *args, **kwargs)
             except Conflict:
-                time.sleep(random.uniform(0, 0.005 * attempt))  # spread the racers out a little
-        raise StoreError(f"{self.store.backend.root}: other writers committed first {CONFLICT_RUNS} times in a row; "
-                         "nothing was saved, retry")
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{self.store.backend.root}: other writers kept committing first for "
+                                     f"{CONFLICT_WAIT_S}s; nothing was saved, retry") from None
+                attempt += 1
+                time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
     return run
 
 

@@ -92,9 +92,10 @@ class S3Backend:
         self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
         self._bodies: dict[int, bytes] = {}  # seq → record bytes, every txn read or written so far
         self._snap_seqs: dict[int, int] = {}  # gen → seq of its snapshot (immutable once written)
-        self._gens: list[int] = []  # snapshot generations, as of the last listing
+        self._gens: list[int] | None = None  # snapshot generations, as of the last listing
         self._probed = False
         self.requests = 0  # requests sent (for measurements and tests)
+        self.conflicts = 0  # commits refused because another writer held the sequence number
 
     def describe(self, name: str) -> str:
         return f"{self.root}/{name}"
@@ -203,11 +204,24 @@ class S3Backend:
         self._gens = sorted(int(m.group(1)) for item in self._list("snap") if (m := _SNAP.fullmatch(item["Key"])))
         return self._gens
 
+    def _sync(self) -> list[int]:
+        """Catch up on the listing: new transactions, and the snapshots only when there were any.
+
+        A snapshot is written only after the transaction it ends with, so when no transaction
+        is new since the last look, no snapshot that matters is either: an idle look costs one
+        request. Until a later look sees a newer snapshot, the newest known generation simply
+        runs on (its records are the same either way).
+        """
+        if self._sync_txns() or self._gens is None:
+            return self._list_snapshots()
+        return self._gens
+
     def snapshot_token(self) -> int | None:
-        gens = self._list_snapshots()
+        gens = self._sync()
         return gens[-1] if gens else None
 
     def read_snapshot(self, previous: bool = False) -> tuple[bytes | None, int | None]:
+        self._sync_txns()
         gens = self._list_snapshots()
         if len(gens) < 1 + previous:
             return None, None
@@ -226,7 +240,7 @@ class S3Backend:
         if not self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}):
             raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')}: another writer compacted first; nothing lost")
         self._snap_seqs[gen] = seq
-        self._gens = sorted({*self._gens, gen})
+        self._gens = sorted({*(self._gens or ()), gen})
 
     def _snap_seq(self, gen: int) -> int:
         if gen == 0:
@@ -243,27 +257,26 @@ class S3Backend:
     def journal_name(self, gen: int) -> str:
         return f"txn/ (generation {gen})"
 
-    def _sync_txns(self) -> None:
-        """List the transactions committed since the newest one seen (one request when none)."""
-        last = max(self._sizes, default=0)
+    def _sync_txns(self) -> bool:
+        """List the transactions committed since the newest one seen; True when there were any."""
+        last, found = max(self._sizes, default=0), False
         for item in self._list("txn", f"txn/{last:012d}" if last else ""):
             match = _TXN.fullmatch(item["Key"])
             if match:
-                self._sizes[int(match.group(1))] = item["Size"]
+                self._sizes[int(match.group(1))], found = item["Size"], True
+        return found
 
     def _range(self, gen: int) -> list[int]:
-        """Sequence numbers of generation `gen`'s records, ascending (listing first when it is open)."""
-        gens = self._gens or self._list_snapshots()
+        """Sequence numbers of generation `gen`'s records as of the last listing, ascending."""
+        gens = self._sync() if self._gens is None else self._gens
         newest = gens[-1] if gens else 0
-        if gen >= newest:
-            self._sync_txns()
         low = self._snap_seq(gen)
         high = self._snap_seq(next(g for g in gens if g > gen)) if gen < newest else None
         return [seq for seq in sorted(self._sizes) if seq > low and (high is None or seq <= high)]
 
     def journal_generations(self) -> list[int]:
-        gens = self._list_snapshots()
         self._sync_txns()
+        gens = self._list_snapshots()
         return [gen for gen in [0, *gens] if self._range(gen)] if self._sizes else []
 
     def journal_size(self, gen: int) -> int:
@@ -305,6 +318,7 @@ class S3Backend:
         except StoreError as err:
             created = self._landed(key, txn, err)
         if not created and not self._landed(key, txn, None):
+            self.conflicts += 1
             raise Conflict(key)
         self._sizes[seq], self._bodies[seq] = len(record), record
 

@@ -1,0 +1,151 @@
+"""What only the S3 backend does: conditional commits, races between machines, refusing unsafe
+servers, lost responses, and one-line errors for its settings (a real moto server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import NOW, REPO, run_backlog
+from s3_support import BUCKET, CREDENTIALS, Place, Proxy, client, moto_server
+
+from backlog.engine.backlog import Backlog
+from backlog.errors import StoreError
+from backlog.store.backend import Conflict
+from backlog.store.store import Store
+
+AT = "2026-11-24T10:00:00Z"
+TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def place(endpoint: str, tmp_path: Path) -> Place:
+    """A fresh prefix in the test bucket."""
+    return Place("s3", tmp_path, endpoint)
+
+
+def add(store: Store, uuid: str) -> dict | None:
+    with store.transaction(at=AT, agent="t", tool="test") as tx:
+        tx.put({"uuid": uuid, "id": tx.new_id(), "description": uuid, "status": "pending"})
+    return tx.record
+
+
+def backlog(store: Store, agent: str) -> Backlog:
+    return Backlog(store, tz=timezone.utc, clock=lambda: NOW, agent=agent)
+
+
+def test_the_second_writer_of_a_sequence_gets_conflict_and_writes_nothing(place):
+    first, second = place.open(), place.open()
+    add(first, "a")
+    with pytest.raises(Conflict):
+        with second.transaction(at=AT, agent="t", tool="test") as tx:  # second has caught up: seq 1
+            add(first, "b")  # meanwhile another machine commits sequence 2
+            tx.put({"uuid": "c", "id": tx.new_id(), "description": "c", "status": "pending"})
+    assert (second.seq, sorted(second.tasks)) == (1, ["a"])
+    assert add(second, "c")["seq"] == 3  # its next transaction catches up first
+    again = place.open()
+    assert (again.seq, sorted(again.tasks)) == (3, ["a", "b", "c"])
+
+
+def test_a_use_case_that_lost_the_race_runs_again_on_the_new_state(place):
+    theirs = backlog(place.open(), "theirs")
+    with Proxy(place.endpoint, before_txn_put=lambda: theirs.add("intruder")) as proxy:
+        mine = backlog(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix), "mine")
+        answer = mine.add("mine")
+    assert answer["task"]["id"] == 2 and mine.store.seq == 2
+    assert sorted(t["description"] for t in place.open().tasks.values()) == ["intruder", "mine"]
+
+
+def test_eight_claims_from_separate_machines_on_three_ready_tasks_have_three_winners(place):
+    setup = backlog(place.open(), "setup")
+    for name in ("a", "b", "c"):
+        setup.add(name)
+    env = {**os.environ, **place.env, "PYTHONPATH": str(REPO), "BACKLOG_NOW": AT}
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.workers.claimer", f"agent{n}"], cwd=REPO, env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for n in range(8)]
+    for proc in procs:
+        assert proc.stdout.readline() == "ready\n", proc.stderr.read()
+    for proc in procs:  # all open (each its own store and client): now claim at once
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = [proc.communicate(timeout=TIMEOUT_S)[0].strip() for proc in procs]
+    won = sorted(int(r.split()[1]) for r in results if r.startswith("won "))
+    assert won == [1, 2, 3], results
+    assert sum(r.startswith("lost ") for r in results) == 5
+    holders = {t["id"]: t.get("owner") or t.get("lease", {}).get("holder") for t in place.open().tasks.values()}
+    assert len(set(holders.values())) == 3
+
+
+def test_a_server_that_ignores_if_none_match_is_refused(place):
+    with Proxy(place.endpoint, strip_if_none_match=True) as proxy:
+        unsafe = Place("s3", Path("."), proxy.endpoint)
+        store = unsafe.open()
+        with pytest.raises(StoreError, match=r"^s3://.*: the server accepted a second put of the same key with If-None-Match"):
+            add(store, "a")
+        assert store.seq == 0
+
+
+def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place):
+    with Proxy(place.endpoint, drop_txn_puts=1) as proxy:
+        record = add(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix), "a")
+        assert proxy.dropped == 1
+    again = place.open()
+    assert record["seq"] == 1 and again.seq == 1 and list(again.tasks) == ["a"]
+
+
+# -- settings and their one-line errors, through the real CLI ------------------------------
+def cli_env(clean_env: dict, **extra: str) -> dict:
+    return {**clean_env, **CREDENTIALS, "BACKLOG_BACKEND": "s3", **extra}
+
+
+def test_a_missing_bucket_variable_is_named(clean_env):
+    result = run_backlog(["list"], cli_env(clean_env, BACKLOG_S3_PREFIX="p"))
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: BACKLOG_S3_BUCKET: is not set but BACKLOG_BACKEND is 's3'; "
+           "set it to the bucket that holds the shared backlog\n")
+
+
+def test_a_missing_prefix_names_backlog_s3_prefix(clean_env):
+    result = run_backlog(["list"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET))
+    assert result.returncode == 1 and result.stderr.startswith("backlog: BACKLOG_S3_PREFIX: is not set")
+
+
+def test_a_bucket_that_does_not_exist_answers_one_line(clean_env, endpoint):
+    result = run_backlog(["list"], cli_env(clean_env, BACKLOG_S3_BUCKET="no-such-bucket", BACKLOG_S3_PREFIX="p",
+                                           BACKLOG_S3_ENDPOINT=endpoint))
+    assert (result.returncode, result.stderr) == (  # 2: the store, not the input, is at fault
+        2, "backlog: s3://no-such-bucket/p: reading format.json failed (NoSuchBucket); "
+           "check BACKLOG_S3_BUCKET (the bucket must exist)\n")
+
+
+def test_without_boto3_the_answer_says_how_to_install_it(clean_env, tmp_path):
+    blocker = tmp_path / "blocker" / "boto3"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('no boto3 here')\n")
+    env = cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX="p",
+                  PYTHONPATH=f"{blocker.parent}{os.pathsep}{clean_env['PYTHONPATH']}")
+    result = run_backlog(["list"], env)
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: BACKLOG_BACKEND: 's3' needs boto3, which is not installed; pip install 'backlog[s3]'\n")
+
+
+def test_the_cli_adds_and_lists_on_s3(clean_env, place):
+    env = {**clean_env, **place.env}
+    assert run_backlog(["add", "shared task"], env).returncode == 0
+    listed = run_backlog(["list"], env)
+    assert listed.returncode == 0 and "shared task" in listed.stdout
+    keys = [o["Key"] for o in client(place.endpoint).list_objects_v2(Bucket=BUCKET, Prefix=place.prefix)["Contents"]]
+    assert f"{place.prefix}/txn/000000000001" in keys
