@@ -126,22 +126,24 @@ class Place:
 class Proxy:
     """A loopback HTTP proxy in front of an S3 endpoint that misbehaves on purpose.
 
-    `strip_if_none_match`: forwards puts without If-None-Match (a server that ignores it).
-    `drop_txn_puts`: for that many puts of a `txn/` key, forwards the put (it lands) and then
-    drops the connection instead of answering (a response lost on the way back).
-    `before_txn_put`: called once, before the first put of a `txn/` key is forwarded (another
-    machine commits first).
+    `fault(method, path)` decides each request's fate: "pass"; "503" (answered 503, never
+    forwarded); "reset" (connection closed, never forwarded); "503-after" (forwarded, so it
+    lands, then answered 503); "drop-after" (forwarded, then the connection closed: the
+    answer is lost). `strip_if_none_match`: puts go on without If-None-Match (a server that
+    ignores it). `before_txn_put`: called once, before the first put of a `txn/` key is
+    forwarded (another machine commits first). `faults` counts the requests not passed.
     """
 
-    def __init__(self, endpoint: str, *, strip_if_none_match: bool = False, drop_txn_puts: int = 0,
-                 before_txn_put: Callable[[], object] | None = None) -> None:
+    def __init__(self, endpoint: str, *, fault: Callable[[str, str], str] | None = None,
+                 strip_if_none_match: bool = False, before_txn_put: Callable[[], object] | None = None) -> None:
         import http.client
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         target = endpoint.removeprefix("http://")
         proxy = self
-        self.strip, self.drops, self.dropped, self.before = strip_if_none_match, drop_txn_puts, 0, before_txn_put
+        self.fault, self.strip, self.before, self.faults = fault or (lambda m, p: "pass"), strip_if_none_match, before_txn_put, 0
+        self.mutex = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -151,27 +153,38 @@ class Proxy:
 
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                if self.command == "PUT" and "/txn/" in self.path and proxy.before:
-                    proxy.before, before = None, proxy.before
+                with proxy.mutex:
+                    fate = proxy.fault(self.command, self.path)
+                    proxy.faults += fate != "pass"
+                    before = proxy.before if self.command == "PUT" and "/txn/" in self.path else None
+                    if before:
+                        proxy.before = None
+                if before:
                     before()
-                headers = {k: v for k, v in self.headers.items()
-                           if not (proxy.strip and k.lower() == "if-none-match")}
+                if fate in ("503", "reset"):
+                    return self._answer(503, [], b"<Error><Code>ServiceUnavailable</Code></Error>", fate == "reset")
+                headers = {k: v for k, v in self.headers.items() if not (proxy.strip and k.lower() == "if-none-match")}
                 conn = http.client.HTTPConnection(target, timeout=30)
                 conn.request(self.command, self.path, body=body, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
                 conn.close()
-                if self.command == "PUT" and "/txn/" in self.path and proxy.dropped < proxy.drops:
-                    proxy.dropped += 1
+                if fate == "503-after":
+                    return self._answer(503, [], b"<Error><Code>ServiceUnavailable</Code></Error>", False)
+                self._answer(answer.status, answer.getheaders(), data, fate == "drop-after")
+
+            def _answer(self, status: int, headers: list, data: bytes, drop: bool) -> None:
+                if drop:
                     self.close_connection = True
-                    return  # the put landed; its answer never arrives
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
+                    return
+                self.send_response(status)
+                for key, value in headers:
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":
+                    self.wfile.write(data)
 
             do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _forward
 

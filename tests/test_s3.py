@@ -99,11 +99,34 @@ def test_a_server_that_ignores_if_none_match_is_refused(place):
 
 
 def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place):
-    with Proxy(place.endpoint, drop_txn_puts=1) as proxy:
+    lost = iter(["drop-after"])
+    with Proxy(place.endpoint, fault=lambda method, path: next(lost, "pass") if "/txn/" in path and method == "PUT"
+               else "pass") as proxy:
         record = add(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix), "a")
-        assert proxy.dropped == 1
+        assert proxy.faults == 1
     again = place.open()
     assert record["seq"] == 1 and again.seq == 1 and list(again.tasks) == ["a"]
+
+
+FATES = ["503", "503-after", "drop-after", "reset"]
+
+
+def test_faults_on_a_schedule_lose_no_acknowledged_write_and_duplicate_none(place):
+    count = iter(range(10**6))
+
+    def every_third(method: str, path: str) -> str:  # the 3rd, 6th, … request fails, in turn each way
+        n = next(count)
+        return FATES[(n // 3) % len(FATES)] if n % 3 == 2 else "pass"
+
+    with Proxy(place.endpoint, fault=every_third) as proxy:
+        mine = backlog(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix, compact_every=4), "mine")
+        answers = [mine.add(f"task {n}")["task"]["id"] for n in range(16)]
+        mine.doc_write(answers[0], content="# survives faults")
+        assert proxy.faults > 16
+    again = place.open()
+    assert answers == list(range(1, 17)) and again.seq == 17
+    assert sorted(t["description"] for t in again.tasks.values()) == sorted(f"task {n}" for n in range(16))
+    assert again.doc(again.ids[1]) == "# survives faults"
 
 
 # -- settings and their one-line errors, through the real CLI ------------------------------
