@@ -80,7 +80,8 @@ class Place:
         else:
             self.prefix = f"t/{uuid.uuid4().hex[:12]}"
             self.env = {"BACKLOG_BACKEND": "s3", "BACKLOG_S3_BUCKET": BUCKET, "BACKLOG_S3_PREFIX": self.prefix,
-                        "BACKLOG_S3_ENDPOINT": endpoint, "BACKLOG_S3_REGION": "us-east-1", **CREDENTIALS}
+                        "BACKLOG_S3_ENDPOINT": endpoint, "BACKLOG_S3_REGION": "us-east-1",
+                        "XDG_CACHE_HOME": str(tmp_path / "cache"), **CREDENTIALS}
 
     def open(self, **options: int) -> Store:
         """The store, opened afresh (its own backend: another 'machine' for S3)."""

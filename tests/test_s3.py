@@ -59,10 +59,10 @@ def test_the_second_writer_of_a_sequence_gets_conflict_and_writes_nothing(place)
     assert (again.seq, sorted(again.tasks)) == (3, ["a", "b", "c"])
 
 
-def test_a_use_case_that_lost_the_race_runs_again_on_the_new_state(place):
+def test_a_use_case_that_lost_the_race_runs_again_on_the_new_state(place, tmp_path):
     theirs = backlog(place.open(), "theirs")
     with Proxy(place.endpoint, before_txn_put=lambda: theirs.add("intruder")) as proxy:
-        mine = backlog(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix), "mine")
+        mine = backlog(Place("s3", tmp_path, proxy.endpoint).open_at(place.prefix), "mine")
         answer = mine.add("mine")
     assert answer["task"]["id"] == 2 and mine.store.seq == 2
     assert sorted(t["description"] for t in place.open().tasks.values()) == ["intruder", "mine"]
@@ -89,20 +89,20 @@ def test_eight_claims_from_separate_machines_on_three_ready_tasks_have_three_win
     assert len(set(holders.values())) == 3
 
 
-def test_a_server_that_ignores_if_none_match_is_refused(place):
+def test_a_server_that_ignores_if_none_match_is_refused(place, tmp_path):
     with Proxy(place.endpoint, strip_if_none_match=True) as proxy:
-        unsafe = Place("s3", Path("."), proxy.endpoint)
+        unsafe = Place("s3", tmp_path, proxy.endpoint)
         store = unsafe.open()
         with pytest.raises(StoreError, match=r"^s3://.*: the server accepted a second put of the same key with If-None-Match"):
             add(store, "a")
         assert store.seq == 0
 
 
-def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place):
+def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place, tmp_path):
     lost = iter(["drop-after"])
     with Proxy(place.endpoint, fault=lambda method, path: next(lost, "pass") if "/txn/" in path and method == "PUT"
                else "pass") as proxy:
-        record = add(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix), "a")
+        record = add(Place("s3", tmp_path, proxy.endpoint).open_at(place.prefix), "a")
         assert proxy.faults == 1
     again = place.open()
     assert record["seq"] == 1 and again.seq == 1 and list(again.tasks) == ["a"]
@@ -111,7 +111,7 @@ def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place):
 FATES = ["503", "503-after", "drop-after", "reset"]
 
 
-def test_faults_on_a_schedule_lose_no_acknowledged_write_and_duplicate_none(place):
+def test_faults_on_a_schedule_lose_no_acknowledged_write_and_duplicate_none(place, tmp_path):
     count = iter(range(10**6))
 
     def every_third(method: str, path: str) -> str:  # the 3rd, 6th, … request fails, in turn each way
@@ -119,7 +119,7 @@ def test_faults_on_a_schedule_lose_no_acknowledged_write_and_duplicate_none(plac
         return FATES[(n // 3) % len(FATES)] if n % 3 == 2 else "pass"
 
     with Proxy(place.endpoint, fault=every_third) as proxy:
-        mine = backlog(Place("s3", Path("."), proxy.endpoint).open_at(place.prefix, compact_every=4), "mine")
+        mine = backlog(Place("s3", tmp_path, proxy.endpoint).open_at(place.prefix, compact_every=4), "mine")
         answers = [mine.add(f"task {n}")["task"]["id"] for n in range(16)]
         mine.doc_write(answers[0], content="# survives faults")
         assert proxy.faults > 16
@@ -172,3 +172,27 @@ def test_the_cli_adds_and_lists_on_s3(clean_env, place):
     assert listed.returncode == 0 and "shared task" in listed.stdout
     keys = [o["Key"] for o in client(place.endpoint).list_objects_v2(Bucket=BUCKET, Prefix=place.prefix)["Contents"]]
     assert f"{place.prefix}/txn/000000000001" in keys
+
+
+# -- the per-machine cache -----------------------------------------------------------------
+def test_a_warm_cache_answers_the_immutable_objects(place):
+    store = place.open(compact_every=3)
+    for name in "abcde":
+        add(store, name)
+    place.open()  # fills the cache
+    warm = place.open()
+    assert warm.backend.cache.hits >= 2 and sorted(warm.tasks) == list("abcde")
+
+
+def test_a_damaged_cache_is_discarded_and_refetched_never_reported(place, tmp_path):
+    store = place.open(compact_every=3)
+    for name in "abcde":
+        add(store, name)
+    place.open()
+    files = list((tmp_path / "cache").rglob("*-*.*"))
+    assert files
+    for path in files:
+        path.write_bytes(path.read_bytes()[:-5] + b"XXXXX")
+    again = place.open()
+    assert sorted(again.tasks) == list("abcde") and again.backend.cache.hits == 0
+    assert place.open().backend.cache.hits >= 2  # fetched again and kept

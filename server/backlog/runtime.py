@@ -10,7 +10,10 @@ BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from datetime import datetime, timezone
 
 from backlog.core.dates import local_zone
@@ -70,6 +73,13 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
                    channel=channel, writer=writer, session=session, lease=lease)
 
 
+def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
+    """This machine's cache of one bucket prefix: XDG_CACHE_HOME (else ~/.cache)/backlog/s3/<hash>."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    place = f"{conf['endpoint'] or 'aws'}|{conf['bucket']}|{conf['prefix']}".encode()
+    return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
+
+
 def open_s3(env: Mapping[str, str], **options: int) -> Store:
     """The store under BACKLOG_S3_PREFIX (else TASKDATA) in BACKLOG_S3_BUCKET, loaded.
 
@@ -79,6 +89,8 @@ def open_s3(env: Mapping[str, str], **options: int) -> Store:
 
     conf = settings(env)
     client = make_client(conf["region"], conf["endpoint"])
-    store = Store(S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"]), **options)
+    backend = S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
+                        cache=s3_cache_dir(env, conf))
+    store = Store(backend, **options)
     store.load()
     return store

@@ -30,17 +30,20 @@ import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 
 from backlog.errors import BacklogError, StoreError
 from backlog.store.backend import Conflict
+from backlog.store.s3cache import ObjectCache
 
 ATTEMPTS = 5  # botocore's standard retry mode: tries per request (backoff grows to ~20 s in all)
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
 FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
 _TXN = re.compile(r"txn/(\d{12})")
 _SNAP = re.compile(r"snap/(\d{6})\.json")
+_SNAP_SEQ = re.compile(rb'\{"gen":\d+,"seq":(\d+),')  # how Store.compact's snapshot begins
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 _BLOB = re.compile(r"[0-9a-f]{64}")
 _CREDENTIALS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
@@ -85,8 +88,11 @@ class S3Backend:
 
     optimistic = True
 
-    def __init__(self, client: object, bucket: str, prefix: str, *, sse: str = "", kms_key: str = "") -> None:
+    def __init__(self, client: object, bucket: str, prefix: str, *, sse: str = "", kms_key: str = "",
+                 cache: Path | None = None) -> None:
         self.client, self.bucket, self.prefix = client, bucket, prefix
+        self.cache = ObjectCache(cache)
+        self._etags: dict[str, str] = {}  # key → ETag of the immutable objects listed so far
         self.root = f"s3://{bucket}/{prefix.rstrip('/')}"
         self._put_extra = {"ServerSideEncryption": sse, **({"SSEKMSKeyId": kms_key} if kms_key else {})} if sse else {}
         self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
@@ -201,8 +207,25 @@ class S3Backend:
 
     # -- snapshots -------------------------------------------------------------------------
     def _list_snapshots(self) -> list[int]:
-        self._gens = sorted(int(m.group(1)) for item in self._list("snap") if (m := _SNAP.fullmatch(item["Key"])))
+        gens = []
+        for item in self._list("snap"):
+            if match := _SNAP.fullmatch(item["Key"]):
+                gens.append(int(match.group(1)))
+                self._etags[item["Key"]] = item["ETag"]
+        self._gens = sorted(gens)
         return self._gens
+
+    def _immutable(self, key: str, what: str) -> dict | None:
+        """GET an object that is never rewritten (snapshot, transaction), from the cache when it has it."""
+        cached = self.cache.get(key, self._etags.get(key))
+        if cached is not None:
+            return {"data": cached, "Metadata": {}}
+        found = self._get(key, what)
+        if found is None:
+            return None
+        data = found["Body"].read()
+        self.cache.put(key, found.get("ETag"), data)
+        return {"data": data, "Metadata": found.get("Metadata", {})}
 
     def _sync(self) -> list[int]:
         """Catch up on the listing: new transactions, and the snapshots only when there were any.
@@ -226,11 +249,13 @@ class S3Backend:
         if len(gens) < 1 + previous:
             return None, None
         gen = gens[-1 - previous]
-        found = self._get(f"snap/{gen:06d}.json", "reading the snapshot")
+        found = self._immutable(f"snap/{gen:06d}.json", "reading the snapshot")
         if found is None:
             return None, None
-        self._snap_seqs.setdefault(gen, int(found.get("Metadata", {}).get("seq", -1)))
-        return found["Body"].read(), gen
+        seq = found["Metadata"].get("seq") or (m.group(1).decode() if (m := _SNAP_SEQ.match(found["data"])) else "")
+        if seq.isdigit():
+            self._snap_seqs.setdefault(gen, int(seq))
+        return found["data"], gen
 
     def write_snapshot(self, data: bytes) -> None:
         """Create the snapshot of a new generation; StoreError when another writer's came first."""
@@ -264,6 +289,7 @@ class S3Backend:
             match = _TXN.fullmatch(item["Key"])
             if match:
                 self._sizes[int(match.group(1))], found = item["Size"], True
+                self._etags[item["Key"]] = item["ETag"]
         return found
 
     def _range(self, gen: int) -> list[int]:
@@ -301,11 +327,11 @@ class S3Backend:
         return data[skip:]
 
     def _read_txn(self, seq: int) -> bytes:
-        found = self._get(f"txn/{seq:012d}", "reading a transaction")
+        found = self._immutable(f"txn/{seq:012d}", "reading a transaction")
         if found is None:
             raise StoreError(f"{self.describe(f'txn/{seq:012d}')} was listed but is gone; "
                              "run `backlog doctor` to inspect")
-        return found["Body"].read()
+        return found["data"]
 
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Create `txn/<seq>` for the record on `line`; Conflict when another writer holds seq."""
