@@ -3,20 +3,22 @@ servers, lost responses, and one-line errors for its settings (a real moto serve
 
 from __future__ import annotations
 
+import glob
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import NOW, REPO, run_backlog
+from conftest import NOW, REPO, missing, run_backlog
 from s3_support import BUCKET, CREDENTIALS, Place, Proxy, client, moto_server
 
 from backlog.engine.backlog import Backlog
 from backlog.errors import StoreError
+from backlog.runtime import open_backlog
 from backlog.store.backend import Conflict
 from backlog.store.store import Store
 
@@ -196,3 +198,22 @@ def test_a_damaged_cache_is_discarded_and_refetched_never_reported(place, tmp_pa
     again = place.open()
     assert sorted(again.tasks) == list("abcde") and again.backend.cache.hits == 0
     assert place.open().backend.cache.hits >= 2  # fetched again and kept
+
+
+# -- server time -----------------------------------------------------------------------------
+@pytest.mark.wallclock
+def test_leases_expire_by_the_servers_clock_not_the_writers(tmp_path, monkeypatch):
+    found = sorted(glob.glob("/usr/lib*/faketime/libfaketime.so.1") + glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if not found:
+        missing("libfaketime is not installed; bash .ci/run installs it (package faketime)")
+    with moto_server({"LD_PRELOAD": found[0], "FAKETIME": "+3h"}) as ahead:  # the server's clock runs 3 h ahead
+        place = Place("s3", tmp_path, ahead)
+        for key, value in CREDENTIALS.items():
+            monkeypatch.setenv(key, value)  # boto3 reads them from the process environment
+        env = {k: v for k, v in os.environ.items() if k != "BACKLOG_NOW"} | place.env | {"BACKLOG_LEASE": "10m"}
+        team = open_backlog(env, str(tmp_path), channel="cli", agent="a")
+        team.add("shared")
+        team.claim("a")
+        expires = next(iter(team.store.tasks.values()))["lease"]["expires"]
+    expected = datetime.now(timezone.utc) + timedelta(hours=3, minutes=10)
+    assert abs(datetime.fromisoformat(expires.replace("Z", "+00:00")) - expected) < timedelta(minutes=2)

@@ -67,10 +67,17 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     clock, tz = clock_from_env(env), local_zone(env)
     if backend == "s3":
         store = open_s3(env, compact_every=int(compact))
+        if not env.get("BACKLOG_NOW"):  # a team agrees on the bucket's time, not on any one machine's
+            clock = server_clock(store.backend.server_now, clock)  # type: ignore[attr-defined]
     else:
         store = Store.open(resolve_data_dir(env, cwd, payload_cwd), compact_every=int(compact))
     return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
                    channel=channel, writer=writer, session=session, lease=lease)
+
+
+def server_clock(server_now: Callable[[], datetime | None], fallback: Callable[[], datetime]) -> Callable[[], datetime]:
+    """The clock of an S3 store: the server's time as its answers tell it, `fallback` before the first."""
+    return lambda: server_now() or fallback()
 
 
 def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:

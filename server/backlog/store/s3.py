@@ -26,7 +26,10 @@ bucket, the request and the fix. Credentials and object bodies never appear in m
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -102,9 +105,30 @@ class S3Backend:
         self._probed = False
         self.requests = 0  # requests sent (for measurements and tests)
         self.conflicts = 0  # commits refused because another writer held the sequence number
+        self._server_at: tuple[datetime, float] | None = None  # the last answer's Date, and our monotonic time then
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is not None:
+            events.register("after-call.s3", self._note_date)
 
     def describe(self, name: str) -> str:
         return f"{self.root}/{name}"
+
+    def _note_date(self, http_response: object = None, **_: object) -> None:
+        date = getattr(http_response, "headers", {}).get("Date")
+        try:
+            self._server_at = (parsedate_to_datetime(date), time.monotonic()) if date else self._server_at
+        except (TypeError, ValueError):
+            pass  # no usable Date header: keep the last one
+
+    def server_now(self) -> datetime | None:
+        """The server's time (its last answer's Date plus the time elapsed here since), or None before any answer.
+
+        Leases expire by this clock, so machines whose clocks disagree still agree on them.
+        """
+        if self._server_at is None:
+            return None
+        date, at = self._server_at
+        return (date + timedelta(seconds=time.monotonic() - at)).replace(microsecond=0)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
