@@ -92,7 +92,7 @@ class Place:
         saved = {k: os.environ.get(k) for k in CREDENTIALS}
         os.environ.update(CREDENTIALS)  # boto3 reads credentials from the environment, the standard way
         try:
-            return open_s3(self.env, **options)
+            return open_s3(self.env, self.prefix, **options)
         finally:
             for key, value in saved.items():
                 if value is None:

@@ -143,8 +143,8 @@ def test_a_missing_bucket_variable_is_named(clean_env):
            "set it to the bucket that holds the shared backlog\n")
 
 
-def test_a_missing_prefix_names_backlog_s3_prefix(clean_env):
-    result = run_backlog(["list"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET))
+def test_a_missing_prefix_outside_a_repository_names_backlog_s3_prefix(clean_env, tmp_path):
+    result = run_backlog(["list"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET), cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.startswith("backlog: BACKLOG_S3_PREFIX: is not set")
 
 

@@ -20,7 +20,7 @@ from backlog.core.dates import local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
-from backlog.paths import resolve_data_dir
+from backlog.paths import project_dir, resolve_data_dir, s3_prefix
 from backlog.store.store import COMPACT_EVERY, Store
 
 
@@ -66,7 +66,7 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
     if backend == "s3":
-        store = open_s3(env, compact_every=int(compact))
+        store = open_s3(env, s3_prefix(env, project_dir(env, cwd, payload_cwd)), compact_every=int(compact))
         if not env.get("BACKLOG_NOW"):  # a team agrees on the bucket's time, not on any one machine's
             clock = server_clock(store.backend.server_now, clock)  # type: ignore[attr-defined]
     else:
@@ -87,14 +87,14 @@ def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
     return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
 
 
-def open_s3(env: Mapping[str, str], **options: int) -> Store:
-    """The store under BACKLOG_S3_PREFIX (else TASKDATA) in BACKLOG_S3_BUCKET, loaded.
+def open_s3(env: Mapping[str, str], prefix: str | None, **options: int) -> Store:
+    """The store under key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, loaded.
 
     BacklogError names a missing variable (or boto3); StoreError says what the bucket refused.
     """
     from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
 
-    conf = settings(env)
+    conf = settings(env, prefix)
     client = make_client(conf["region"], conf["endpoint"])
     backend = S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
                         cache=s3_cache_dir(env, conf))

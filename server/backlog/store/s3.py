@@ -53,19 +53,16 @@ _CREDENTIALS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "
                 "InvalidToken", "AllAccessDisabled", "403"}
 
 
-def settings(env: Mapping[str, str]) -> dict:
-    """The S3 settings of an entry point's environment; BacklogError names a missing or bad variable.
-
-    The key prefix is BACKLOG_S3_PREFIX, else TASKDATA.
-    """
+def settings(env: Mapping[str, str], prefix: str | None) -> dict:
+    """The S3 settings of an entry point's environment and the key prefix it resolved
+    (paths.s3_prefix); BacklogError names a missing or bad variable."""
     bucket = env.get("BACKLOG_S3_BUCKET", "")
     if not bucket:
         raise BacklogError("BACKLOG_S3_BUCKET", "is not set but BACKLOG_BACKEND is 's3'",
                            "set it to the bucket that holds the shared backlog")
-    prefix = env.get("BACKLOG_S3_PREFIX") or env.get("TASKDATA") or ""
-    if not prefix.strip("/"):
-        raise BacklogError("BACKLOG_S3_PREFIX", "is not set, so there is no key prefix for this backlog",
-                           "set it to a name the team shares, e.g. 'backlogs/<repository>'")
+    if not prefix:
+        raise BacklogError("BACKLOG_S3_PREFIX", "is not set and the repository has no origin remote to name "
+                           "this backlog by", "set it to a name the team shares, e.g. 'backlogs/shop'")
     sse = env.get("BACKLOG_S3_SSE", "")
     if sse not in ("", "AES256", "aws:kms"):
         raise BacklogError("BACKLOG_S3_SSE", f"'{sse}' is not a server-side encryption", "use AES256 or aws:kms, or unset it")
