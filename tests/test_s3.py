@@ -110,6 +110,27 @@ def test_a_commit_whose_response_was_lost_is_recognised_as_ours(place, tmp_path)
     assert record["seq"] == 1 and again.seq == 1 and list(again.tasks) == ["a"]
 
 
+def test_a_commit_whose_outcome_cannot_be_told_says_so_and_points_at_history(place, tmp_path):
+    fates = {"landed": False}
+
+    def cut_off_after_the_commit(method: str, path: str) -> str:  # the put lands, then nothing answers
+        if fates["landed"]:
+            return "reset"
+        if method == "PUT" and "/txn/" in path:
+            fates["landed"] = True
+            return "drop-after"
+        return "pass"
+
+    with Proxy(place.endpoint, fault=cut_off_after_the_commit) as proxy:
+        store = Place("s3", tmp_path, proxy.endpoint).open_at(place.prefix)
+        with pytest.raises(StoreError) as caught:
+            add(store, "a")
+    message = str(caught.value)
+    assert "\n" not in message and "txn/000000000001: the commit's outcome is unknown" in message
+    assert message.endswith("look at task_history before retrying")
+    assert list(place.open().tasks) == ["a"]  # it did land: everyone sees it
+
+
 FATES = ["503", "503-after", "drop-after", "reset"]
 
 
