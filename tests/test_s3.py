@@ -238,3 +238,10 @@ def test_leases_expire_by_the_servers_clock_not_the_writers(tmp_path, monkeypatc
         expires = next(iter(team.store.tasks.values()))["lease"]["expires"]
     expected = datetime.now(timezone.utc) + timedelta(hours=3, minutes=10)
     assert abs(datetime.fromisoformat(expires.replace("Z", "+00:00")) - expected) < timedelta(minutes=2)
+
+
+def test_doctor_says_it_does_not_check_a_bucket_yet(clean_env):
+    result = run_backlog(["doctor"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX="p"))
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: BACKLOG_BACKEND: `backlog doctor` is not available for 's3' in this build; "
+           "any command reads the bucket and refuses a damaged object with its key\n")
