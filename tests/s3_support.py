@@ -70,7 +70,8 @@ def client(endpoint: str) -> object:
 
 
 class Place:
-    """Where one store lives: `kind` 'files' (a data dir) or 's3' (a fresh prefix of BUCKET)."""
+    """Where one store lives: `kind` 'files' (a data dir), 's3' (a fresh prefix of BUCKET) or
+    's3-light' (the same, opened through the standard-library client hooks use)."""
 
     def __init__(self, kind: str, tmp_path: Path, endpoint: str | None = None) -> None:
         self.kind, self.endpoint = kind, endpoint
@@ -92,7 +93,7 @@ class Place:
         saved = {k: os.environ.get(k) for k in CREDENTIALS}
         os.environ.update(CREDENTIALS)  # boto3 reads credentials from the environment, the standard way
         try:
-            return open_s3(self.env, self.prefix, **options)
+            return open_s3({**self.env, **CREDENTIALS}, self.prefix, light=self.kind == "s3-light", **options)
         finally:
             for key, value in saved.items():
                 if value is None:

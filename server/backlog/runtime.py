@@ -66,7 +66,8 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
     if backend == "s3":
-        store = open_s3(env, s3_prefix(env, project_dir(env, cwd, payload_cwd)), compact_every=int(compact))
+        store = open_s3(env, s3_prefix(env, project_dir(env, cwd, payload_cwd)), light=channel.startswith("hook"),
+                        compact_every=int(compact))
         if not env.get("BACKLOG_NOW"):  # a team agrees on the bucket's time, not on any one machine's
             clock = server_clock(store.backend.server_now, clock)  # type: ignore[attr-defined]
     else:
@@ -87,15 +88,18 @@ def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
     return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
 
 
-def open_s3(env: Mapping[str, str], prefix: str | None, **options: int) -> Store:
-    """The store under key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, loaded.
+def open_s3(env: Mapping[str, str], prefix: str | None, light: bool = False, **options: int) -> Store:
+    """The store under key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, loaded; `light`: through
+    the standard-library client when the environment holds the keys (hooks: no boto3 import).
 
     BacklogError names a missing variable (or boto3); StoreError says what the bucket refused.
     """
     from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
+    from backlog.store.s3light import credentials
 
     conf = settings(env, prefix)
-    client = make_client(conf["region"], conf["endpoint"])
+    region = conf["region"] or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    client = make_client(region, conf["endpoint"], credentials(env) if light else None)
     backend = S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
                         cache=s3_cache_dir(env, conf))
     store = Store(backend, **options)

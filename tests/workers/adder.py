@@ -2,7 +2,7 @@
 
 usage: python -m tests.workers.adder NAME COUNT   (COUNT 0 = until killed)
 The store is the one the environment names (TASKDATA, or BACKLOG_BACKEND=s3 and its
-variables). Prints `ready` once open, then `ack <uuid> <id>` after each committed add.
+variables; WORKER_CHANNEL `hook:…` opens S3 through the hooks' light client). Prints `ready` once open, then `ack <uuid> <id>` after each committed add.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from backlog.runtime import open_backlog
 
 
 def main(name: str, count: int) -> None:
-    backlog = open_backlog(os.environ, os.getcwd(), channel="cli", agent=name)
+    backlog = open_backlog(os.environ, os.getcwd(), channel=os.environ.get("WORKER_CHANNEL", "cli"), agent=name)
     out = sys.stdout
     out.write("ready\n")
     out.flush()

@@ -70,8 +70,15 @@ def settings(env: Mapping[str, str], prefix: str | None) -> dict:
             "endpoint": env.get("BACKLOG_S3_ENDPOINT") or None, "sse": sse, "kms_key": env.get("BACKLOG_S3_KMS_KEY", "")}
 
 
-def make_client(region: str | None, endpoint: str | None) -> object:
-    """A boto3 S3 client with bounded retries and timeouts; BacklogError when boto3 is missing."""
+def make_client(region: str | None, endpoint: str | None, light: tuple[str, str, str] | None = None) -> object:
+    """A boto3 S3 client with bounded retries and timeouts; BacklogError when boto3 is missing.
+
+    With `light` credentials (s3light.credentials), the standard-library client instead (hooks).
+    """
+    if light is not None:
+        from backlog.store.s3light import LightClient
+
+        return LightClient(light, region or "us-east-1", endpoint)
     try:
         import boto3
         from botocore.config import Config
@@ -150,7 +157,8 @@ class S3Backend:
         elif code in _CREDENTIALS or type(err).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
             fix = "check the AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket policy"
         elif type(err).__name__ in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                                    "ConnectionClosedError") or code.startswith("5") or code in ("SlowDown", "Throttling"):
+                                    "ConnectionClosedError") or code.startswith("5") or code in (
+                                        "SlowDown", "Throttling", "ConnectionError"):
             fix = "the server did not answer after retries; check BACKLOG_S3_ENDPOINT or the network and retry"
         else:
             fix = "check BACKLOG_S3_BUCKET, BACKLOG_S3_REGION and BACKLOG_S3_ENDPOINT"
