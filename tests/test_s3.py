@@ -245,3 +245,15 @@ def test_doctor_says_it_does_not_check_a_bucket_yet(clean_env):
     assert (result.returncode, result.stderr) == (
         1, "backlog: BACKLOG_BACKEND: `backlog doctor` is not available for 's3' in this build; "
            "any command reads the bucket and refuses a damaged object with its key\n")
+
+
+def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_env, place, tmp_path):
+    disk = {**clean_env, "TASKDATA": str(tmp_path / "data")}
+    for name in ("first", "second +bug"):
+        assert run_backlog(["add", *name.split()], disk).returncode == 0
+    exported = run_backlog(["export"], disk)
+    bucket = {**clean_env, **place.env}
+    imported = run_backlog(["import"], bucket, stdin=exported.stdout)
+    assert imported.returncode == 0, imported.stderr
+    moved = sorted((t["description"], t.get("tags", [])) for t in place.open().tasks.values())
+    assert moved == [("first", []), ("second", ["bug"])]
