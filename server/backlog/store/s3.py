@@ -46,7 +46,7 @@ CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
 FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
 _TXN = re.compile(r"txn/(\d{12})")
 _SNAP = re.compile(r"snap/(\d{6})\.json")
-_SNAP_SEQ = re.compile(rb'\{"gen":\d+,"seq":(\d+),')  # how Store.compact's snapshot begins
+_SNAP_HEAD = re.compile(rb'\{"gen":(\d+),"seq":(\d+),')  # how Store.compact's snapshot begins
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 _BLOB = re.compile(r"[0-9a-f]{64}")
 _CREDENTIALS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
@@ -281,14 +281,15 @@ class S3Backend:
         found = self._immutable(f"snap/{gen:06d}.json", "reading the snapshot")
         if found is None:
             return None, None
-        seq = found["Metadata"].get("seq") or (m.group(1).decode() if (m := _SNAP_SEQ.match(found["data"])) else "")
+        seq = found["Metadata"].get("seq") or (m.group(2).decode() if (m := _SNAP_HEAD.match(found["data"])) else "")
         if seq.isdigit():
             self._snap_seqs.setdefault(gen, int(seq))
         return found["data"], gen
 
     def write_snapshot(self, data: bytes) -> None:
         """Create the snapshot of a new generation; StoreError when another writer's came first."""
-        head = orjson.loads(data)
+        match = _SNAP_HEAD.match(data)  # not a parse of every task
+        head = orjson.loads(data) if match is None else {"gen": int(match.group(1)), "seq": int(match.group(2))}
         gen, seq = head["gen"], head["seq"]
         self.probe()
         if not self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}):

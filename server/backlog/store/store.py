@@ -11,8 +11,8 @@ not-yet-undone transaction as a new transaction, so the journal only grows.
 
 Writers take the backend's lock, catch up on lines they have not seen, append one line
 and fdatasync it (an optimistic backend such as S3 has no lock: its append is conditional
-on the sequence number and raises Conflict when another writer took it); readers never lock: they stat the snapshot and the journal and parse
-only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, format 2).
+on the sequence number and raises Conflict when another writer took it); readers never
+lock: they stat the snapshot and the journal and parse only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, format 2).
 A final line without its newline is a torn, never-acknowledged write unless its checksum
 holds (then it is kept and the next writer ends its line); readers ignore a torn tail and
 the next writer cuts it. Any other unreadable line is corruption: the store refuses to
