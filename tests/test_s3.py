@@ -257,3 +257,28 @@ def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_en
     assert imported.returncode == 0, imported.stderr
     moved = sorted((t["description"], t.get("tags", [])) for t in place.open().tasks.values())
     assert moved == [("first", []), ("second", ["bug"])]
+
+
+def test_two_machines_see_each_others_writes_on_their_next_call(clean_env, place, tmp_path):
+    machines = [{**clean_env, **place.env, "HOME": str(tmp_path / name), "XDG_CACHE_HOME": str(tmp_path / name / "cache")}
+                for name in ("laptop", "server")]  # separate homes, separate caches, one bucket
+    laptop, server = machines
+    assert run_backlog(["add", "from the laptop"], laptop).returncode == 0
+    assert "from the laptop" in run_backlog(["list"], server).stdout
+    assert run_backlog(["1", "start"], server).returncode == 0
+    assert "from the laptop" in run_backlog(["list", "+ACTIVE"], laptop).stdout
+
+
+@pytest.mark.parametrize("kind", ["s3", "s3-light"])
+def test_every_object_is_encrypted_as_backlog_s3_sse_says(endpoint, tmp_path, kind):
+    place = Place(kind, tmp_path, endpoint)
+    place.env["BACKLOG_S3_SSE"] = "AES256"
+    store = place.open()
+    add(store, "a")
+    with store.transaction(at=AT, agent="t", tool="test") as tx:
+        tx.write_doc("a", "# secret")
+    s3 = client(endpoint)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=place.prefix + "/")["Contents"]]
+    assert {k.split("/")[2] for k in keys} >= {"txn", "docs", "format.json"}
+    for key in keys:
+        assert s3.head_object(Bucket=BUCKET, Key=key).get("ServerSideEncryption") == "AES256", key
