@@ -3,7 +3,7 @@
 usage: python bench/bench_s3.py [--tasks 10000] [--reps 20]
 Fills a fresh prefix with --tasks tasks (imports of 500, one snapshot), then prints, for add,
 list, claim and an open from nothing, the median in ms and the requests each call sent.
-Needs `pip install -e '.[s3]'`.
+Needs `pip install -e '.[s3,s3-test]'`.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def moto_server(env: dict | None = None) -> Iterator[str]:
         import boto3  # noqa: F401
         import moto  # noqa: F401
     except ImportError:
-        missing("boto3/moto are not installed; pip install -e '.[s3]' (bash .ci/run does)")
+        missing("boto3/moto are not installed; pip install -e '.[s3,s3-test]' (bash .ci/run does)")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
