@@ -128,7 +128,8 @@ class Place:
 class Proxy:
     """A loopback HTTP proxy in front of an S3 endpoint that misbehaves on purpose.
 
-    `fault(method, path)` decides each request's fate: "pass"; "503" (answered 503, never
+    `fault(method, path)` decides each request's fate: "pass"; "slow" (forwarded after 0.3 s);
+    "503" (answered 503, never
     forwarded); "reset" (connection closed, never forwarded); "503-after" (forwarded, so it
     lands, then answered 503); "drop-after" (forwarded, then the connection closed: the
     answer is lost). `strip_if_none_match`: puts go on without If-None-Match (a server that
@@ -163,6 +164,8 @@ class Proxy:
                         proxy.before = None
                 if before:
                     before()
+                if fate == "slow":
+                    time.sleep(0.3)
                 if fate in ("503", "reset"):
                     return self._answer(503, [], b"<Error><Code>ServiceUnavailable</Code></Error>", fate == "reset")
                 headers = {k: v for k, v in self.headers.items() if not (proxy.strip and k.lower() == "if-none-match")}
