@@ -282,3 +282,13 @@ def test_every_object_is_encrypted_as_backlog_s3_sse_says(endpoint, tmp_path, ki
     assert {k.split("/")[2] for k in keys} >= {"txn", "docs", "format.json"}
     for key in keys:
         assert s3.head_object(Bucket=BUCKET, Key=key).get("ServerSideEncryption") == "AES256", key
+
+
+def test_a_damaged_snapshot_is_refused_with_its_key(place):
+    store = place.open(compact_every=2)
+    for name in "abc":
+        add(store, name)
+    data = place.read("snap/000001.json")
+    place.write("snap/000001.json", data.replace(b'"a"', b'"A"', 1))
+    with pytest.raises(StoreError, match=r"^s3://\S+/snap/000001\.json is damaged \(checksum mismatch\)"):
+        place.open()

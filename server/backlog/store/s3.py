@@ -103,7 +103,6 @@ class S3Backend:
         self.root = f"s3://{bucket}/{prefix.rstrip('/')}"
         self._put_extra = {"ServerSideEncryption": sse, **({"SSEKMSKeyId": kms_key} if kms_key else {})} if sse else {}
         self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
-        self._bodies: dict[int, bytes] = {}  # seq → record bytes, every txn read or written so far
         self._snap_seqs: dict[int, int] = {}  # gen → seq of its snapshot (immutable once written)
         self._gens: list[int] | None = None  # snapshot generations, as of the last listing
         self._probed = False
@@ -115,6 +114,8 @@ class S3Backend:
             events.register("after-call.s3", self._note_date)
 
     def describe(self, name: str) -> str:
+        if name == "tasks.json" and self._gens:  # the store's name for the current snapshot
+            name = f"snap/{self._gens[-1]:06d}.json"
         return f"{self.root}/{name}"
 
     def _note_date(self, http_response: object = None, **_: object) -> None:
@@ -183,16 +184,15 @@ class S3Backend:
                 return None
             raise self._error(what, err) from None
 
-    def _put_new(self, key: str, data: bytes, what: str, **extra: object) -> bool:
-        """Create `key` only if it does not exist; False when it did (412)."""
+    def _put_new(self, key: str, data: bytes, what: str, **extra: object) -> dict | None:
+        """Create `key` only if it does not exist: the answer, or None when it did (412)."""
         try:
             self.requests += 1
-            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*",
-                                   **self._put_extra, **extra)
-            return True
+            return self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*",
+                                          **self._put_extra, **extra)
         except Exception as err:
             if _code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-                return False
+                return None
             raise self._error(what, err) from None
 
     def _list(self, sub: str, start_after: str = "") -> Iterator[dict]:
@@ -218,7 +218,7 @@ class S3Backend:
         if self._probed:
             return
         for _ in range(2):
-            if not self._put_new("probe", b"If-None-Match probe", "the conditional-write probe"):
+            if self._put_new("probe", b"If-None-Match probe", "the conditional-write probe") is None:
                 self._probed = True
                 return
         raise StoreError(f"{self.root}: the server accepted a second put of the same key with If-None-Match: *, "
@@ -292,7 +292,7 @@ class S3Backend:
         head = orjson.loads(data) if match is None else {"gen": int(match.group(1)), "seq": int(match.group(2))}
         gen, seq = head["gen"], head["seq"]
         self.probe()
-        if not self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}):
+        if self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}) is None:
             raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')}: another writer compacted first; nothing lost")
         self._snap_seqs[gen] = seq
         self._gens = sorted({*(self._gens or ()), gen})
@@ -344,15 +344,12 @@ class S3Backend:
             if pos + self._sizes[seq] + 1 > offset:
                 wanted.append(seq)
             pos += self._sizes[seq] + 1
-        missing = [seq for seq in wanted if seq not in self._bodies]
-        if len(missing) > 1:
+        if len(wanted) > 1:  # from the cache, or fetched in parallel; never kept in memory
             with ThreadPoolExecutor(FETCH_THREADS) as pool:
-                for seq, body in zip(missing, pool.map(self._read_txn, missing)):
-                    self._bodies[seq] = body
-        for seq in missing:
-            if seq not in self._bodies:
-                self._bodies[seq] = self._read_txn(seq)
-        data = b"".join(self._bodies[seq] + b"\n" for seq in wanted)
+                bodies = list(pool.map(self._read_txn, wanted))
+        else:
+            bodies = [self._read_txn(seq) for seq in wanted]
+        data = b"".join(body + b"\n" for body in bodies)
         skip = offset - (pos - len(data))
         return data[skip:]
 
@@ -370,13 +367,17 @@ class S3Backend:
         key, txn = f"txn/{seq:012d}", uuid.uuid4().hex
         self.probe()
         try:
-            created = self._put_new(key, record, "committing a transaction", Metadata={"txn": txn})
+            answer = self._put_new(key, record, "committing a transaction", Metadata={"txn": txn})
+            landed = answer is not None or self._landed(key, txn, None)
         except StoreError as err:
-            created = self._landed(key, txn, err)
-        if not created and not self._landed(key, txn, None):
+            answer, landed = None, self._landed(key, txn, err)
+        if not landed:
             self.conflicts += 1
             raise Conflict(key)
-        self._sizes[seq], self._bodies[seq] = len(record), record
+        self._sizes[seq] = len(record)
+        if answer is not None and answer.get("ETag"):
+            self._etags[key] = answer["ETag"]
+            self.cache.put(key, answer["ETag"], record)
 
     def _landed(self, key: str, txn: str, failure: StoreError | None) -> bool:
         """True when `key` holds our put (its response was lost); after a failure, unknown is an error."""
@@ -423,7 +424,7 @@ class S3Backend:
         for _ in range(ATTEMPTS * 4):
             found = self._get(key, f"reading archive segment {name}")
             if found is None:
-                if self._put_new(key, data, f"writing archive segment {name}"):
+                if self._put_new(key, data, f"writing archive segment {name}") is not None:
                     return
                 continue
             if _seq_of(found["Body"].read()) >= seq:
