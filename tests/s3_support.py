@@ -34,14 +34,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(env: dict | None = None) -> Iterator[str]:
-    """The endpoint URL of a fresh moto server process with BUCKET in it; stopped afterwards."""
+def moto_server(env: dict | None = None, port: int | None = None) -> Iterator[str]:
+    """The endpoint URL of a fresh moto server process with BUCKET in it (on `port`, else a free
+    one); stopped afterwards."""
     try:
         import boto3  # noqa: F401
         import moto  # noqa: F401
     except ImportError:
         missing("boto3/moto are not installed; pip install -e '.[s3,s3-test]' (bash .ci/run does)")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"

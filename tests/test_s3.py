@@ -292,3 +292,19 @@ def test_a_damaged_snapshot_is_refused_with_its_key(place):
     place.write("snap/000001.json", data.replace(b'"a"', b'"A"', 1))
     with pytest.raises(StoreError, match=r"^s3://\S+/snap/000001\.json is damaged \(checksum mismatch\)"):
         place.open()
+
+
+def test_the_server_starts_while_s3_is_unreachable_and_uses_it_once_it_answers(tmp_path):
+    from s3_support import free_port
+    from tests.server_support import McpServer, server_env
+
+    port = free_port()  # nothing listens here yet
+    env = server_env(tmp_path, BACKLOG_BACKEND="s3", BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX="team",
+                     BACKLOG_S3_ENDPOINT=f"http://127.0.0.1:{port}", **CREDENTIALS)
+    with McpServer(env) as server:
+        assert len(server.list_tools()) == 27
+        line = server.fail("task_list", {})
+        assert line.startswith(f"store: s3://{BUCKET}/team: reading format.json failed (") and "\n" not in line
+        assert "check BACKLOG_S3_ENDPOINT or the network and retry" in line
+        with moto_server(port=port):
+            assert server.ok("task_add", {"description": "now it answers"})["task"]["id"] == 1
