@@ -17,10 +17,13 @@ Layout under the prefix (mirrors the data dir of files.py):
     archive/<YYYY-Qn>.json   archived tasks, replaced only by a segment with a higher seq
     probe                    the If-None-Match probe (see probe())
 
-Every object here is immutable except format.json and the archive segments, so bodies
-read once are kept in memory. Transient errors (5xx, throttling, resets, timeouts) are
-retried by botocore's standard mode within a bounded time; then one line names the
-bucket, the request and the fix. Credentials and object bodies never appear in messages.
+Transactions and snapshots are never rewritten, so the machine's cache (s3cache.py) keeps
+them by key and ETag: a warm open lists and reads only what is new. What the backend keeps
+in memory is the listing (sequence → size, key → ETag), not the bodies. Transient errors
+(5xx, throttling, resets, timeouts) are retried by the client (botocore's standard mode, or
+s3light's same policy) within a bounded time; then one line names the bucket, the request
+and the fix. Credentials and object bodies never appear in messages. Every answer's Date
+header sets `server_now()`, the clock an S3 backlog runs on (leases expire by it).
 """
 
 from __future__ import annotations
