@@ -308,3 +308,14 @@ def test_the_server_starts_while_s3_is_unreachable_and_uses_it_once_it_answers(t
         assert "check BACKLOG_S3_ENDPOINT or the network and retry" in line
         with moto_server(port=port):
             assert server.ok("task_add", {"description": "now it answers"})["task"]["id"] == 1
+
+
+def test_the_plugin_launcher_keeps_an_environment_with_the_s3_extra_apart(tmp_path):
+    from tests.test_launcher import fake_env, fake_root, launch
+
+    root = fake_root(tmp_path)
+    plain = fake_env(tmp_path / "data", "1.2.3")
+    with_s3 = fake_env(tmp_path / "data", "1.2.3-s3")  # what BACKLOG_BACKEND=s3 builds (with boto3)
+    assert launch("--prepare", data=tmp_path / "data", root=root).stdout == f"{plain}\n".encode()
+    on_s3 = launch("--prepare", data=tmp_path / "data", root=root, BACKLOG_BACKEND="s3")
+    assert (on_s3.returncode, on_s3.stdout) == (0, f"{with_s3}\n".encode())
