@@ -79,6 +79,13 @@ def test_a_transaction_that_raises_writes_nothing(place):
     assert [t["description"] for t in again.tasks.values()] == ["kept"] and again.seq == 1
 
 
+def test_every_opener_of_a_new_store_commits(place):
+    stores = [place.open() for _ in range(3)]  # all opened before anything was written
+    for n, store in enumerate(stores):
+        assert put(store, *"abc"[: n + 1])["seq"] == n + 1  # each sees the others' tasks and adds one
+    assert sorted(t["description"] for t in place.open().tasks.values()) == ["a", "b", "c"]
+
+
 def test_another_opener_sees_a_transaction_whole(place):
     store, other = place.open(), place.open()
     put(store, "a", "b", "c", doc="# body")

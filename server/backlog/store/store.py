@@ -517,6 +517,9 @@ class Store:
         Old journal generations stay as format 1 wrote them (history); a crash before
         format.json leaves a format-1 store whose sealed files any reader accepts.
         """
+        self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
+        if self.format >= FORMAT:
+            return  # another writer made it format 2 after this store was loaded (a new store opened twice)
         if self.seq or self.backend.journal_generations():
             for name in self.segments():
                 self._write_segment(name, self.segment(name))
