@@ -33,6 +33,15 @@ def acks(out: str) -> dict[str, int]:
     return {line.split()[1]: int(line.split()[2]) for line in out.splitlines() if line.startswith("ack ")}
 
 
+def report(store, acked: dict[str, int]) -> None:
+    """Fail loudly, with what the bucket holds, when an acknowledged add is missing or an id repeats."""
+    lost = [u for u in acked if u not in store.tasks]
+    for uuid in lost:
+        print(f"LOST {uuid} (id {acked[uuid]}): {len(store.history(uuid))} records name it; "
+              f"{store.seq} records for {len(acked)} acknowledged adds")
+    assert not lost and len(set(acked.values())) == len(acked)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--writers", type=int, default=8)
@@ -51,7 +60,7 @@ def main() -> None:
             acked.update(acks(out))
         elapsed = time.perf_counter() - start
         store = place.open()
-        assert {u: store.tasks[u]["id"] for u in acked} == acked and len(set(acked.values())) == len(acked)
+        report(store, acked)
         print(f"{args.writers} writers x {args.adds} adds: {len(acked)} acknowledged, all present, ids unique; "
               f"{elapsed:.1f} s ({len(acked) / elapsed:.0f} adds/s)")
         start, acked = time.perf_counter(), {}
@@ -64,7 +73,7 @@ def main() -> None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate()
         store = place.open()
-        assert {u: store.tasks[u]["id"] for u in acked} == acked
+        report(store, acked)
         print(f"{args.kills} SIGKILL rounds: {len(acked)} acknowledged adds, all present; "
               f"{time.perf_counter() - start:.1f} s")
 

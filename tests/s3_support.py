@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import missing
+from conftest import REPO, missing
 
 from backlog.store.store import Store
 
@@ -36,15 +36,16 @@ def free_port() -> int:
 @contextmanager
 def moto_server(env: dict | None = None, port: int | None = None) -> Iterator[str]:
     """The endpoint URL of a fresh moto server process with BUCKET in it (on `port`, else a free
-    one); stopped afterwards."""
+    one), its conditional puts atomic as S3's (tests/moto_atomic.py); stopped afterwards."""
     try:
         import boto3  # noqa: F401
         import moto  # noqa: F401
     except ImportError:
         missing("boto3/moto are not installed; pip install -e '.[s3,s3-test]' (bash .ci/run does)")
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.moto_atomic", "-H", "127.0.0.1", "-p", str(port)],
+                            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
