@@ -109,7 +109,7 @@ def test_store_problems_exit_2(env, store_dir):
 
 def test_a_bad_setting_names_the_variable(env):
     result = run_backlog(["list"], {**env, "BACKLOG_BACKEND": "ftp"})
-    assert (result.returncode, result.stderr) == (1, "backlog: BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files'\n")
+    assert (result.returncode, result.stderr) == (1, "backlog: BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files' or 's3'\n")
 
 
 def test_backlog_now_is_the_cli_clock(env):

@@ -143,7 +143,7 @@ def test_nothing_to_undo_on_a_fresh_store(tmp_path):
 
 
 def test_bad_settings_still_start_and_every_tool_names_the_variable(tmp_path):
-    line = "BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files'"
+    line = "BACKLOG_BACKEND: 'ftp' is not available in this build; unset it or set it to 'files' or 's3'"
     with McpServer(server_env(tmp_path, BACKLOG_BACKEND="ftp")) as server:
         assert len(server.list_tools()) == 27
         assert server.fail("task_list", {}) == line

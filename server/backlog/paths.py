@@ -83,3 +83,42 @@ def data_dir(env: Mapping[str, str], project: Path) -> Path:
 def resolve_data_dir(env: Mapping[str, str], cwd: str, payload_cwd: str | None = None) -> Path:
     """The data directory an entry point running in `cwd` with `env` must use."""
     return data_dir(env, project_dir(env, cwd, payload_cwd))
+
+
+def origin_name(project: Path) -> str | None:
+    """The `origin` remote of the repository at `project`, normalized so that every clone agrees:
+    `git@GitHub.com:Acme/Shop.git` and `https://user@github.com/acme/shop/` are both
+    `github.com/acme/shop`. None without a git config, an origin, or a host (a local path)."""
+    for config in (project / ".git" / "config", project / "config"):
+        try:
+            text = config.read_text(encoding="utf-8")
+            break
+        except OSError:
+            continue
+    else:
+        return None
+    section = re.search(r'^\s*\[remote\s+"origin"\]\s*$(.*?)(?=^\s*\[|\Z)', text, re.M | re.S)
+    url = re.search(r"^\s*url\s*=\s*(\S+)\s*$", section.group(1), re.M) if section else None
+    if not url:
+        return None
+    found = re.fullmatch(r"(?:[a-z+]+://)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[:/](.+?)(?:\.git)?/*", url.group(1), re.I)
+    if not found or url.group(1).lower().startswith("file:") or (
+            "://" not in url.group(1) and ":" not in url.group(1).split("/")[0]):
+        return None  # a path on this machine: nothing a teammate shares
+    return f"{found.group(1)}/{found.group(2).strip('/')}".lower()
+
+
+def s3_prefix(env: Mapping[str, str], project: Path) -> str | None:
+    """The key prefix of the project's backlog in a bucket: BACKLOG_S3_PREFIX, else TASKDATA, else
+    `backlogs/<origin_name>`, each with `/ns/<namespace>` as the data dir has; None with none of them."""
+    base = env.get("BACKLOG_S3_PREFIX") or env.get("TASKDATA") or ""
+    if not base.strip("/"):
+        origin = origin_name(project)
+        base = f"backlogs/{origin}" if origin else ""
+    if not base.strip("/"):
+        return None
+    namespace = env.get("BACKLOG_NAMESPACE", "")
+    if namespace and (not _NAME.fullmatch(namespace) or namespace.strip(".") == ""):
+        raise BacklogError("BACKLOG_NAMESPACE", f"'{namespace}' is not a valid namespace",
+                           "use letters, digits, '_', '-' and '.', e.g. 'frontend'")
+    return base.strip("/") + (f"/ns/{namespace}" if namespace else "")

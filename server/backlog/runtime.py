@@ -1,7 +1,8 @@
 """Building a `Backlog` from the environment: the one place entry points read settings.
 
 Variables (SPEC §2): TASKDATA, TASKDATA_ROOT, XDG_DATA_HOME, CLAUDE_PROJECT_DIR,
-BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND, TZ,
+BACKLOG_NAMESPACE, BACKLOG_AUTO_NAMESPACE, BACKLOG_AGENT_ID, BACKLOG_BACKEND (`files` or `s3`, with
+BACKLOG_S3_BUCKET/REGION/ENDPOINT/PREFIX/SSE/KMS_KEY, see store/s3.py), TZ,
 BACKLOG_COMPACT_EVERY (journal lines per compaction; tests force small values), BACKLOG_LEASE
 (how long a lease lasts unrenewed) and
 BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
@@ -9,14 +10,17 @@ BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from datetime import datetime, timezone
 
 from backlog.core.dates import local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
-from backlog.paths import data_dir, project_dir
+from backlog.paths import data_dir, project_dir, s3_prefix
 from backlog.store.store import COMPACT_EVERY, Store
 from backlog.store.strays import record_project
 
@@ -54,17 +58,53 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     Claude session its leases belong to.
     """
     backend = env.get("BACKLOG_BACKEND", "files") or "files"
-    if backend != "files":
+    if backend not in ("files", "s3"):
         raise BacklogError("BACKLOG_BACKEND", f"'{backend}' is not available in this build",
-                           "unset it or set it to 'files'")
+                           "unset it or set it to 'files' or 's3'")
     compact = env.get("BACKLOG_COMPACT_EVERY", str(COMPACT_EVERY))
     if not compact.isdigit() or int(compact) < 1:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
     clock, tz = clock_from_env(env), local_zone(env)
     project = project_dir(env, cwd, payload_cwd)
-    root = data_dir(env, project)
-    store = Store.open(root, compact_every=int(compact))
-    record_project(root, project)  # once the data dir exists: `backlog doctor` tells its strays by it
+    if backend == "s3":
+        store = open_s3(env, s3_prefix(env, project), light=channel.startswith("hook"), compact_every=int(compact))
+        if not env.get("BACKLOG_NOW"):  # a team agrees on the bucket's time, not on any one machine's
+            clock = server_clock(store.backend.server_now, clock)  # type: ignore[attr-defined]
+    else:
+        root = data_dir(env, project)
+        store = Store.open(root, compact_every=int(compact))
+        record_project(root, project)  # once the data dir exists: `backlog doctor` tells its strays by it
     return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
                    channel=channel, writer=writer, session=session, lease=lease)
+
+
+def server_clock(server_now: Callable[[], datetime | None], fallback: Callable[[], datetime]) -> Callable[[], datetime]:
+    """The clock of an S3 store: the server's time as its answers tell it, `fallback` before the first."""
+    return lambda: server_now() or fallback()
+
+
+def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
+    """This machine's cache of one bucket prefix: XDG_CACHE_HOME (else ~/.cache)/backlog/s3/<hash>."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    place = f"{conf['endpoint'] or 'aws'}|{conf['bucket']}|{conf['prefix']}".encode()
+    return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
+
+
+def open_s3(env: Mapping[str, str], prefix: str | None, light: bool = False, **options: int) -> Store:
+    """The store under key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, loaded; `light`: through
+    the standard-library client when the environment holds the keys (hooks: no boto3 import).
+
+    BacklogError names a missing variable (or boto3); StoreError says what the bucket refused.
+    """
+    from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
+    from backlog.store.s3light import credentials
+
+    conf = settings(env, prefix)
+    region = conf["region"] or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    client = make_client(region, conf["endpoint"], credentials(env) if light else None)
+    backend = S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
+                        cache=s3_cache_dir(env, conf))
+    store = Store(backend, **options)
+    store.load()
+    return store

@@ -375,6 +375,9 @@ def doctor(inv: Invocation, term: Terminal) -> int:
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
+    if term.env.get("BACKLOG_BACKEND") == "s3":  # it would check an unrelated local data dir
+        raise BacklogError("BACKLOG_BACKEND", "`backlog doctor` is not available for 's3' in this build",
+                           "any command reads the bucket and refuses a damaged object with its key")
     project = project_dir(term.env, os.getcwd())
     root = data_dir(term.env, project)
     as_json = inv.options.get("json")

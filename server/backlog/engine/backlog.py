@@ -9,8 +9,17 @@ class only names them (modules whose names the methods take are imported under o
 
 from __future__ import annotations
 
+import functools
+import random
+import time
+from collections.abc import Callable
+
 from backlog.engine import archive as archiving, claims, docs, exchange, history as changes, queries, search as searching, tasks
 from backlog.engine.scope import Scope
+from backlog.errors import StoreError
+from backlog.store.backend import Conflict
+
+CONFLICT_WAIT_S = 60  # how long one use case keeps losing races before it gives up (optimistic backends)
 
 
 class Backlog(Scope):
@@ -52,3 +61,30 @@ class Backlog(Scope):
     archive = archiving.archive
     archive_list = archiving.archive_list
     archive_load = archiving.archive_load
+
+
+def rerun_on_conflict(use_case: Callable) -> Callable:
+    """`use_case`, run again on the new state each time another writer took its commit's sequence.
+
+    Only an optimistic backend (S3) raises Conflict. Between runs it waits a random time that
+    doubles up to 0.25 s (so racers spread out); after CONFLICT_WAIT_S of lost races, StoreError.
+    """
+    @functools.wraps(use_case)
+    def run(self: Backlog, *args: object, **kwargs: object) -> object:
+        deadline, attempt = time.monotonic() + CONFLICT_WAIT_S, 0
+        while True:
+            try:
+                return use_case(self, *args, **kwargs)
+            except Conflict:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{self.store.backend.root}: other writers kept committing first for "
+                                     f"{CONFLICT_WAIT_S}s; nothing was saved, retry") from None
+                attempt += 1
+                time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
+    return run
+
+
+for _name, _use_case in list(vars(Backlog).items()):
+    if not _name.startswith("_") and callable(_use_case):
+        setattr(Backlog, _name, rerun_on_conflict(_use_case))
+del _name, _use_case

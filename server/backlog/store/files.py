@@ -92,6 +92,8 @@ def is_temp(name: str) -> bool:
 class FileBackend:
     """A data dir on the local file system."""
 
+    optimistic = False  # writers exclude each other with lock() (see backend.Backend)
+
     def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.root = root
         self.lock_timeout = lock_timeout

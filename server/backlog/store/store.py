@@ -10,8 +10,9 @@ op sets key `k` from old value `o` to new value `n` (None = absent). Keys:
 not-yet-undone transaction as a new transaction, so the journal only grows.
 
 Writers take the backend's lock, catch up on lines they have not seen, append one line
-and fdatasync it; readers never lock: they stat the snapshot and the journal and parse
-only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, format 2).
+and fdatasync it (an optimistic backend such as S3 has no lock: its append is conditional
+on the sequence number and raises Conflict when another writer took it); readers never
+lock: they stat the snapshot and the journal and parse only the new tail. Lines, snapshot and segments carry a checksum (sealed.py, format 2).
 A final line without its newline is a torn, never-acknowledged write unless its checksum
 holds (then it is kept and the next writer ends its line); readers ignore a torn tail and
 the next writer cuts it. Any other unreadable line is corruption: the store refuses to
@@ -44,6 +45,7 @@ from backlog.errors import StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
+    from backlog.store.backend import Backend
     from backlog.store.index import Index
 
 COMPACT_EVERY = 1000
@@ -157,7 +159,7 @@ class Transaction:
 class Store:
     """One data dir: the hot tasks in memory, kept fresh from the journal."""
 
-    def __init__(self, backend: FileBackend, *, compact_every: int = COMPACT_EVERY,
+    def __init__(self, backend: Backend, *, compact_every: int = COMPACT_EVERY,
                  undo_depth: int = UNDO_DEPTH, journal_files: int = MAX_FILES) -> None:
         self.backend = backend
         self.compact_every = compact_every
@@ -340,7 +342,9 @@ class Store:
         """Lock, catch up, let the caller stage changes, commit them as one journal line.
 
         Nothing is written when the body raises or changes nothing; afterwards
-        `tx.record` is the committed record (or None).
+        `tx.record` is the committed record (or None). On an optimistic backend (no lock)
+        raises Conflict when another writer committed first: nothing was written, and the
+        caller runs its use case again (the next transaction catches up).
         """
         with self._mutex, self.backend.lock():
             self.refresh()
@@ -591,7 +595,7 @@ class Store:
         """
         self.format, self.since = format_info(self.backend.read_format(), str(self.backend.root))
         if self.format >= FORMAT:
-            return
+            return  # another writer made it format 2 after this store was loaded (a new store opened twice)
         if self.seq or self.backend.journal_generations():
             for name in self.segments():
                 self._write_segment(name, self.segment(name))
@@ -604,7 +608,8 @@ class Store:
         """Write a new snapshot and start a new journal generation (call under the lock)."""
         for name in self.segments():
             self._materialize(name)
-        self._collect_docs()
+        if not self.backend.optimistic:  # without a lock a body staged by another writer may not be committed yet
+            self._collect_docs()
         snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
                 "tasks": list(self.tasks.values()), "docs": self.docs}
         self.backend.write_snapshot(seal(snap))
@@ -613,8 +618,9 @@ class Store:
         self._records = []
         self._offset = 0
         self._token = self.backend.snapshot_token()
-        merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
-                                                      if g < self.gen and self.sealed(g)], self.journal_files)
+        if not self.backend.optimistic:  # merging history needs the lock
+            merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
+                                                          if g < self.gen and self.sealed(g)], self.journal_files)
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())

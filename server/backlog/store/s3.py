@@ -1,0 +1,490 @@
+"""The store's bytes in an S3 bucket (any S3-compatible server that enforces conditional writes).
+
+No lock: each transaction is one object `txn/<seq:012d>` created with `If-None-Match: *`,
+so two writers can never both take sequence N; the loser gets Conflict (the store catches
+up and the use case runs again on the new state). Each put carries a client-generated
+txn id (object metadata), so a put whose response was lost and whose retry met 412 is
+recognised as our own, never duplicated and never lost; when even that cannot be told,
+the error says the outcome is unknown and points at task_history.
+
+Layout under the prefix (mirrors the data dir of files.py):
+    format.json              the format version
+    snap/<gen:06d>.json      the snapshot that starts generation <gen>; created only if new,
+                             so the first compaction of a generation wins; its seq is in
+                             metadata `seq` (read with one HEAD, remembered)
+    txn/<seq:012d>           one sealed record; generation g holds the records after snapshot g
+    docs/<sha256>.md         doc bodies, content-addressed
+    archive/<YYYY-Qn>.json   archived tasks, replaced only by a segment with a higher seq
+    probe                    the If-None-Match probe (see probe())
+
+Transactions and snapshots are never rewritten, so the machine's cache (s3cache.py) keeps
+them by key and ETag: a warm open lists and reads only what is new. What the backend keeps
+in memory is the listing (sequence → size, key → ETag), not the bodies. Transient errors
+(5xx, throttling, resets, timeouts) are retried by the client (botocore's standard mode, or
+s3light's same policy) within a bounded time; then one line names the bucket, the request
+and the fix. Credentials and object bodies never appear in messages. Every answer's Date
+header sets `server_now()`, the clock an S3 backlog runs on (leases expire by it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+
+from backlog.errors import BacklogError, StoreError
+from backlog.store.backend import Conflict
+from backlog.store.s3cache import ObjectCache
+
+ATTEMPTS = 5  # botocore's standard retry mode: tries per request (backoff grows to ~20 s in all)
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
+FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
+_TXN = re.compile(r"txn/(\d{12})")
+_SNAP = re.compile(r"snap/(\d{6})\.json")
+_SNAP_HEAD = re.compile(rb'\{"gen":(\d+),"seq":(\d+),')  # how Store.compact's snapshot begins
+_SEGMENT = re.compile(r"\d{4}-Q[1-4]")
+_BLOB = re.compile(r"[0-9a-f]{64}")
+_CREDENTIALS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+                "InvalidToken", "AllAccessDisabled", "403"}
+
+
+def settings(env: Mapping[str, str], prefix: str | None) -> dict:
+    """The S3 settings of an entry point's environment and the key prefix it resolved
+    (paths.s3_prefix); BacklogError names a missing or bad variable."""
+    bucket = env.get("BACKLOG_S3_BUCKET", "")
+    if not bucket:
+        raise BacklogError("BACKLOG_S3_BUCKET", "is not set but BACKLOG_BACKEND is 's3'",
+                           "set it to the bucket that holds the shared backlog")
+    if not prefix:
+        raise BacklogError("BACKLOG_S3_PREFIX", "is not set and the repository has no origin remote to name "
+                           "this backlog by", "set it to a name the team shares, e.g. 'backlogs/shop'")
+    sse = env.get("BACKLOG_S3_SSE", "")
+    if sse not in ("", "AES256", "aws:kms"):
+        raise BacklogError("BACKLOG_S3_SSE", f"'{sse}' is not a server-side encryption", "use AES256 or aws:kms, or unset it")
+    return {"bucket": bucket, "prefix": prefix.strip("/") + "/", "region": env.get("BACKLOG_S3_REGION") or None,
+            "endpoint": env.get("BACKLOG_S3_ENDPOINT") or None, "sse": sse, "kms_key": env.get("BACKLOG_S3_KMS_KEY", "")}
+
+
+def make_client(region: str | None, endpoint: str | None, light: tuple[str, str, str] | None = None) -> object:
+    """A boto3 S3 client with bounded retries and timeouts; BacklogError when boto3 is missing.
+
+    With `light` credentials (s3light.credentials), the standard-library client instead (hooks).
+    """
+    if light is not None:
+        from backlog.store.s3light import LightClient
+
+        return LightClient(light, region or "us-east-1", endpoint)
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise BacklogError("BACKLOG_BACKEND", "'s3' needs boto3, which is not installed",
+                           "pip install 'backlog[s3]'") from None
+    config = Config(retries={"max_attempts": ATTEMPTS, "mode": "standard"}, connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=READ_TIMEOUT_S, s3={"addressing_style": "path"} if endpoint else {})
+    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint, config=config)
+
+
+class S3Backend:
+    """A store under one prefix of one bucket."""
+
+    optimistic = True
+
+    def __init__(self, client: object, bucket: str, prefix: str, *, sse: str = "", kms_key: str = "",
+                 cache: Path | None = None) -> None:
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+        self.cache = ObjectCache(cache)
+        self._etags: dict[str, str] = {}  # key → ETag of the immutable objects listed so far
+        self.root = f"s3://{bucket}/{prefix.rstrip('/')}"
+        self._put_extra = {"ServerSideEncryption": sse, **({"SSEKMSKeyId": kms_key} if kms_key else {})} if sse else {}
+        self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
+        self._snap_seqs: dict[int, int] = {}  # gen → seq of its snapshot (immutable once written)
+        self._gens: list[int] | None = None  # snapshot generations, as of the last listing
+        self._probed = False
+        self.requests = 0  # requests sent (for measurements and tests)
+        self.conflicts = 0  # commits refused because another writer held the sequence number
+        self._server_at: tuple[datetime, float] | None = None  # the last answer's Date, and our monotonic time then
+        events = getattr(getattr(client, "meta", None), "events", None)
+        if events is not None:
+            events.register("after-call.s3", self._note_date)
+
+    def describe(self, name: str) -> str:
+        if name == "tasks.json" and self._gens:  # the store's name for the current snapshot
+            name = f"snap/{self._gens[-1]:06d}.json"
+        return f"{self.root}/{name}"
+
+    def _note_date(self, http_response: object = None, **_: object) -> None:
+        date = getattr(http_response, "headers", {}).get("Date")
+        try:
+            self._server_at = (parsedate_to_datetime(date), time.monotonic()) if date else self._server_at
+        except (TypeError, ValueError):
+            pass  # no usable Date header: keep the last one
+
+    def server_now(self) -> datetime | None:
+        """The server's time (its last answer's Date plus the time elapsed here since), or None before any answer.
+
+        Leases expire by this clock, so machines whose clocks disagree still agree on them.
+        """
+        if self._server_at is None:
+            return None
+        date, at = self._server_at
+        return (date + timedelta(seconds=time.monotonic() - at)).replace(microsecond=0)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        yield  # optimistic: append_journal's conditional put decides
+
+    def close(self) -> None:
+        return None
+
+    # -- requests --------------------------------------------------------------------------
+    def _call(self, op: str, what: str, **params: object) -> dict:
+        """One S3 request; StoreError naming the bucket and the fix when it fails for good."""
+        self.requests += 1
+        try:
+            return getattr(self.client, op)(Bucket=self.bucket, **params)
+        except Exception as err:  # botocore's errors, raised after its bounded retries
+            raise self._error(what, err) from None
+
+    def _error(self, what: str, err: Exception) -> StoreError:
+        code = _code(err)
+        if code in ("NoSuchBucket",):
+            fix = "check BACKLOG_S3_BUCKET (the bucket must exist)"
+        elif code in _CREDENTIALS or type(err).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+            fix = "check the AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket policy"
+        elif type(err).__name__ in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                                    "ConnectionClosedError") or code.startswith("5") or code in (
+                                        "SlowDown", "Throttling", "ConnectionError"):
+            fix = "the server did not answer after retries; check BACKLOG_S3_ENDPOINT or the network and retry"
+        else:
+            fix = "check BACKLOG_S3_BUCKET, BACKLOG_S3_REGION and BACKLOG_S3_ENDPOINT"
+        return StoreError(f"{self.root}: {what} failed ({code or type(err).__name__}); {fix}")
+
+    def _get(self, key: str, what: str) -> dict | None:
+        """GET `key` (None when absent)."""
+        try:
+            self.requests += 1
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except Exception as err:
+            if _code(err) in ("NoSuchKey", "404"):
+                return None
+            raise self._error(what, err) from None
+
+    def _head(self, key: str, what: str) -> dict | None:
+        try:
+            self.requests += 1
+            return self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except Exception as err:
+            if _code(err) in ("NoSuchKey", "404"):
+                return None
+            raise self._error(what, err) from None
+
+    def _put_new(self, key: str, data: bytes, what: str, **extra: object) -> dict | None:
+        """Create `key` only if it does not exist: the answer, or None when it did (412)."""
+        try:
+            self.requests += 1
+            return self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*",
+                                          **self._put_extra, **extra)
+        except Exception as err:
+            if _code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                return None
+            raise self._error(what, err) from None
+
+    def _list(self, sub: str, start_after: str = "") -> Iterator[dict]:
+        """Every object under `sub/`, in key order, after `start_after` (a key under `sub/`)."""
+        params = {"Prefix": self.prefix + sub + "/"}
+        if start_after:
+            params["StartAfter"] = self.prefix + start_after
+        while True:
+            page = self._call("list_objects_v2", f"listing {sub}/", **params)
+            for item in page.get("Contents", ()):
+                yield {**item, "Key": item["Key"][len(self.prefix):]}
+            if not page.get("IsTruncated"):
+                return
+            params["ContinuationToken"] = page["NextContinuationToken"]
+
+    # -- the conditional-write probe -------------------------------------------------------
+    def probe(self) -> None:
+        """Refuse a server that ignores If-None-Match (its silent last-writer-wins would lose data).
+
+        Puts the probe key conditionally until a put is refused: the first put may create it,
+        the second must answer 412. Done once per backend, before its first write.
+        """
+        if self._probed:
+            return
+        for _ in range(2):
+            if self._put_new("probe", b"If-None-Match probe", "the conditional-write probe") is None:
+                self._probed = True
+                return
+        raise StoreError(f"{self.root}: the server accepted a second put of the same key with If-None-Match: *, "
+                         "so concurrent writers would overwrite each other; use an S3 server that enforces "
+                         "conditional writes (AWS S3, MinIO, moto) via BACKLOG_S3_ENDPOINT")
+
+    # -- format ----------------------------------------------------------------------------
+    def read_format(self) -> bytes | None:
+        found = self._get("format.json", "reading format.json")
+        return None if found is None else found["Body"].read()
+
+    def write_format(self, data: bytes) -> None:
+        self.probe()
+        self._call("put_object", "writing format.json", Key=self.prefix + "format.json", Body=data, **self._put_extra)
+
+    def read_head(self) -> None:
+        """No head on S3: each transaction is an object of its own, kept until packed, so a cut
+        journal cannot happen here the way a truncated file can."""
+        return None
+
+    def write_head(self, data: bytes) -> None:
+        """Nothing to keep (see read_head)."""
+
+    # -- snapshots -------------------------------------------------------------------------
+    def _list_snapshots(self) -> list[int]:
+        gens = []
+        for item in self._list("snap"):
+            if match := _SNAP.fullmatch(item["Key"]):
+                gens.append(int(match.group(1)))
+                self._etags[item["Key"]] = item["ETag"]
+        self._gens = sorted(gens)
+        return self._gens
+
+    def _immutable(self, key: str, what: str) -> dict | None:
+        """GET an object that is never rewritten (snapshot, transaction), from the cache when it has it."""
+        cached = self.cache.get(key, self._etags.get(key))
+        if cached is not None:
+            return {"data": cached, "Metadata": {}}
+        found = self._get(key, what)
+        if found is None:
+            return None
+        data = found["Body"].read()
+        self.cache.put(key, found.get("ETag"), data)
+        return {"data": data, "Metadata": found.get("Metadata", {})}
+
+    def _sync(self) -> list[int]:
+        """Catch up on the listing: new transactions, and the snapshots only when there were any.
+
+        A snapshot is written only after the transaction it ends with, so when no transaction
+        is new since the last look, no snapshot that matters is either: an idle look costs one
+        request. Until a later look sees a newer snapshot, the newest known generation simply
+        runs on (its records are the same either way).
+        """
+        if self._sync_txns() or self._gens is None:
+            return self._list_snapshots()
+        return self._gens
+
+    def snapshot_token(self) -> int | None:
+        gens = self._sync()
+        return gens[-1] if gens else None
+
+    def read_snapshot(self, previous: bool = False) -> tuple[bytes | None, int | None]:
+        self._sync_txns()
+        gens = self._list_snapshots()
+        if len(gens) < 1 + previous:
+            return None, None
+        gen = gens[-1 - previous]
+        found = self._immutable(f"snap/{gen:06d}.json", "reading the snapshot")
+        if found is None:
+            return None, None
+        seq = found["Metadata"].get("seq") or (m.group(2).decode() if (m := _SNAP_HEAD.match(found["data"])) else "")
+        if seq.isdigit():
+            self._snap_seqs.setdefault(gen, int(seq))
+        return found["data"], gen
+
+    def write_snapshot(self, data: bytes) -> None:
+        """Create the snapshot of a new generation; StoreError when another writer's came first."""
+        match = _SNAP_HEAD.match(data)  # not a parse of every task
+        head = orjson.loads(data) if match is None else {"gen": int(match.group(1)), "seq": int(match.group(2))}
+        gen, seq = head["gen"], head["seq"]
+        self.probe()
+        if self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}) is None:
+            raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')}: another writer compacted first; nothing lost")
+        self._snap_seqs[gen] = seq
+        self._gens = sorted({*(self._gens or ()), gen})
+
+    def _snap_seq(self, gen: int) -> int:
+        if gen == 0:
+            return 0
+        if gen not in self._snap_seqs:
+            head = self._head(f"snap/{gen:06d}.json", "reading a snapshot's sequence")
+            if head is None or not head.get("Metadata", {}).get("seq", "").isdigit():
+                raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')} is damaged (no seq metadata); "
+                                 "run `backlog doctor` to inspect")
+            self._snap_seqs[gen] = int(head["Metadata"]["seq"])
+        return self._snap_seqs[gen]
+
+    # -- journal ---------------------------------------------------------------------------
+    def journal_name(self, gen: int) -> str:
+        return f"txn/ (generation {gen})"
+
+    def _sync_txns(self) -> bool:
+        """List the transactions committed since the newest one seen; True when there were any."""
+        last, found = max(self._sizes, default=0), False
+        for item in self._list("txn", f"txn/{last:012d}" if last else ""):
+            match = _TXN.fullmatch(item["Key"])
+            if match:
+                self._sizes[int(match.group(1))], found = item["Size"], True
+                self._etags[item["Key"]] = item["ETag"]
+        return found
+
+    def _range(self, gen: int) -> list[int]:
+        """Sequence numbers of generation `gen`'s records as of the last listing, ascending."""
+        gens = self._sync() if self._gens is None else self._gens
+        newest = gens[-1] if gens else 0
+        low = self._snap_seq(gen)
+        high = self._snap_seq(next(g for g in gens if g > gen)) if gen < newest else None
+        return [seq for seq in sorted(self._sizes) if seq > low and (high is None or seq <= high)]
+
+    def journal_generations(self) -> list[int]:
+        self._sync_txns()
+        gens = self._list_snapshots()
+        return [gen for gen in [0, *gens] if self._range(gen)] if self._sizes else []
+
+    def journal_size(self, gen: int) -> int:
+        return sum(self._sizes[seq] + 1 for seq in self._range(gen))
+
+    def read_journal(self, gen: int, offset: int = 0) -> bytes:
+        wanted, pos = [], 0
+        for seq in self._range(gen):
+            if pos + self._sizes[seq] + 1 > offset:
+                wanted.append(seq)
+            pos += self._sizes[seq] + 1
+        if len(wanted) > 1:  # from the cache, or fetched in parallel; never kept in memory
+            with ThreadPoolExecutor(FETCH_THREADS) as pool:
+                bodies = list(pool.map(self._read_txn, wanted))
+        else:
+            bodies = [self._read_txn(seq) for seq in wanted]
+        data = b"".join(body + b"\n" for body in bodies)
+        skip = offset - (pos - len(data))
+        return data[skip:]
+
+    def _read_txn(self, seq: int) -> bytes:
+        found = self._immutable(f"txn/{seq:012d}", "reading a transaction")
+        if found is None:
+            raise StoreError(f"{self.describe(f'txn/{seq:012d}')} was listed but is gone; "
+                             "run `backlog doctor` to inspect")
+        return found["data"]
+
+    def append_journal(self, gen: int, line: bytes, offset: int) -> None:
+        """Create `txn/<seq>` for the record on `line`; Conflict when another writer holds seq."""
+        record = line.strip(b"\n")
+        seq = orjson.loads(record)["seq"]
+        key, txn = f"txn/{seq:012d}", uuid.uuid4().hex
+        self.probe()
+        try:
+            answer = self._put_new(key, record, "committing a transaction", Metadata={"txn": txn})
+            landed = answer is not None or self._landed(key, txn, None)
+        except StoreError as err:
+            answer, landed = None, self._landed(key, txn, err)
+        if not landed:
+            self.conflicts += 1
+            raise Conflict(key)
+        self._sizes[seq] = len(record)
+        if answer is not None and answer.get("ETag"):
+            self._etags[key] = answer["ETag"]
+            self.cache.put(key, answer["ETag"], record)
+
+    def _landed(self, key: str, txn: str, failure: StoreError | None) -> bool:
+        """True when `key` holds our put (its response was lost); after a failure, unknown is an error."""
+        try:
+            head = self._head(key, "checking a transaction")
+        except StoreError:
+            head = None
+            if failure is None:
+                raise
+        if head is not None and head.get("Metadata", {}).get("txn") == txn:
+            return True
+        if failure is not None:
+            raise StoreError(f"{self.describe(key)}: the commit's outcome is unknown ({failure}); "
+                             "look at task_history before retrying") from None
+        return False
+
+    def replace_journal(self, gen: int, data: bytes) -> None:
+        raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
+
+    def delete_journal(self, gen: int) -> None:
+        raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
+
+    # -- archive segments ------------------------------------------------------------------
+    def _segment(self, name: str) -> str:
+        if not _SEGMENT.fullmatch(name):
+            raise StoreError(f"refusing segment name '{name}': not YYYY-Qn")
+        return f"archive/{name}.json"
+
+    def list_segments(self) -> list[str]:
+        return sorted(item["Key"][8:-5] for item in self._list("archive")
+                      if _SEGMENT.fullmatch(item["Key"][8:-5]) and item["Key"].endswith(".json"))
+
+    def read_segment(self, name: str) -> bytes | None:
+        found = self._get(self._segment(name), f"reading archive segment {name}")
+        return None if found is None else found["Body"].read()
+
+    def write_segment(self, name: str, data: bytes | None) -> None:
+        """Replace a segment unless the one there has a seq at least as high (conditional on its ETag)."""
+        key = self._segment(name)
+        if data is None:
+            self._call("delete_object", f"removing archive segment {name}", Key=self.prefix + key)
+            return
+        seq = orjson.loads(data)["seq"]
+        for _ in range(ATTEMPTS * 4):
+            found = self._get(key, f"reading archive segment {name}")
+            if found is None:
+                if self._put_new(key, data, f"writing archive segment {name}") is not None:
+                    return
+                continue
+            if _seq_of(found["Body"].read()) >= seq:
+                return  # a writer that had seen more wrote it
+            try:
+                self.requests += 1
+                self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data,
+                                       IfMatch=found["ETag"], **self._put_extra)
+                return
+            except Exception as err:
+                if _code(err) not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                    raise self._error(f"writing archive segment {name}", err) from None
+        raise StoreError(f"{self.describe(key)}: other writers kept replacing it; a later commit writes it again")
+
+    # -- doc bodies ------------------------------------------------------------------------
+    def _blob(self, digest: str) -> str:
+        if not _BLOB.fullmatch(digest):
+            raise StoreError(f"refusing doc name '{digest}': not a sha256 digest")
+        return f"docs/{digest}.md"
+
+    def put_blob(self, digest: str, data: bytes) -> None:
+        self._put_new(self._blob(digest), data, "writing a doc body")
+
+    def get_blob(self, digest: str) -> bytes:
+        found = self._get(self._blob(digest), "reading a doc body")
+        if found is None:
+            raise StoreError(f"{self.describe(self._blob(digest))}: doc body missing; run `backlog doctor` to check the store")
+        return found["Body"].read()
+
+    def blob_size(self, digest: str) -> int:
+        head = self._head(self._blob(digest), "reading a doc body's size")
+        return 0 if head is None else head["ContentLength"]
+
+    def list_blobs(self) -> list[str]:
+        return [item["Key"][5:-3] for item in self._list("docs") if _BLOB.fullmatch(item["Key"][5:-3])]
+
+    def delete_blob(self, digest: str) -> None:
+        self._call("delete_object", "removing a doc body", Key=self.prefix + self._blob(digest))
+
+
+def _code(err: Exception) -> str:
+    """The S3 error code of a botocore ClientError ('' for other errors)."""
+    response = getattr(err, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _seq_of(data: bytes) -> int:
+    try:
+        seq = orjson.loads(data)["seq"]
+        return seq if isinstance(seq, int) else -1
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return -1  # a damaged segment is replaced by a good one
