@@ -177,6 +177,7 @@ def test_a_task_page_shows_fields_doc_and_history(board: Board, env: dict):
     assert status == 200
     assert "write the spec" in html and "first note" in html
     assert "<h1>Plan</h1>" in html and "<strong>one</strong>" in html
+    assert "S3:" not in html  # a data dir is watched with stats; only a bucket's polling is said
     assert "cli:add" in html and "cli:annotate" in html
 
 

@@ -319,3 +319,41 @@ def test_the_plugin_launcher_keeps_an_environment_with_the_s3_extra_apart(tmp_pa
     assert launch("--prepare", data=tmp_path / "data", root=root).stdout == f"{plain}\n".encode()
     on_s3 = launch("--prepare", data=tmp_path / "data", root=root, BACKLOG_BACKEND="s3")
     assert (on_s3.returncode, on_s3.stdout) == (0, f"{with_s3}\n".encode())
+
+
+# -- the board on a bucket -------------------------------------------------------------------------
+def test_the_board_on_s3_polls_the_bucket_once_a_second_says_so_and_pushes_other_machines_writes(
+        clean_env, endpoint, tmp_path):
+    import http.client
+
+    from board_support import start_board
+
+    env = cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX=f"board-{tmp_path.name}",
+                  BACKLOG_S3_ENDPOINT=endpoint, BACKLOG_S3_REGION="us-east-1", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert run_backlog(["add", "first on the bucket"], env).returncode == 0
+    board = start_board(env)
+    try:
+        status, _, html = board.request("GET", "/")
+        assert status == 200 and "first on the bucket" in html
+        assert "S3: the server asks the bucket for changes every 1 s" in html
+        conn = http.client.HTTPConnection("127.0.0.1", board.port, timeout=60)
+        conn.request("GET", "/events", headers={"Host": f"127.0.0.1:{board.port}",
+                                                "Cookie": f"backlog_board={board.token}"})
+        events = conn.getresponse()
+
+        def next_data() -> int:
+            while True:
+                line = events.readline().decode()
+                assert line, "the event stream ended"
+                if line.startswith("data: "):
+                    return int(line[6:])
+
+        first = next_data()
+        other = {**env, "XDG_CACHE_HOME": str(tmp_path / "other-machine")}  # another machine's cache
+        assert run_backlog(["add", "from another machine"], other).returncode == 0
+        assert next_data() > first
+        conn.close()
+        _, _, html = board.request("GET", "/")
+        assert "from another machine" in html
+    finally:
+        board.stop()

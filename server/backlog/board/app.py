@@ -2,8 +2,9 @@
 
 Everything runs on the event loop (no thread touches the store): reads and writes are short
 calls into the facade. A background task refreshes the store every `POLL_S` seconds (two
-stats when nothing changed) and wakes the server-sent-event streams when its sequence moved,
-so a change by any process reaches open pages without the page polling.
+stats when nothing changed; on S3 every `REMOTE_POLL_S`, one request each, and the page says
+so) and wakes the server-sent-event streams when its sequence moved, so a change by any
+process reaches open pages without the page polling.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError, StoreError
 
 POLL_S = 0.5
+REMOTE_POLL_S = 1.0  # S3: one freshness request a second
 KEEPALIVE_S = 15.0
 STATIC = Path(__file__).with_name("static")
 SECURITY_HEADERS = (
@@ -44,6 +46,7 @@ class Hub:
         self.backlog = backlog
         self.seq = backlog.store.seq
         self.changed = asyncio.Event()
+        self.every = REMOTE_POLL_S if backlog.store.backend.remote else POLL_S
 
     def look(self) -> None:
         """Refresh the store; wake the waiters when a transaction landed since the last look."""
@@ -59,7 +62,7 @@ class Hub:
                 self.look()
             except StoreError:
                 pass  # a damaged store shows on the next page load; keep watching
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(self.every)
 
 
 def guarded(app: Callable, port: Callable[[], int], token: str) -> Callable:
@@ -96,7 +99,8 @@ def build(backlog: Backlog, *, token: str, port: Callable[[], int], read_only: b
     def html(title: str, body: str, view: str, filter: str = "", status: int = 200, grouped: bool = False) -> HTMLResponse:
         """The page around `body`, stamped with the sequence its data was read at."""
         return HTMLResponse(pages.page(title, body, seq=hub.seq, view=view, filter=filter, read_only=read_only,
-                                       grouped=grouped), status_code=status)
+                                       grouped=grouped, polled=hub.every if backlog.store.backend.remote else None),
+                            status_code=status)
 
     def moment() -> pages.Moment:
         return pages.Moment(backlog.clock(), backlog.tz)

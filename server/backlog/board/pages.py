@@ -40,11 +40,14 @@ class Moment:
 
 
 def page(title: str, body: str, *, seq: int, view: str, filter: str = "", read_only: bool = False,
-         grouped: bool = False) -> str:
-    """A whole page: header with the views and the filter box, then `body` in <main>."""
+         grouped: bool = False, polled: float | None = None) -> str:
+    """A whole page: header with the views and the filter box, then `body` in <main>; `polled`:
+    the seconds between the server's requests to a remote store (S3), said in the header."""
     nav = "".join(f'<a href="{href}"{" aria-current=page" if href == view else ""}>{name}</a>'
                   for href, name in VIEWS)
     mode = '<span class="mode">read-only</span>' if read_only else ""
+    if polled is not None:
+        mode += f'<span class="polled">S3: the server asks the bucket for changes every {polled:g} s</span>'
     action = view if view in ("/", "/graph") else "/"
     return (
         "<!doctype html>\n"

@@ -26,6 +26,7 @@ class Backend(Protocol):
 
     root: object  # what error messages name: a Path, or the bucket and prefix
     optimistic: bool  # True: lock() excludes nobody; append_journal may raise Conflict instead
+    remote: bool  # True: each refresh is a request over the network (S3), not a few stats
 
     def describe(self, name: str) -> str:
         """Where a user should look for item `name` (`tasks.json`, `journal/…`, `docs/…`)."""

@@ -93,6 +93,7 @@ class FileBackend:
     """A data dir on the local file system."""
 
     optimistic = False  # writers exclude each other with lock() (see backend.Backend)
+    remote = False
 
     def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.root = root

@@ -97,6 +97,7 @@ class S3Backend:
     """A store under one prefix of one bucket."""
 
     optimistic = True
+    remote = True
 
     def __init__(self, client: object, bucket: str, prefix: str, *, sse: str = "", kms_key: str = "",
                  cache: Path | None = None) -> None:
