@@ -21,7 +21,9 @@ the package index. Needs the npm tools in .tools (.ci/run) and ../shared/e2e/fak
 Measured 2026-12-01, claude 2.1.330, shared 2-core machine at load ~5, 5 runs, wheelhouse builds:
   cold  first request after 3.93 s median (3.26-5.07), the 27 tools in it 5 of 5
   warm  first request after 6.24 s median (4.18-6.49), the 27 tools in it 0 of 5: the real
-        server answers `initialize` 2.2-3.0 s after its start at load ~3.5, past the window
+        server answered `initialize` 2.2-3.0 s after its start at load ~3.5, past the window.
+        With the handshake answered before the SDK import (backlog.mcp.early), 3 runs at load
+        ~2.5: cold 1.80 s (1.13-4.03), 3 of 3; warm 2.54 s (1.75-5.06), 3 of 3
   ENABLE_TOOL_SEARCH=false: tool definitions 16,005 chars + instructions 1,624 = ~4,407 tokens;
         no resource tools; the whole plugin against none ~5,309 tokens
   default (tool search): deferred names 1,063 chars + instructions 1,624 = ~671 tokens;
