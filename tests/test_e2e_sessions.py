@@ -98,6 +98,25 @@ def test_the_first_session_after_install_and_after_a_bump_has_the_tools_and_answ
     assert f"Looking in links: {wheelhouse}" in build and "Looking in indexes" not in build, build[-3000:]
 
 
+def test_a_held_call_outlives_claude_codes_idle_limit_for_tool_calls(claude, wheelhouse, tmp_path):
+    """Claude Code abandons a stdio tool call idle for CLAUDE_CODE_MCP_TOOL_IDLE_TIMEOUT (30 min by
+    default; 5 s here). The build takes longer than that (the launcher's python sleeps 8 s before
+    it installs), and the first call, held by the stand-in meanwhile, still answers."""
+    home = offline_home(tmp_path, wheelhouse)
+    home.env["ENABLE_TOOL_SEARCH"] = "false"
+    slow = tmp_path / "slow-python"
+    slow.write_text(f'#!/bin/sh\n[ "$1" = - ] && sleep 8  # the install script comes on stdin\nexec {sys.executable} "$@"\n')
+    slow.chmod(0o755)
+    home.env.update(BACKLOG_PYTHON=str(slow), CLAUDE_CODE_MCP_TOOL_IDLE_TIMEOUT="5000")
+    home.backlog().add("Outlast the idle limit", priority="H")
+    held = Session(claude, home, [{"tool": PREFIX + "task_list", "input": {"filter": "+READY"}}],
+                   [PREFIX + "task_list"], tmp_path / "held", wait_for_server=False, timeout=INSTALL_TIMEOUT)
+    (line,) = held.contexts("SessionStart")
+    assert "is setting up" in line, "the call was made while the environment was being built"
+    _, text = held.tool_result(PREFIX + "task_list")
+    assert [t["description"] for t in json.loads(text)["tasks"]] == ["Outlast the idle limit"], text
+
+
 # -- SessionStart for every source: startup, resume, clear, compact -----------------------------
 
 SOURCES_HOOK = "sources.jsonl"  # a user hook in home that records each SessionStart's input
