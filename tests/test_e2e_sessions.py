@@ -242,3 +242,15 @@ def test_clear_and_compact_brief_the_model_again_in_an_interactive_session(claud
         assert sources(briefed) == ["startup", "clear", "compact"]
     finally:
         terminal.close()
+
+
+def test_session_end_fires_at_the_end_of_print_mode(claude, wheelhouse, built, tmp_path):
+    """SessionEnd runs when `claude -p` ends (a user hook records it, beside the plugin's own)."""
+    home = prepared_home(tmp_path, wheelhouse, built)
+    ends = home.config / "ends.jsonl"
+    record = f"(cat; echo) >> '{ends}'"
+    (home.config / "settings.json").write_text(json.dumps({"hooks": {"SessionEnd": [{"hooks": [
+        {"type": "command", "command": record}]}]}}))
+    session = Session(claude, home, [], [], tmp_path / "run")
+    recorded = [json.loads(line) for line in ends.read_text().splitlines() if line.strip()] if ends.exists() else []
+    assert [(e["hook_event_name"], e["session_id"]) for e in recorded] == [("SessionEnd", session.init["session_id"])]
