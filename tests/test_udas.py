@@ -217,7 +217,7 @@ def test_the_cli_sets_filters_and_exports_udas(clean_env, store_dir):
     assert ok("modify", "2", "jira:DOC-1", "estimate:4") == "modified 1 task\n"
     assert ok("add", "New", "thing", "jira:NEW-1") == "added task 4\n"
     assert [t["id"] for t in orjson.loads(ok("list", "jira.startswith:doc", "--json"))["tasks"]] == [2]
-    assert f"{'jira':<12} NEW-1" in ok("info", "4")
+    assert f"{'jira':<11} NEW-1" in ok("info", "4")  # a row of the info card
     exported = {t["id"]: t for t in orjson.loads(ok("export"))}
     assert (exported[2]["jira"], exported[2]["estimate"], exported[4]["description"]) == ("DOC-1", 4, "New thing")
     refused = run_backlog(["modify", "1", "priorty:H"], env)
