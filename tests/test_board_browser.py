@@ -79,8 +79,12 @@ def ids_in(browser, key: str) -> list[int]:
 
 
 def wait_for(browser, condition) -> None:
+    """Poll `condition` until true. An element found just before the page swapped its <main> for a
+    pushed change is stale: that try counts as not yet, and the next finds the new one."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(lambda driver: condition())
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2,
+                  ignored_exceptions=[StaleElementReferenceException]).until(lambda driver: condition())
 
 
 def test_the_board_shows_each_task_in_its_column(board: Board, browser):
