@@ -171,18 +171,16 @@ class S3Backend:
 
     def _get(self, key: str, what: str) -> dict | None:
         """GET `key` (None when absent)."""
-        try:
-            self.requests += 1
-            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
-        except Exception as err:
-            if _code(err) in ("NoSuchKey", "404"):
-                return None
-            raise self._error(what, err) from None
+        return self._read("get_object", key, what)
 
     def _head(self, key: str, what: str) -> dict | None:
+        """HEAD `key` (None when absent)."""
+        return self._read("head_object", key, what)
+
+    def _read(self, method: str, key: str, what: str) -> dict | None:
         try:
             self.requests += 1
-            return self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            return getattr(self.client, method)(Bucket=self.bucket, Key=self.prefix + key)
         except Exception as err:
             if _code(err) in ("NoSuchKey", "404"):
                 return None
