@@ -98,6 +98,64 @@ def test_a_signal_during_a_call_answers_it_then_ends_the_server(tmp_path, signum
     proc.stdin.close()
 
 
+IMPORT_GATE = """
+import os, sys, time
+
+class Gate:
+    \"\"\"Holds the first import of anyio (the SDK's first module) until the file GATE names exists.\"\"\"
+    def find_spec(self, name, path=None, target=None):
+        if name == "anyio":
+            sys.meta_path.remove(self)
+            while not os.path.exists(os.environ["GATE"]):
+                time.sleep(0.01)
+        return None
+
+sys.meta_path.insert(0, Gate())
+"""
+
+
+def start_with_the_sdk_import_held(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A server whose SDK import waits for a file: the handshake is answered early meanwhile."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(IMPORT_GATE)
+    gate = tmp_path / "gate"
+    env = server_env(tmp_path, GATE=str(gate))
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env["PYTHONPATH"]])
+    return start(env), gate
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_before_the_sdk_is_imported_ends_the_server_at_once_when_nothing_waits(tmp_path, signum):
+    """As PID 1 in a container `podman stop` allows 2 s; the SDK import may take longer."""
+    proc, gate = start_with_the_sdk_import_held(tmp_path)
+    proc.stdin.write(lines(INITIALIZE, INITIALIZED))
+    proc.stdin.flush()
+    assert answer(proc)["id"] == 0  # answered early: the handlers are in place, the import is held
+    proc.send_signal(signum)
+    try:
+        assert proc.wait(timeout=EXIT_TIMEOUT_S) == 0
+    finally:
+        gate.touch()
+    assert proc.stdout.read() == b"" and proc.stderr.read() == b""
+    proc.stdin.close()
+
+
+def test_a_signal_before_the_sdk_is_imported_still_answers_a_waiting_request(tmp_path):
+    proc, gate = start_with_the_sdk_import_held(tmp_path)
+    proc.stdin.write(lines(INITIALIZE, INITIALIZED, call(1, "task_add", description="Sent before the signal")))
+    proc.stdin.flush()
+    assert answer(proc)["id"] == 0
+    proc.send_signal(signal.SIGTERM)
+    with pytest.raises(subprocess.TimeoutExpired):  # it waits to answer call 1
+        proc.wait(timeout=1)
+    gate.touch()
+    assert text(answer(proc))["task"]["description"] == "Sent before the signal"
+    assert proc.wait(timeout=EXIT_TIMEOUT_S) == 0
+    assert proc.stderr.read() == b""
+    proc.stdin.close()
+
+
 def wait_until_it_waits_for(pid: int, lock: Path) -> None:
     """Until some process opens `lock` (the server trying to take it: nothing else touches the
     store), seen by inotify rather than by polling: filelock holds the file open only for

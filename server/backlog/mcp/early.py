@@ -9,7 +9,10 @@ byte for byte equal to the live server's), and queues every other line. When the
 runs, it reads the queue (`lines`): the client's `initialize` first, so the SDK sets up its
 session as usual, and then everything else in order; its own answer to that `initialize`
 is dropped (`consume_answer`), since the client has had it. A SIGINT or SIGTERM that arrives
-meanwhile is noted (`signalled`) and acted on as soon as the server runs. The launcher's cold-start
+before the server reads ends the process at once (status 0) when no request waits for an
+answer (as PID 1 in a container, `podman stop` allows 2 s, less than the import may take);
+otherwise reading stops there (`ended_by`) and the server answers what came before it. One that
+arrives after, but before the server's own handlers, is noted (`signalled`). The launcher's cold-start
 stand-in (hooks/cold_start.py) answers from the same copy with `answer`.
 """
 
@@ -60,7 +63,9 @@ class EarlyStdin:
         self.handed_over = False
         self.early_ids: set = set()  # ids of the initialize requests answered here (the SDK's answer is dropped)
         self.queue: queue.Queue = queue.Queue()
-        self.signalled: str | None = None  # SIGINT or SIGTERM caught before the server's own handlers
+        self.ended_by: str | None = None  # the signal that ended the lines before the server read them
+        self.signalled: str | None = None  # a signal caught after that, before the server's own handlers
+        self.waiting = 0  # requests queued before the hand-over and not answered here
 
     def start(self) -> EarlyStdin:
         """Read stdin from now on, and note SIGINT/SIGTERM until the server takes them over."""
@@ -74,7 +79,15 @@ class EarlyStdin:
         return self
 
     def _note_signal(self, signum: int, _frame: object) -> None:
-        self.signalled = signal.Signals(signum).name
+        # no lock here: the interrupted main thread may hold one; before the hand-over it holds none
+        name = signal.Signals(signum).name
+        if self.handed_over:
+            self.signalled = name
+        elif not self.waiting:
+            os._exit(0)  # nothing to answer and no tool has run: nothing to finish or release
+        elif self.ended_by is None:
+            self.ended_by = name
+            self.queue.put(_END)  # lines after the signal are not read
 
     def _read(self, wire: int) -> None:
         with os.fdopen(wire, "rb") as stdin:
@@ -86,15 +99,16 @@ class EarlyStdin:
 
     def _take(self, raw: bytes) -> None:
         with self.state:
-            if not self.handed_over and self.shipped is not None:
-                message = _request(raw)
-                if message is not None and message["method"] in ANSWERED_EARLY:
-                    sys.stdout.buffer.write(json.dumps(answer(message, self.shipped), ensure_ascii=False,
-                                                       separators=(",", ":")).encode() + b"\n")
-                    sys.stdout.buffer.flush()
-                    if message["method"] != "initialize":
-                        return
-                    self.early_ids.add(message["id"])  # the SDK still needs it, to set up its session
+            message = None if self.handed_over else _request(raw)
+            if message is not None and self.shipped is not None and message["method"] in ANSWERED_EARLY:
+                sys.stdout.buffer.write(json.dumps(answer(message, self.shipped), ensure_ascii=False,
+                                                   separators=(",", ":")).encode() + b"\n")
+                sys.stdout.buffer.flush()
+                if message["method"] != "initialize":
+                    return
+                self.early_ids.add(message["id"])  # the SDK still needs it, to set up its session
+            elif message is not None:
+                self.waiting += 1
         self.queue.put(raw)
 
     def lines(self):

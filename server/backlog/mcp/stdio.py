@@ -49,7 +49,7 @@ async def run_stdio(server: Server, early: EarlyStdin) -> None:
 
 async def _stop_on_signal(lines: StdinLines, early: EarlyStdin) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        if early.signalled:  # it came while the SDK was being imported
+        if early.signalled:  # it came after the hand-over, before this receiver
             lines.stop(early.signalled)
         async for signum in signals:
             lines.stop(signal.Signals(signum).name)
@@ -139,7 +139,7 @@ class StdinLines:
                 try:
                     return await self._receive.receive()
                 except anyio.EndOfStream:
-                    self._stopped = "end-of-file"
+                    self._stopped = self.early.ended_by or "end-of-file"
         self.inflight.close(self._stopped or "a signal")
         raise StopAsyncIteration
 
