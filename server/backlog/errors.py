@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
-from typing import NamedTuple, Union
 
+# (a namedtuple, not typing.NamedTuple: importing typing costs every CLI and hook process)
+Action = namedtuple("Action", "name args", defaults=({},))
+Action.__doc__ = """A use case a fix points to, with its arguments (`name`: the MCP tool's name
+without `task_`; `args`: str → str); each surface spells it its own way:
+`Action("list", {"filter": "+READY"})` is `task_list filter '+READY'` over MCP and
+`backlog list +READY` on the CLI."""
 
-class Action(NamedTuple):
-    """A use case a fix points to, with its arguments; each surface spells it its own way:
-    `Action("list", {"filter": "+READY"})` is `task_list filter '+READY'` over MCP and
-    `backlog list +READY` on the CLI."""
-
-    name: str  # the MCP tool's name without `task_`
-    args: dict[str, str] = {}
-
-
-Fix = Union[str, tuple[Union[str, Action], ...]]  # plain text, or text and actions in order
+Fix = str | tuple[str | Action, ...]  # plain text, or text and actions in order
 
 
 def spell_tool(action: Action) -> str:
@@ -43,3 +40,10 @@ class StoreError(Exception):
 
 class FormatError(StoreError):
     """The store was written by a newer format than this code reads: not damage, never repaired."""
+
+
+class Conflict(Exception):
+    """Another writer committed the sequence number this append wanted (optimistic backends only).
+
+    Nothing was written; the store catches up and the caller runs its use case again.
+    """

@@ -7,7 +7,6 @@ change or delete more than `ASK_ABOVE` tasks asks on a terminal and needs `--yes
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,13 +15,15 @@ from pathlib import Path
 import orjson
 
 from backlog import __version__
-from backlog.cli import completion, grammar
+from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.card import card
 from backlog.cli.table import View, grid, history_lines, task_table
 from backlog.core.edits import extra_key, near_key
-from backlog.engine.backlog import Backlog
 from backlog.errors import Action, BacklogError, StoreError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from backlog.engine.backlog import Backlog  # (runtime opens it: `--version` and `help` never import the engine)
 
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
@@ -48,7 +49,7 @@ def run(inv: Invocation, term: Terminal) -> int:
         term.out(grammar.usage())
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
-              "completion": lambda: term.out(completion.script(inv.words)),
+              "completion": lambda: completion_script(inv, term),
               "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
@@ -216,6 +217,8 @@ def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
             blocks.append(orjson.dumps(result).decode())
         elif inv.command == "info":
             entries = backlog.history(ref)["entries"]
+            from backlog.cli.card import card  # lazy imports here and below: only their commands pay for them
+
             blocks.append("\n".join(card(result["task"], view(backlog, inv, term), related(backlog), entries)))
         else:
             blocks.append("\n".join(history_lines(result["entries"], backlog.tz)) or f"no history for task {ref}")
@@ -310,7 +313,8 @@ def doc(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def edited(text: str, env: Mapping[str, str]) -> str:
     """`text` after the user's editor has had it (a temporary .md file, removed afterwards)."""
-    import subprocess  # only here: every other command starts ~8 ms sooner without them
+    import shlex  # only here: every other command starts ~8 ms sooner without them
+    import subprocess
     import tempfile
 
     editor = shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
@@ -340,10 +344,18 @@ def complete(words: list[str], env: dict, out: Callable[[str], None]) -> int:
         udas = list(backlog.udas())
     except (BacklogError, StoreError, OSError):
         lists, udas = {}, []
+    from backlog.cli import completion
+
     found = completion.candidates(words[0] if words else "", lambda field: [i["name"] for i in lists.get(field, ())],
                                   lambda: udas)
     out("\n".join(found))
     return 0
+
+
+def completion_script(inv: Invocation, term: Terminal) -> None:
+    from backlog.cli import completion
+
+    term.out(completion.script(inv.words))
 
 
 def serve(term: Terminal) -> None:

@@ -8,9 +8,7 @@ is `next`. `Invocation` says which words filter and which words change or descri
 
 from __future__ import annotations
 
-import difflib
 import re
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -174,6 +172,8 @@ def default_command(before: Sequence[str], options: dict) -> str:
     if before and all(is_ids(w) for w in before):
         return "info"
     for word in before:
+        import difflib  # lazy imports here and below: most command lines never need them
+
         close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.75)
         if close and not is_tag(word) and ":" not in word and " " not in word:
             raise BacklogError("command", f"'{word}' is not a command", f"did you mean '{close[0]}'? (quote a word to search for it)")
@@ -247,6 +247,8 @@ def modifications(command: str, words: Sequence[str], known_key: Callable[[str],
             extra.append(word)
         elif colon and _KEY.fullmatch(key) and not value.startswith("//") and (
                 known_key(key) if spaced or takes_text else True):
+            import shlex
+
             extra.append(f"{key}:{shlex.quote(value)}" if value else word)
         else:
             text.append(word)

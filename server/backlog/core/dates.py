@@ -28,7 +28,6 @@ ISO time is local wall time; an ISO time with an offset is that instant. Bare nu
 from __future__ import annotations
 
 import calendar
-import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -259,6 +258,8 @@ def _hints(norm: str, signed: bool) -> _Unreadable | None:
     match = _UNKNOWN_UNIT.search(norm)
     if match and match.group(2) not in UNITS:
         head, number = norm[: match.start()], match.group(1)
+        import difflib  # only for a mistake (here and below): most processes never need it
+
         close = difflib.get_close_matches(match.group(2), UNITS, n=1, cutoff=0.6)
         return _Unreadable(f"unknown unit '{match.group(2)}'", tuple(f"{head}{number}{unit}" for unit in close))
     return None
@@ -390,6 +391,8 @@ def parse_date(text: str, now: datetime, tz: tzinfo, field: str = "date") -> dat
     if found is not None:
         return found
     if hint is None:
+        import difflib
+
         hint = _Unreadable("", tuple(difflib.get_close_matches(norm, _VOCABULARY, n=2, cutoff=0.6)))
     raise _error(field, text, hint, lambda e: _readable(e, now, tz), _DEFAULT_EXAMPLES)
 

@@ -10,14 +10,12 @@ class only names them (modules whose names the methods take are imported under o
 from __future__ import annotations
 
 import functools
-import random
 import time
 from collections.abc import Callable
 
 from backlog.engine import archive as archiving, claims, docs, exchange, history as changes, queries, search as searching, tasks
 from backlog.engine.scope import Scope
-from backlog.errors import StoreError
-from backlog.store.backend import Conflict
+from backlog.errors import Conflict, StoreError
 
 CONFLICT_WAIT_S = 60  # how long one use case keeps losing races before it gives up (optimistic backends)
 
@@ -79,6 +77,8 @@ def rerun_on_conflict(use_case: Callable) -> Callable:
                 if time.monotonic() > deadline:
                     raise StoreError(f"{self.store.backend.root}: other writers kept committing first for "
                                      f"{CONFLICT_WAIT_S}s; nothing was saved, retry") from None
+                import random  # only after a lost race (S3): other processes never import it
+
                 attempt += 1
                 time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
     return run

@@ -13,12 +13,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-
-class Conflict(Exception):
-    """Another writer committed the sequence number this append wanted (optimistic backends only).
-
-    Nothing was written; the store catches up and the caller runs its use case again.
-    """
+from backlog.errors import Conflict  # noqa: F401 (defined there: the engine catches it without importing typing)
 
 
 class Backend(Protocol):
