@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -54,6 +53,8 @@ def repository_root(start: Path) -> Path:
 
 def slug(project: Path) -> str:
     """`<basename reduced to [A-Za-z0-9_-]>-<8 hex of sha256(path)>`, e.g. `web-1a2b3c4d`."""
+    import hashlib  # only here: a process given TASKDATA never loads it
+
     base = re.sub(r"[^A-Za-z0-9_-]", "-", project.name)
     base = re.sub(r"^[^A-Za-z0-9]+", "", base) or "project"
     return f"{base}-{hashlib.sha256(str(project).encode()).hexdigest()[:8]}"

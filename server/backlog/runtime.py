@@ -10,7 +10,6 @@ BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -87,6 +86,8 @@ def server_clock(server_now: Callable[[], datetime | None], fallback: Callable[[
 def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
     """This machine's cache of one bucket prefix: XDG_CACHE_HOME (else ~/.cache)/backlog/s3/<hash>."""
     base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    import hashlib  # lazy here, in paths.slug and for docs in the store: it loads OpenSSL (~3–10 ms)
+
     place = f"{conf['endpoint'] or 'aws'}|{conf['bucket']}|{conf['prefix']}".encode()
     return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
 

@@ -32,7 +32,6 @@ than a segment file's `seq`, so a crash between journal and segment loses nothin
 from __future__ import annotations
 
 import gc
-import hashlib
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -161,6 +160,8 @@ class Transaction:
         return self.changes[key] if key in self.changes else self._store.docs.get(uuid)  # type: ignore[return-value]
 
     def write_doc(self, uuid: str, content: str) -> None:
+        import hashlib  # only for docs (here and in `doc`): most processes never load it
+
         data = content.encode()
         digest = hashlib.sha256(data).hexdigest()
         self._store.backend.put_blob(digest, data)
@@ -355,6 +356,8 @@ class Store:
         if digest is None:
             return None
         data = self.backend.get_blob(digest)
+        import hashlib
+
         try:
             if hashlib.sha256(data).hexdigest() != digest:
                 raise ValueError("its content does not match its sha256 name")
