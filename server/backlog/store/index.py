@@ -4,7 +4,8 @@
 uuid prefixes), the reverse of `depends` (who depends on a task) with the count of
 *pending* dependents (the BLOCKING test), each task's place in the store's order (so a
 planned selection comes out in the same order as a full scan) and each task's urgency bound
-(`bounds`, filled by the view, valid up to `horizon`). The store builds it on first use from
+(`bounds`, filled by the view, valid up to `horizon`), and once a `+READY` list asked for it,
+the ranked READY candidates (`ready`, `backlog.store.ready`). The store builds it on first use from
 its tasks and then feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
@@ -13,6 +14,10 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.ready import Ready
 
 
 def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
@@ -49,6 +54,7 @@ class Index:
         self.order: dict[str, int] = {}
         self.bounds: dict[str, float] = {}  # uuid → urgency bound until `horizon` (kept by the view)
         self.horizon: datetime | None = None
+        self.ready: Ready | None = None  # made by the view on the first `+READY` list, then touched by every op
         self._next = 0
         for task in tasks.values():
             self._add(task, listed=True)
@@ -60,6 +66,10 @@ class Index:
             self.bounds.pop(old["uuid"], None)
         if new is not None:
             self._add(new, listed=old is not None)
+        if self.ready is not None:
+            for task in (old, new):
+                if task is not None:
+                    self.ready.touch(task, self.dependents)
 
     def _add(self, t: dict, listed: bool) -> None:
         uuid = t["uuid"]

@@ -10,6 +10,7 @@ scanning every task; `examined` counts the tasks a filter's predicate ran on.
 
 from __future__ import annotations
 
+import heapq
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -138,6 +139,38 @@ class Context:
         if missing:
             cache.update(zip([t["uuid"] for t in missing], horizon_bounds(missing, self.tasks, index.horizon, self.tz)))
         return [cache[t["uuid"]] + term if t["uuid"] in blocking else cache[t["uuid"]] for t in tasks]
+
+    def ready_top(self, limit: int) -> tuple[list[dict], int] | None:
+        """For `+READY` sorted by urgency, highest first: the READY tasks that may reach the first
+        `limit` places (every one that can, in the store's order) and how many tasks are READY.
+
+        None without an index. Walks the index's ranking by urgency bound and stops once the
+        next bound is below the `limit`-th highest exact urgency seen (`ready.Ready`).
+        """
+        index = self.index
+        if index is None:
+            return None
+        if index.ready is None:
+            from backlog.store.ready import Ready  # only processes that list +READY pay its import
+
+            index.ready = Ready()
+        ready = index.ready
+        ready.settle(self)
+        now_s, gates, tasks, ranked = self.now_s, ready.gates, self.tasks, ready.ranked
+        best: list[float] = []  # the `limit` highest exact urgencies so far (a min-heap)
+        picked: list[dict] = []
+        start, step = 0, max(limit, 32)
+        while start < len(ranked) and not (len(best) == limit and -ranked[start][0] < best[0]):
+            chunk = [tasks[u] for _, u in ranked[start:start + step] if gates.get(u, "") <= now_s]
+            start += step
+            for score in self.urgencies(chunk):
+                if len(best) < limit:
+                    heapq.heappush(best, score)
+                elif score > best[0]:
+                    heapq.heapreplace(best, score)
+            picked += chunk
+        self.examined += len(picked)
+        return [tasks[u] for u in index.in_order(t["uuid"] for t in picked)], ready.count(now_s)
 
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
