@@ -45,14 +45,25 @@ def dependency_ids(uuids: Iterable[str], ctx: Context) -> tuple[list[int], list[
 
 def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
     """Each task restricted to `fields`, empty ones left out; urgency to 1 decimal; depends as ids,
-    with `archived` beside it listing the dependencies that are archived."""
+    with `archived` beside it listing the dependencies that are archived.
+
+    The plain fields of a hot task's row are made once per task version and kept by the store
+    (`Context.made_rows`); depends (ids can move to the archive) and urgency (time) are added fresh.
+    """
     tasks = list(tasks)
     plain = tuple(f for f in fields if f not in ("depends", "urgency"))
     scores = ctx.urgencies(tasks) if "urgency" in fields else None
     with_depends = "depends" in fields
+    made, hot = ctx.made_rows(plain), ctx.tasks
     out = []
     for n, task in enumerate(tasks):
-        shown = {name: task[name] for name in plain if name in task}
+        kept = made.get(task["uuid"]) if made is not None else None
+        if kept is not None and kept[0] is task:
+            shown = kept[1].copy()
+        else:
+            shown = {name: task[name] for name in plain if name in task}
+            if made is not None and hot.get(task["uuid"]) is task:
+                made[task["uuid"]] = (task, shown.copy())
         if with_depends and "depends" in task:
             ids, archived = dependency_ids(task["depends"], ctx)
             if ids:

@@ -5,7 +5,8 @@ uuid prefixes), the reverse of `depends` (who depends on a task) with the count 
 *pending* dependents (the BLOCKING test), each task's place in the store's order (so a
 planned selection comes out in the same order as a full scan) and each task's urgency bound
 (`bounds`, filled by the view, valid up to `horizon`), and once a `+READY` list asked for it,
-the ranked READY candidates (`ready`, `backlog.store.ready`). The store builds it on first use from
+the ranked READY candidates (`ready`, `backlog.store.ready`), and the rows the renderer made
+per set of fields (`rows`: each holds for the task object it was made from). The store builds it on first use from
 its tasks and then feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
@@ -55,6 +56,7 @@ class Index:
         self.bounds: dict[str, float] = {}  # uuid → urgency bound until `horizon` (kept by the view)
         self.horizon: datetime | None = None
         self.ready: Ready | None = None  # made by the view on the first `+READY` list, then touched by every op
+        self.rows: dict[tuple[str, ...], dict[str, tuple[dict, dict]]] = {}  # fields → uuid → (task, its row)
         self._next = 0
         for task in tasks.values():
             self._add(task, listed=True)
@@ -64,6 +66,8 @@ class Index:
         if old is not None:
             self._remove(old, keep=new is not None)
             self.bounds.pop(old["uuid"], None)
+            for made in self.rows.values():
+                made.pop(old["uuid"], None)
         if new is not None:
             self._add(new, listed=old is not None)
         if self.ready is not None:

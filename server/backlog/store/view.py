@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
+ROW_SETS = 4  # the store caches rows for at most this many sets of fields
 
 
 class Context:
@@ -171,6 +172,19 @@ class Context:
             picked += chunk
         self.examined += len(picked)
         return [tasks[u] for u in index.in_order(t["uuid"] for t in picked)], ready.count(now_s)
+
+    def made_rows(self, fields: tuple[str, ...]) -> dict[str, tuple[dict, dict]] | None:
+        """The store's cache of rows showing `fields` (uuid → (task, row); an entry holds while the
+        task is that very object), kept for the few field sets asked last; None without an index."""
+        index = self.index
+        if index is None:
+            return None
+        made = index.rows.get(fields)
+        if made is None:
+            if len(index.rows) >= ROW_SETS:
+                index.rows.clear()
+            made = index.rows[fields] = {}
+        return made
 
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
