@@ -107,18 +107,24 @@ class Context:
         )
 
     @cached_property
-    def _scores(self) -> dict[str, tuple[dict, float]]:
-        """uuid → (the task object scored, its urgency now), filled by `urgencies`."""
+    def _scores(self) -> dict[int, float]:
+        """id(task object) → its urgency now, filled by `urgencies` (the objects are kept in `_scored`)."""
         return {}
+
+    @cached_property
+    def _scored(self) -> list[dict]:
+        """Every task object scored in this view: alive, so no other object takes its id."""
+        return []
 
     def urgencies(self, tasks: Sequence[dict]) -> list[float]:
         """Each task's urgency now, in order; each task object is scored once per view (sorting
         and rendering one list ask twice). A task changed since is a new object: scored again."""
         scores = self._scores
-        missing = [t for t in tasks if scores.get(t["uuid"], (None,))[0] is not t]
+        missing = [t for t in tasks if id(t) not in scores]
         if missing:
-            scores.update(zip([t["uuid"] for t in missing], zip(missing, urgencies(missing, self))))
-        return [scores[t["uuid"]][1] for t in tasks]
+            self._scored.extend(missing)
+            scores.update(zip(map(id, missing), urgencies(missing, self)))
+        return list(map(scores.__getitem__, map(id, tasks)))
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now, in order: its own part plus blocking.
