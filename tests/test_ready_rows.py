@@ -1,27 +1,31 @@
-"""`+READY` from the index's ranking (store/ready.py) and cached rows (engine/render.py): same answers.
+"""What the store keeps for big answers gives the same answers: `+READY` from the index's ranking
+(store/ready.py), urgencies kept across calls (store/scores.py), cached rows (engine/render.py).
 
 Property tests: after random transactions by two stores on one data dir (refresh, undo,
 archive, compaction), at instants inside and past the bounds' horizon, the ranked top-n
 equals the full scan and sort, the READY count equals the filter's, and the ranking equals
-one built from scratch. Work is shown by counting the tasks a `+READY` list examined.
+one built from scratch; at instants forward and back, on the steps of age, due, scheduled
+and wait, kept urgencies equal fresh ones. Work is shown by counting the tasks a `+READY`
+list examined.
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.core.filter import compile_filter
 from backlog.core.sort import parse_sort, sort_tasks
+from backlog.core.urgency import urgencies
 from backlog.engine import render
 from backlog.engine.backlog import Backlog
 from backlog.store.index import Index
 from backlog.store.store import Store
 from backlog.store.view import Context
 from tests.conftest import NOW
-from tests.test_store_index import STEP, run
+from tests.test_store_index import STEP, run, store_with, task
 
 RUNS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 LATER = (timedelta(0), timedelta(minutes=59), timedelta(hours=3), timedelta(days=40), timedelta(days=-3))
@@ -80,11 +84,12 @@ def test_ready_follows_blocking_waiting_and_scheduled_changes(tmp_path):
     ids = lambda: [t["id"] for t in backlog.list("+READY", limit=3, sort="urgency-,id+")["tasks"]]  # noqa: E731
 
     def same() -> bool:
-        """The ranked answer is the scan's, and the ranking kept so far is the one made afresh."""
+        """The ranked answer is the scan's, the ranking and urgencies kept so far are those made afresh."""
         ranked = backlog.list("+READY", limit=3)
-        ctx = backlog.context()
+        ctx, every = backlog.context(), list(backlog.store.tasks.values())
         kept = backlog.store.index().ready.state() == scratch(backlog.store, ctx)
-        return kept and ranked == backlog.list("+READY status:pending", limit=3)
+        scored = ctx.urgencies(every) == urgencies(every, Context(backlog.store.tasks, NOW, timezone.utc))
+        return kept and scored and ranked == backlog.list("+READY status:pending", limit=3)
 
     assert ids() == [1, 2, 3] and same()
     backlog.modify("2", depends="6")  # 6 now blocks 2: 6 gains the blocking term, 2 is not READY
@@ -114,3 +119,49 @@ def test_cached_rows_equal_rows_made_afresh(steps):
         finally:
             store.close()
 
+
+
+# Instants on and beside the steps of the tasks of test_store_index (entry 2026-11-01, due
+# 2026-11-23 and 2027-03-01, scheduled 2026-12-24, wait 2027-01-01), forward and back.
+INSTANTS = [NOW, NOW + timedelta(hours=1, microseconds=500), NOW - timedelta(days=2)] + [
+    datetime.fromisoformat(text) for text in (
+        "2026-11-24T23:59:59+00:00", "2026-11-25T00:00:00+00:00", "2026-11-30T00:00:00+00:00",
+        "2026-11-30T00:00:01+00:00", "2026-12-24T00:00:00+00:00", "2026-12-24T00:00:01+00:00",
+        "2027-01-01T00:00:00+00:00", "2027-02-15T00:00:00+00:00", "2027-02-15T07:13:00+00:00",
+        "2027-11-01T00:00:00+00:00", "2027-11-02T00:00:00+00:00")]
+
+
+@RUNS
+@given(st.lists(st.tuples(STEP, st.sampled_from(INSTANTS)), min_size=1, max_size=20))
+def test_kept_urgencies_equal_fresh_ones_after_any_transactions_at_any_instant(steps):
+    with tempfile.TemporaryDirectory() as root:
+        stores = [Store.open(root, compact_every=7), Store.open(root, compact_every=7)]
+        try:
+            for step, now in steps:
+                run(stores[step[1]], step)
+                for store in stores:
+                    every = list(store.tasks.values())
+                    fresh = urgencies(every, Context(store.tasks, now, timezone.utc))
+                    for _ in range(2):  # the second view finds them all kept
+                        kept = Context(store.tasks, now, timezone.utc, index=store.index).urgencies(every)
+                        assert kept == fresh, (step, now)
+        finally:
+            for store in stores:
+                store.close()
+
+
+def test_kept_urgencies_follow_time_across_every_step():
+    extras = [{}, {"due": "2026-11-23T00:00:00Z"}, {"due": "2027-03-01T00:00:00Z"}, {"due": "2026-12-09T12:00:00Z"},
+              {"scheduled": "2026-12-24T00:00:00Z"}, {"wait": "2027-01-01T00:00:00Z"},
+              {"entry": "2026-11-24T18:30:00Z"}, {"entry": "2025-11-25T00:00:00Z"}, {"start": "2026-11-20T00:00:00Z"}]
+    # entered at 07:13 (unless said): the daily age steps fall between the other steps
+    tasks = [task(i, "pending", None, [], [], {"entry": "2026-11-01T07:13:00Z", **extra}) for i, extra in enumerate(extras)]
+    with tempfile.TemporaryDirectory() as root:
+        store = store_with(tasks, root)
+        every = list(store.tasks.values())
+        steps = sorted(INSTANTS) + [datetime.fromisoformat(text) for text in (
+            "2027-11-01T00:00:00+00:00", "2026-11-25T00:00:00+00:00")]  # and back
+        for now in [moment + delta for moment in steps for delta in (timedelta(seconds=-1), timedelta(0))]:
+            fresh = urgencies(every, Context(store.tasks, now, timezone.utc))
+            assert Context(store.tasks, now, timezone.utc, index=store.index).urgencies(every) == fresh, now
+        store.close()

@@ -6,7 +6,9 @@ uuid prefixes), the reverse of `depends` (who depends on a task) with the count 
 planned selection comes out in the same order as a full scan) and each task's urgency bound
 (`bounds`, filled by the view, valid up to `horizon`), and once a `+READY` list asked for it,
 the ranked READY candidates (`ready`, `backlog.store.ready`), and the rows the renderer made
-per set of fields (`rows`: each holds for the task object it was made from). The store builds it on first use from
+per set of fields (`rows`: each holds for the task object it was made from), and urgencies
+kept across calls (`scores`, `backlog.store.scores`). An op touches in both the task, its
+dependencies and its dependents. The store builds it on first use from
 its tasks and then feeds it every applied op (`replace`); a reload drops it. Nothing here is written to disk.
 """
 
@@ -19,6 +21,7 @@ from datetime import datetime
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.store.ready import Ready
+    from backlog.store.scores import Scores
 
 
 def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
@@ -57,6 +60,7 @@ class Index:
         self.horizon: datetime | None = None
         self.ready: Ready | None = None  # made by the view on the first `+READY` list, then touched by every op
         self.rows: dict[tuple[str, ...], dict[str, tuple[dict, dict]]] = {}  # fields → uuid → (task, its row)
+        self.scores: Scores | None = None  # urgencies kept across calls, made by the view on first use
         self._next = 0
         for task in tasks.values():
             self._add(task, listed=True)
@@ -70,10 +74,13 @@ class Index:
                 made.pop(old["uuid"], None)
         if new is not None:
             self._add(new, listed=old is not None)
-        if self.ready is not None:
-            for task in (old, new):
-                if task is not None:
-                    self.ready.touch(task, self.dependents)
+        if self.ready is not None or self.scores is not None:
+            near = {uuid for t in (old, new) if t is not None
+                    for uuid in (t["uuid"], *t.get("depends", ()), *self.dependents.get(t["uuid"], ()))}
+            if self.ready is not None:
+                self.ready.touched |= near
+            if self.scores is not None:
+                self.scores.drop(near)
 
     def _add(self, t: dict, listed: bool) -> None:
         uuid = t["uuid"]

@@ -4,7 +4,7 @@ A task is READY at `now` when it is pending, not blocked, and its gate — the l
 `wait` and `scheduled` (`''` when it has neither) — is at or before `now`. `Ready` keeps
 the time-independent part (pending and not blocked) as a list ranked by each task's urgency
 bound (the view's cached horizon bound plus blocking), highest first, and the gate of the
-few candidates that have one. The index notes every task an op touches (`touch`): the task,
+few candidates that have one. The index notes in `touched` every task an op touches: the task,
 its dependencies (their blocking term) and its dependents (their blocked state); a reader
 settles those against the store (`settle`) before walking the ranking. When the bounds'
 horizon moves (the view clears its cache), the ranking is made again from all pending tasks.
@@ -13,7 +13,6 @@ horizon moves (the view clears its cache), the ranking is made again from all pe
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -29,21 +28,14 @@ def gate(task: dict) -> str:
 
 
 class Ready:
-    """Pending, unblocked tasks ranked by urgency bound, kept up to date by `touch` and `settle`."""
+    """Pending, unblocked tasks ranked by urgency bound, kept up to date by the index and `settle`."""
 
     def __init__(self) -> None:
         self.ranked: list[tuple[float, str]] = []  # (-bound, uuid), ascending: highest bound first
         self.keys: dict[str, tuple[float, str]] = {}  # uuid → its entry in `ranked`
         self.gates: dict[str, str] = {}  # uuid → gate, for the candidates that have one
         self.horizon: datetime | None = None  # the horizon of the bounds the ranking holds
-        self.touched: set[str] = set()
-
-    def touch(self, task: dict, dependents: Mapping[str, Iterable[str]]) -> None:
-        """Note a version of a task that an op replaced or added: it and what its change may re-rank."""
-        uuid = task["uuid"]
-        self.touched.add(uuid)
-        self.touched.update(task.get("depends", ()))
-        self.touched.update(dependents.get(uuid, ()))
+        self.touched: set[str] = set()  # uuids to re-rank (the index adds every task an op touches)
 
     def settle(self, ctx: Context) -> None:
         """Re-rank every touched task as `ctx` (a view with the index) sees it; all of them after the

@@ -23,6 +23,7 @@ from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.store.index import Index
+    from backlog.store.scores import Scores
 
 PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
@@ -118,13 +119,38 @@ class Context:
 
     def urgencies(self, tasks: Sequence[dict]) -> list[float]:
         """Each task's urgency now, in order; each task object is scored once per view (sorting
-        and rendering one list ask twice). A task changed since is a new object: scored again."""
+        and rendering one list ask twice) and, with an index, once while its score holds
+        (`backlog.store.scores`). A task changed since is a new object: scored again."""
         scores = self._scores
         missing = [t for t in tasks if id(t) not in scores]
         if missing:
             self._scored.extend(missing)
-            scores.update(zip(map(id, missing), urgencies(missing, self)))
+            ids, kept = list(map(id, missing)), self._kept
+            if kept is None:
+                scores.update(zip(ids, urgencies(missing, self)))
+            else:
+                found = list(map(kept.by_id.get, ids))
+                if None in found:
+                    stale = [t for t, score in zip(missing, found) if score is None]
+                    fresh = urgencies(stale, self)
+                    kept.keep(stale, fresh, self)
+                    computed = iter(fresh)
+                    found = [next(computed) if score is None else score for score in found]
+                scores.update(zip(ids, found))
         return list(map(scores.__getitem__, map(id, tasks)))
+
+    @cached_property
+    def _kept(self) -> Scores | None:
+        """The store's urgencies kept across calls, brought to `now`; None without an index."""
+        index = self.index
+        if index is None:
+            return None
+        if index.scores is None:
+            from backlog.store.scores import Scores  # only processes that score lists pay its import
+
+            index.scores = Scores()
+        index.scores.at(self.now_s)
+        return index.scores
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now, in order: its own part plus blocking.

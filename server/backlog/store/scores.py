@@ -1,0 +1,100 @@
+"""Urgencies kept across calls: a task is scored again only when it, its blockers or dependents change,
+or when time reaches the next instant its urgency steps.
+
+A task's urgency moves with time only at known instants (`steady_until`): its age steps once
+a day at its entry's time of day, its due term is constant outside the ramp from 14 days
+ahead to 7 days overdue, and scheduled and wait flip once. Its blocked and blocking terms
+move only when a dependency or a dependent changes: the index touches those (`drop`) on every
+applied op. Entries are keyed by the task object's id (the object is kept alive here), so a
+lookup runs in C. A view at an instant earlier than one already scored forgets everything.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+
+from backlog.core.model import format_utc
+from backlog.core.urgency import AGE_MAX_DAYS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.view import Context
+
+DUE_RAMP = (14, 7)  # urgency's due term changes from this many days ahead until this many days overdue
+FOREVER = "~"  # above every stored date
+
+
+class Scores:
+    """Urgency per hot task object, each valid until its `steady_until` (or a touch)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, float] = {}  # id(task) → its urgency
+        self.tasks: dict[str, dict] = {}  # uuid → the task object scored
+        self.expiry: list[tuple[str, str]] = []  # heap of (until, uuid)
+        self.newest = ""  # the latest instant scored at
+
+    def drop(self, uuids: Iterable[str]) -> None:
+        """Forget the scores of `uuids` (changed, or a blocker or dependent of a changed task)."""
+        for uuid in uuids:
+            task = self.tasks.pop(uuid, None)
+            if task is not None:
+                del self.by_id[id(task)]
+
+    def at(self, now_s: str) -> None:
+        """Forget what no longer holds at `now_s`: scores whose instant to step came, or all of
+        them when `now_s` is before an instant already scored at."""
+        if now_s < self.newest:
+            self.by_id, self.tasks, self.expiry = {}, {}, []
+        self.newest = now_s
+        expiry = self.expiry
+        while expiry and expiry[0][0] <= now_s:
+            self.drop((heapq.heappop(expiry)[1],))
+        if len(expiry) > 2 * len(self.tasks) + 64:  # mostly entries of tasks dropped since
+            self.expiry = [entry for entry in expiry if entry[1] in self.tasks]
+            heapq.heapify(self.expiry)
+
+    def keep(self, tasks: Sequence[dict], scores: Sequence[float], ctx: Context) -> None:
+        """Remember the urgency `ctx` computed for each of `tasks` that is hot and steady for a while."""
+        hot, now_s = ctx.tasks, ctx.now_s
+        for task, score in zip(tasks, scores):
+            uuid = task["uuid"]
+            if hot.get(uuid) is not task:
+                continue
+            until = steady_until(task, ctx)
+            if until <= now_s:
+                continue
+            self.drop((uuid,))
+            self.tasks[uuid], self.by_id[id(task)] = task, score
+            if until != FOREVER:
+                heapq.heappush(self.expiry, (until, uuid))
+
+
+def steady_until(t: dict, c: Context) -> str:
+    """The instant (a stored date string) before which time leaves `t`'s urgency what it is at
+    `c.now` (its blocked and blocking terms move with other tasks: `Scores.drop`); `c.now_s`
+    when it may change at any moment."""
+    now_s, until = c.now_s, FOREVER
+    if t["status"] != "pending":
+        return until
+    entry = t.get("entry", "")
+    if entry > now_s:
+        return now_s  # a negative age: not worth the bookkeeping
+    if entry > format_utc(c.now - timedelta(days=AGE_MAX_DAYS)):
+        start, now_epoch = c.epoch(entry), c.epoch(now_s)
+        until = _stamp(start + ((now_epoch - start) // 86400 + 1) * 86400)
+    if "due" in t:
+        due = t["due"]
+        if due > format_utc(c.now + timedelta(days=DUE_RAMP[0])):
+            until = min(until, _stamp(c.epoch(due) - DUE_RAMP[0] * 86400))
+        elif due > format_utc(c.now - timedelta(days=DUE_RAMP[1])):
+            return now_s
+    for name in ("scheduled", "wait"):
+        if name in t and t[name] >= now_s:
+            until = min(until, t[name])
+    return until
+
+
+def _stamp(epoch: int) -> str:
+    return format_utc(datetime.fromtimestamp(epoch, timezone.utc))
