@@ -1,7 +1,7 @@
 """Urgencies kept across calls: a task is scored again only when it, its blockers or dependents change,
 or when time reaches the next instant its urgency steps.
 
-A task's urgency moves with time only at known instants (`steady_until`): its age steps once
+A task's urgency moves with time only at known instants (`Steps.until`): its age steps once
 a day at its entry's time of day, its due term is constant outside the ramp from 14 days
 ahead to 7 days overdue, and scheduled and wait flip once. Its blocked and blocking terms
 move only when a dependency or a dependent changes: the index touches those (`drop`) on every
@@ -27,7 +27,7 @@ FOREVER = "~"  # above every stored date
 
 
 class Scores:
-    """Urgency per hot task object, each valid until its `steady_until` (or a touch)."""
+    """Urgency per hot task object, each valid until its `Steps.until` (or a touch)."""
 
     def __init__(self) -> None:
         self.by_id: dict[int, float] = {}  # id(task) → its urgency
@@ -57,12 +57,12 @@ class Scores:
 
     def keep(self, tasks: Sequence[dict], scores: Sequence[float], ctx: Context) -> None:
         """Remember the urgency `ctx` computed for each of `tasks` that is hot and steady for a while."""
-        hot, now_s = ctx.tasks, ctx.now_s
+        hot, now_s, steps = ctx.tasks, ctx.now_s, Steps(ctx)
         for task, score in zip(tasks, scores):
             uuid = task["uuid"]
             if hot.get(uuid) is not task:
                 continue
-            until = steady_until(task, ctx)
+            until = steps.until(task)
             if until <= now_s:
                 continue
             self.drop((uuid,))
@@ -71,29 +71,38 @@ class Scores:
                 heapq.heappush(self.expiry, (until, uuid))
 
 
-def steady_until(t: dict, c: Context) -> str:
-    """The instant (a stored date string) before which time leaves `t`'s urgency what it is at
-    `c.now` (its blocked and blocking terms move with other tasks: `Scores.drop`); `c.now_s`
-    when it may change at any moment."""
-    now_s, until = c.now_s, FOREVER
-    if t["status"] != "pending":
+class Steps:
+    """When time next changes a task's urgency, from one view's `now` (its edges computed once)."""
+
+    def __init__(self, c: Context) -> None:
+        self.c, self.now_s, self.now_epoch = c, c.now_s, c.epoch(c.now_s)
+        self.young = format_utc(c.now - timedelta(days=AGE_MAX_DAYS))  # entered after: the age term grows
+        self.far = format_utc(c.now + timedelta(days=DUE_RAMP[0]))  # due after: the due term is its least
+        self.overdue = format_utc(c.now - timedelta(days=DUE_RAMP[1]))  # due at or before: its most
+
+    def until(self, t: dict) -> str:
+        """The instant (a stored date string) before which time leaves `t`'s urgency what it is
+        now (its blocked and blocking terms move with other tasks: `Scores.drop`); now when it
+        may change at any moment."""
+        now_s, until = self.now_s, FOREVER
+        if t["status"] != "pending":
+            return until
+        entry = t.get("entry", "")
+        if entry > now_s:
+            return now_s  # a negative age: not worth the bookkeeping
+        if entry > self.young:
+            start = self.c.epoch(entry)
+            until = _stamp(start + ((self.now_epoch - start) // 86400 + 1) * 86400)
+        if "due" in t:
+            due = t["due"]
+            if due > self.far:
+                until = min(until, _stamp(self.c.epoch(due) - DUE_RAMP[0] * 86400))
+            elif due > self.overdue:
+                return now_s
+        for name in ("scheduled", "wait"):
+            if name in t and t[name] >= now_s:
+                until = min(until, t[name])
         return until
-    entry = t.get("entry", "")
-    if entry > now_s:
-        return now_s  # a negative age: not worth the bookkeeping
-    if entry > format_utc(c.now - timedelta(days=AGE_MAX_DAYS)):
-        start, now_epoch = c.epoch(entry), c.epoch(now_s)
-        until = _stamp(start + ((now_epoch - start) // 86400 + 1) * 86400)
-    if "due" in t:
-        due = t["due"]
-        if due > format_utc(c.now + timedelta(days=DUE_RAMP[0])):
-            until = min(until, _stamp(c.epoch(due) - DUE_RAMP[0] * 86400))
-        elif due > format_utc(c.now - timedelta(days=DUE_RAMP[1])):
-            return now_s
-    for name in ("scheduled", "wait"):
-        if name in t and t[name] >= now_s:
-            until = min(until, t[name])
-    return until
 
 
 def _stamp(epoch: int) -> str:
