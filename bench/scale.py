@@ -261,9 +261,13 @@ def in_process(cache: Path, n: int, reps: int) -> list[tuple[str, float]]:
         ("done", cpu_ms(lambda i: backlog.done(str(pending[i * 7 % len(pending)])), reps)),
         ("modify", cpu_ms(lambda i: backlog.modify(some, priority="HML"[i % 3]), reps)),
         ("list project:p3 +bug", cpu_ms(lambda i: backlog.list("project:p3 +bug"), reps)),
-        ("list +READY (100 rows)", cpu_ms(lambda i: backlog.list("+READY"), reps)),
-        ("list limit=0", cpu_ms(lambda i: backlog.list("", limit=0), max(3, reps // 3))),
     ]
+    for name, call in (("list +READY (100 rows)", lambda i: backlog.list("+READY")),
+                       ("list limit=0", lambda i: backlog.list("", limit=0))):
+        start = time.process_time()
+        call(0)  # what the store keeps for this list (ranking, scores, rows) is made here
+        rows.append((f"{name}, first", round((time.process_time() - start) * 1000, 2)))
+        rows.append((f"{name}, then", cpu_ms(call, reps if "READY" in name else max(5, reps // 3))))
     backlog.store.close()
     shutil.rmtree(root, ignore_errors=True)
     return rows
