@@ -149,7 +149,7 @@ class Context:
             from backlog.store.scores import Scores  # only processes that score lists pay its import
 
             index.scores = Scores()
-        index.scores.at(self.now_s)
+        index.scores.at(self.epoch(self.now_s))
         return index.scores
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
