@@ -36,8 +36,13 @@ def scratch(store: Store, ctx: Context) -> dict:
     index = Index(store.tasks, store.ids)
     index.horizon = store.index().horizon
     fresh = Context(store.tasks, ctx.now, ctx.tz, index=lambda: index)
-    fresh.ready_top(1)
+    ranked(fresh, 1)
     return index.ready.state()
+
+
+def ranked(ctx: Context, limit: int) -> tuple[list[dict], int]:
+    """`ctx.ready_top(limit)`, asked twice when it is the index's first (which answers None)."""
+    return ctx.ready_top(limit) or ctx.ready_top(limit)
 
 
 @RUNS
@@ -54,7 +59,7 @@ def test_the_ranked_ready_top_equals_the_full_scan_after_any_transactions(steps,
                 for store in stores:
                     now = NOW + LATER[later]
                     ctx = Context(store.tasks, now, timezone.utc, index=store.index)
-                    found, total = ctx.ready_top(limit)
+                    found, total = ranked(ctx, limit)
                     scan = Context(store.tasks, now, timezone.utc)
                     every = compile_filter("+READY", now, timezone.utc).select(scan)
                     assert total == len(every), step
@@ -69,9 +74,9 @@ def test_a_ready_list_examines_only_the_tasks_that_can_reach_the_top(tmp_path):
     backlog = Backlog(Store.open(tmp_path), tz=timezone.utc, clock=lambda: NOW)
     for i in range(300):
         backlog.add(f"task {i}", project="web" if i % 3 else None, priority="H" if i % 50 == 0 else None)
-    backlog.list("+READY", limit=5)  # builds the ranking
+    backlog.list("+READY", limit=5)  # a full scan: the next +READY list builds the ranking
     ctx = backlog.context()
-    found, total = ctx.ready_top(5)
+    found, total = ranked(ctx, 5)
     assert total == 300
     assert ctx.examined < 100  # one chunk or two of the ranking, not all 300
     assert backlog.list("+READY", limit=5) == backlog.list("+READY status:pending", limit=5)
@@ -142,7 +147,7 @@ def test_kept_urgencies_equal_fresh_ones_after_any_transactions_at_any_instant(s
                 for store in stores:
                     every = list(store.tasks.values())
                     fresh = urgencies(every, Context(store.tasks, now, timezone.utc))
-                    for _ in range(2):  # the second view finds them all kept
+                    for _ in range(3):  # the first view of an index keeps nothing, the third finds all kept
                         kept = Context(store.tasks, now, timezone.utc, index=store.index).urgencies(every)
                         assert kept == fresh, (step, now)
         finally:

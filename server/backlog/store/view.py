@@ -145,10 +145,11 @@ class Context:
         index = self.index
         if index is None:
             return None
-        if index.scores is None:
+        if index.scores is None:  # kept from the next view on: a process that lists once pays nothing
             from backlog.store.scores import Scores  # only processes that score lists pay its import
 
             index.scores = Scores()
+            return None
         index.scores.at(self.epoch(self.now_s))
         return index.scores
 
@@ -177,7 +178,8 @@ class Context:
         """For `+READY` sorted by urgency, highest first: the READY tasks that may reach the first
         `limit` places (every one that can, in the store's order) and how many tasks are READY.
 
-        None without an index. Walks the index's ranking by urgency bound and stops once the
+        None without an index, and the first time (a process that lists `+READY` once does not
+        pay for the ranking). Walks the index's ranking by urgency bound and stops once the
         next bound is below the `limit`-th highest exact urgency seen (`ready.Ready`).
         """
         index = self.index
@@ -187,6 +189,7 @@ class Context:
             from backlog.store.ready import Ready  # only processes that list +READY pay its import
 
             index.ready = Ready()
+            return None
         ready = index.ready
         ready.settle(self)
         now_s, gates, tasks, ranked = self.now_s, ready.gates, self.tasks, ready.ranked
@@ -207,7 +210,8 @@ class Context:
 
     def made_rows(self, fields: tuple[str, ...]) -> dict[str, tuple[dict, dict]] | None:
         """The store's cache of rows showing `fields` (uuid → (task, row); an entry holds while the
-        task is that very object), kept for the few field sets asked last; None without an index."""
+        task is that very object), kept for the few field sets asked last; None without an
+        index, and the first time these fields are asked for (kept from the next time on)."""
         index = self.index
         if index is None:
             return None
@@ -215,7 +219,7 @@ class Context:
         if made is None:
             if len(index.rows) >= ROW_SETS:
                 index.rows.clear()
-            made = index.rows[fields] = {}
+            index.rows[fields] = {}
         return made
 
     def pending_dependents(self, uuid: str) -> list[dict]:
