@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from backlog.engine import render
 from backlog.errors import BacklogError
+from backlog.core.filter import And, Attr, Virtual, compile_filter
 from backlog.core.sort import parse_sort, sort_tasks
 from backlog.engine.scope import Scope
 
 
 DEFAULT_LIMIT = 100
+READY = And((Attr("status", "", "pending"), Virtual("READY")))  # `+READY`, as compiled
 
 
 def list_tasks(scope: Scope, filter: str = "", sort: str | None = None, limit: int | None = DEFAULT_LIMIT,
@@ -20,10 +22,15 @@ def list_tasks(scope: Scope, filter: str = "", sort: str | None = None, limit: i
         limit = DEFAULT_LIMIT
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise BacklogError("limit", f"'{limit}' is not a count", "use a whole number ≥ 1, or 0 for all")
-    found = scope.select(filter, ctx)
+    compiled = compile_filter(filter or "", ctx.now, scope.tz, udas=lambda: ctx.udas)
+    ranked = ctx.ready_top(limit) if limit and keys[0] == ("urgency", True) and compiled.ast == READY else None
+    if ranked is None:
+        found = compiled.select(ctx)
+        total = len(found)
+    else:  # the READY tasks that can reach the top `limit` places, from the index's ranking
+        found, total = ranked
     chosen = sort_tasks(found, keys, ctx, limit or None)
-    return {"tasks": render.rows(chosen, ctx, shown), "total": len(found),
-            "truncated": len(chosen) < len(found)}
+    return {"tasks": render.rows(chosen, ctx, shown), "total": total, "truncated": len(chosen) < total}
 
 
 def count(scope: Scope, filter: str = "") -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import repeat
 
 from backlog.errors import BacklogError
 from backlog.store.view import Context
@@ -45,22 +46,36 @@ def dependency_ids(uuids: Iterable[str], ctx: Context) -> tuple[list[int], list[
 
 def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_FIELDS) -> list[dict]:
     """Each task restricted to `fields`, empty ones left out; urgency to 1 decimal; depends as ids,
-    with `archived` beside it listing the dependencies that are archived."""
+    with `archived` beside it listing the dependencies that are archived.
+
+    The plain fields of a hot task's row are made once per task version and kept by the store
+    (`Context.made_rows`); depends (ids can move to the archive) and urgency (time) are added fresh.
+    """
     tasks = list(tasks)
     plain = tuple(f for f in fields if f not in ("depends", "urgency"))
-    scores = ctx.urgencies(tasks) if "urgency" in fields else None
+    scores = map(round, ctx.urgencies(tasks), repeat(1)) if "urgency" in fields else repeat(None)
     with_depends = "depends" in fields
+    made, hot = ctx.made_rows(plain), ctx.tasks
     out = []
-    for n, task in enumerate(tasks):
-        shown = {name: task[name] for name in plain if name in task}
+    for task, score in zip(tasks, scores):
+        kept = made.get(task["uuid"]) if made is not None else None
+        if kept is not None and kept[0] is task:
+            shown = kept[1]
+        else:
+            shown = {name: task[name] for name in plain if name in task}
+            if made is not None and hot.get(task["uuid"]) is task:
+                made[task["uuid"]] = (task, shown)
         if with_depends and "depends" in task:
+            shown = shown.copy()
             ids, archived = dependency_ids(task["depends"], ctx)
             if ids:
                 shown["depends"] = ids
             if archived:
                 shown["archived"] = archived
-        if scores is not None:
-            shown["urgency"] = round(scores[n], 1)
+            if score is not None:
+                shown["urgency"] = score
+        else:
+            shown = shown.copy() if score is None else {**shown, "urgency": score}
         out.append(shown)
     return out
 

@@ -4,9 +4,13 @@
 uuid prefixes), the reverse of `depends` (who depends on a task) with the count of
 *pending* dependents (the BLOCKING test), each task's place in the store's order (so a
 planned selection comes out in the same order as a full scan) and each task's urgency bound
-(`bounds`, filled by the view, valid up to `horizon`). The store makes it on first use; each
-family of postings is built from the tasks when first asked for, then kept by every applied
-op (`replace`); a reload drops it. Nothing here is written to disk.
+(`bounds`, filled by the view, valid up to `horizon`), and once a `+READY` list asked for it,
+the ranked READY candidates (`ready`, `backlog.store.ready`), and the rows the renderer made
+per set of fields (`rows`: each holds for the task object it was made from), and urgencies
+kept across calls (`scores`, `backlog.store.scores`). An op touches in both the task, its
+dependencies and its dependents. The store makes it on first use; each family of postings is
+built from the tasks when first asked for, then kept by every applied op (`replace`); a
+reload drops it. Nothing here is written to disk.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from typing import Any
+
+    from backlog.store.ready import Ready
+    from backlog.store.scores import Scores
 
 
 def _add(postings: dict[str, set[str]], key: str, uuid: str) -> None:
@@ -71,6 +78,9 @@ class Index:
         self.tasks, self.ids, self._lock = tasks, ids, lock
         self.bounds: dict[str, float] = {}  # uuid → urgency bound until `horizon` (kept by the view)
         self.horizon: datetime | None = None
+        self.ready: Ready | None = None  # made by the view on the first `+READY` list, then touched by every op
+        self.rows: dict[tuple[str, ...], dict[str, tuple[dict, dict]]] = {}  # fields → uuid → (task, its row)
+        self.scores: Scores | None = None  # urgencies kept across calls, made by the view on first use
         self._next = len(tasks)
 
     # -- families, built on first use ----------------------------------------------------
@@ -136,8 +146,17 @@ class Index:
         if old is not None:
             self._remove(old, built, keep=new is not None)
             self.bounds.pop(old["uuid"], None)
+            for made in self.rows.values():
+                made.pop(old["uuid"], None)
         if new is not None:
             self._add(new, built, listed=old is not None)
+        if self.ready is not None or self.scores is not None:
+            near = {uuid for t in (old, new) if t is not None
+                    for uuid in (t["uuid"], *t.get("depends", ()), *self.dependents.get(t["uuid"], ()))}
+            if self.ready is not None:
+                self.ready.touched |= near
+            if self.scores is not None:
+                self.scores.drop(near)
 
     def _add(self, t: dict, built: dict, listed: bool) -> None:
         uuid = t["uuid"]

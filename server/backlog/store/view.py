@@ -10,6 +10,7 @@ scanning every task; `examined` counts the tasks a filter's predicate ran on.
 
 from __future__ import annotations
 
+import heapq
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -22,9 +23,11 @@ from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.store.index import Index
+    from backlog.store.scores import Scores
 
 PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
+ROW_SETS = 4  # the store caches rows for at most this many sets of fields
 
 
 class Context:
@@ -105,18 +108,50 @@ class Context:
         )
 
     @cached_property
-    def _scores(self) -> dict[str, tuple[dict, float]]:
-        """uuid → (the task object scored, its urgency now), filled by `urgencies`."""
+    def _scores(self) -> dict[int, float]:
+        """id(task object) → its urgency now, filled by `urgencies` (the objects are kept in `_scored`)."""
         return {}
+
+    @cached_property
+    def _scored(self) -> list[dict]:
+        """Every task object scored in this view: alive, so no other object takes its id."""
+        return []
 
     def urgencies(self, tasks: Sequence[dict]) -> list[float]:
         """Each task's urgency now, in order; each task object is scored once per view (sorting
-        and rendering one list ask twice). A task changed since is a new object: scored again."""
+        and rendering one list ask twice) and, with an index, once while its score holds
+        (`backlog.store.scores`). A task changed since is a new object: scored again."""
         scores = self._scores
-        missing = [t for t in tasks if scores.get(t["uuid"], (None,))[0] is not t]
+        missing = [t for t in tasks if id(t) not in scores]
         if missing:
-            scores.update(zip([t["uuid"] for t in missing], zip(missing, urgencies(missing, self))))
-        return [scores[t["uuid"]][1] for t in tasks]
+            self._scored.extend(missing)
+            ids, kept = list(map(id, missing)), self._kept
+            if kept is None:
+                scores.update(zip(ids, urgencies(missing, self)))
+            else:
+                found = list(map(kept.by_id.get, ids))
+                if None in found:
+                    stale = [t for t, score in zip(missing, found) if score is None]
+                    fresh = urgencies(stale, self)
+                    kept.keep(stale, fresh, self)
+                    computed = iter(fresh)
+                    found = [next(computed) if score is None else score for score in found]
+                scores.update(zip(ids, found))
+        return list(map(scores.__getitem__, map(id, tasks)))
+
+    @cached_property
+    def _kept(self) -> Scores | None:
+        """The store's urgencies kept across calls, brought to `now`; None without an index."""
+        index = self.index
+        if index is None:
+            return None
+        if index.scores is None:  # kept from the next view on: a process that lists once pays nothing
+            from backlog.store.scores import Scores  # only processes that score lists pay its import
+
+            index.scores = Scores()
+            return None
+        index.scores.at(self.epoch(self.now_s))
+        return index.scores
 
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now, in order: its own part plus blocking.
@@ -138,6 +173,54 @@ class Context:
         if missing:
             cache.update(zip([t["uuid"] for t in missing], horizon_bounds(missing, self.tasks, index.horizon, self.tz)))
         return [cache[t["uuid"]] + term if t["uuid"] in blocking else cache[t["uuid"]] for t in tasks]
+
+    def ready_top(self, limit: int) -> tuple[list[dict], int] | None:
+        """For `+READY` sorted by urgency, highest first: the READY tasks that may reach the first
+        `limit` places (every one that can, in the store's order) and how many tasks are READY.
+
+        None without an index, and the first time (a process that lists `+READY` once does not
+        pay for the ranking). Walks the index's ranking by urgency bound and stops once the
+        next bound is below the `limit`-th highest exact urgency seen (`ready.Ready`).
+        """
+        index = self.index
+        if index is None:
+            return None
+        if index.ready is None:
+            from backlog.store.ready import Ready  # only processes that list +READY pay its import
+
+            index.ready = Ready()
+            return None
+        ready = index.ready
+        ready.settle(self)
+        now_s, gates, tasks, ranked = self.now_s, ready.gates, self.tasks, ready.ranked
+        best: list[float] = []  # the `limit` highest exact urgencies so far (a min-heap)
+        picked: list[dict] = []
+        start, step = 0, max(limit, 32)
+        while start < len(ranked) and not (len(best) == limit and -ranked[start][0] < best[0]):
+            chunk = [tasks[u] for _, u in ranked[start:start + step] if gates.get(u, "") <= now_s]
+            start += step
+            for score in self.urgencies(chunk):
+                if len(best) < limit:
+                    heapq.heappush(best, score)
+                elif score > best[0]:
+                    heapq.heapreplace(best, score)
+            picked += chunk
+        self.examined += len(picked)
+        return [tasks[u] for u in index.in_order(t["uuid"] for t in picked)], ready.count(now_s)
+
+    def made_rows(self, fields: tuple[str, ...]) -> dict[str, tuple[dict, dict]] | None:
+        """The store's cache of rows showing `fields` (uuid → (task, row); an entry holds while the
+        task is that very object), kept for the few field sets asked last; None without an
+        index, and the first time these fields are asked for (kept from the next time on)."""
+        index = self.index
+        if index is None:
+            return None
+        made = index.rows.get(fields)
+        if made is None:
+            if len(index.rows) >= ROW_SETS:
+                index.rows.clear()
+            index.rows[fields] = {}
+        return made
 
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
