@@ -240,13 +240,6 @@ def test_leases_expire_by_the_servers_clock_not_the_writers(tmp_path, monkeypatc
     assert abs(datetime.fromisoformat(expires.replace("Z", "+00:00")) - expected) < timedelta(minutes=2)
 
 
-def test_doctor_says_it_does_not_check_a_bucket_yet(clean_env):
-    result = run_backlog(["doctor"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX="p"))
-    assert (result.returncode, result.stderr) == (
-        1, "backlog: BACKLOG_BACKEND: `backlog doctor` is not available for 's3' in this build; "
-           "any command reads the bucket and refuses a damaged object with its key\n")
-
-
 def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_env, place, tmp_path):
     disk = {**clean_env, "TASKDATA": str(tmp_path / "data")}
     for name in ("first", "second +bug"):

@@ -24,6 +24,10 @@ from backlog.core.edits import extra_key, near_key
 from backlog.engine.backlog import Backlog
 from backlog.errors import Action, BacklogError, StoreError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from backlog.store.backend import Backend
+
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
            "waiting": "+WAITING", "completed": "+COMPLETED"}
@@ -372,28 +376,40 @@ def doctor(inv: Invocation, term: Terminal) -> int:
     """Check (or --repair) the store and list backlogs left under old per-directory slugs;
     --json prints {"ok", "problems"} (and "repaired", or "strays" when there are some)."""
     from backlog.paths import data_dir, project_dir
+    from backlog.store import doctor as checks
+
+    project = project_dir(term.env, os.getcwd())
+    if term.env.get("BACKLOG_BACKEND") == "s3":
+        from backlog.paths import s3_prefix
+        from backlog.runtime import s3_backend
+
+        backend = s3_backend(term.env, s3_prefix(term.env, project))
+        return doctor_report(backend, backend.root, inv, term, [], [])
+    root = data_dir(term.env, project)
+    strays = [] if inv.options.get("repair") else checks.strays(
+        root, project, lambda folder: data_dir(term.env, folder),
+        bool(term.env.get("BACKLOG_NAMESPACE") or term.env.get("BACKLOG_AUTO_NAMESPACE")))
+    notes = [f"{s['directory']}: {s['tasks']} task(s) in an old backlog {s['data']}; merge them with "
+             f"`{s['merge']}`, then remove it" for s in strays]
+    return doctor_report(root, root, inv, term, strays, notes)
+
+
+def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Terminal, strays: list[dict],
+                  notes: list[str]) -> int:
+    """Check or repair `place` (a data dir or a bucket's backend, named `root`) and print the outcome."""
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
-    if term.env.get("BACKLOG_BACKEND") == "s3":  # it would check an unrelated local data dir
-        raise BacklogError("BACKLOG_BACKEND", "`backlog doctor` is not available for 's3' in this build",
-                           "any command reads the bucket and refuses a damaged object with its key")
-    project = project_dir(term.env, os.getcwd())
-    root = data_dir(term.env, project)
     as_json = inv.options.get("json")
     if inv.options.get("repair"):
-        report = checks.repair(root, clock_from_env(term.env)())
+        report = checks.repair(place, clock_from_env(term.env)())
         if as_json:
-            left = checks.check(root)
+            left = checks.check(place)
             term.out(orjson.dumps({"ok": not left, "problems": left, "repaired": report}).decode())
         else:
             term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
-    problems = checks.check(root)
-    strays = checks.strays(root, project, lambda folder: data_dir(term.env, folder),
-                           bool(term.env.get("BACKLOG_NAMESPACE") or term.env.get("BACKLOG_AUTO_NAMESPACE")))
-    notes = [f"{s['directory']}: {s['tasks']} task(s) in an old backlog {s['data']}; merge them with "
-             f"`{s['merge']}`, then remove it" for s in strays]
+    problems = checks.check(place)
     if as_json:
         term.out(orjson.dumps({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}).decode())
     elif problems:

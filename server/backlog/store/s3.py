@@ -43,6 +43,7 @@ import orjson
 from backlog.errors import BacklogError, StoreError
 from backlog.store.backend import Conflict
 from backlog.store.s3cache import ObjectCache
+from backlog.store.sealed import is_sealed
 
 ATTEMPTS = 5  # botocore's standard retry mode: tries per request (backoff grows to ~20 s in all)
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
@@ -308,15 +309,46 @@ class S3Backend:
         self._gens = sorted({*(self._gens or ()), gen})
 
     def _snap_seq(self, gen: int) -> int:
+        """The seq snapshot `gen` ends with: its metadata (one HEAD), else the start of its body."""
         if gen == 0:
             return 0
         if gen not in self._snap_seqs:
-            head = self._head(f"snap/{gen:06d}.json", "reading a snapshot's sequence")
-            if head is None or not head.get("Metadata", {}).get("seq", "").isdigit():
-                raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')} is damaged (no seq metadata); "
-                                 "run `backlog doctor` to inspect")
-            self._snap_seqs[gen] = int(head["Metadata"]["seq"])
+            key = f"snap/{gen:06d}.json"
+            head = self._head(key, "reading a snapshot's sequence")
+            seq = (head or {}).get("Metadata", {}).get("seq", "")
+            if not seq.isdigit() and head is not None:
+                found = self._immutable(key, "reading a snapshot")
+                match = _SNAP_HEAD.match(found["data"]) if found else None
+                seq = match.group(2).decode() if match else ""
+            if not seq.isdigit():
+                raise StoreError(f"{self.describe(key)} is damaged (no sequence number); "
+                                 "run `backlog doctor --repair` to set it aside")
+            self._snap_seqs[gen] = int(seq)
         return self._snap_seqs[gen]
+
+    # -- what doctor reads and repairs -----------------------------------------------------
+    def snapshots(self) -> list[int]:
+        """Every snapshot's generation, ascending (a fresh listing)."""
+        return list(self._list_snapshots())
+
+    def read_snapshot_of(self, gen: int) -> tuple[bytes | None, str]:
+        """(bytes, its metadata seq or '') of snapshot `gen`."""
+        found = self._get(f"snap/{gen:06d}.json", "reading a snapshot")
+        if found is None:
+            return None, ""
+        return found["Body"].read(), found.get("Metadata", {}).get("seq", "")
+
+    def drop_snapshot(self, gen: int) -> None:
+        """Remove snapshot `gen` (doctor, after keeping it aside): its records join the generation before."""
+        self._call("delete_object", "removing a damaged snapshot", Key=f"{self.prefix}snap/{gen:06d}.json")
+        self._snap_seqs.pop(gen, None)
+        self._list_snapshots()
+
+    def keep_damaged(self, name: str, data: bytes, stamp: str) -> str:
+        """Keep a damaged item's bytes as `damaged/<stamp>/<name>` (never read back); returns that key."""
+        key = f"damaged/{stamp}/" + re.sub(r"[^A-Za-z0-9._/-]+", "-", name).strip("-")
+        self._call("put_object", f"keeping a copy of {name}", Key=self.prefix + key, Body=data, **self._put_extra)
+        return key
 
     # -- journal ---------------------------------------------------------------------------
     def journal_name(self, gen: int) -> str:
@@ -405,7 +437,23 @@ class S3Backend:
         return False
 
     def replace_journal(self, gen: int, data: bytes) -> None:
-        raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
+        """Doctor's rewrite of a generation: each record line to its key `txn/<seq>`.
+
+        An object that already holds that exact record, or any readable record of its own
+        key's sequence number, is left as it is: what was readable is never replaced.
+        """
+        for line in data.splitlines():
+            seq = orjson.loads(line)["seq"]
+            key = f"txn/{seq:012d}"
+            found = self._get(key, "reading a transaction")
+            if found is not None:
+                body = found["Body"].read()
+                if body == line or (is_sealed(body) and _seq_of(body) == seq):
+                    continue
+            answer = self._call("put_object", "repairing a transaction", Key=self.prefix + key, Body=line,
+                                **self._put_extra)
+            self._sizes[seq] = len(line)
+            self._etags[key] = answer.get("ETag", "")
 
     def delete_journal(self, gen: int) -> None:
         raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
