@@ -12,10 +12,9 @@ import orjson
 import pytest
 
 from conftest import NOW, run_backlog
-from s3_support import BUCKET, Place, client, moto_server
+from s3_support import BUCKET, Bucket, client, moto_server
 
 from backlog.store import doctor
-from backlog.store.s3 import S3Backend
 from backlog.store.store import Store
 
 AT = "2026-11-24T10:00:00Z"
@@ -33,22 +32,6 @@ def s3(endpoint: str) -> object:
     """One boto3 client for the module's backends (making one costs ~0.4 s)."""
     return client(endpoint)
 
-
-class Bucket(Place):
-    """A place whose stores share one client: each `backend()` is another machine without a cache."""
-
-    def __init__(self, endpoint: str, tmp_path: Path, s3: object) -> None:
-        super().__init__("s3", tmp_path, endpoint)
-        self.s3 = s3
-
-    def backend(self) -> S3Backend:
-        """A fresh backend, nothing read yet (a damaged store cannot be opened)."""
-        return S3Backend(self.s3, BUCKET, self.prefix + "/")
-
-    def open(self, **options: int) -> Store:
-        store = Store(self.backend(), **options)
-        store.load()
-        return store
 
 
 @pytest.fixture
@@ -75,16 +58,16 @@ def state(store: Store) -> dict:
             "archive": {u: t for name in store.segments() for u, t in store.segment(name).items()}}
 
 
-def keys(place: Place, sub: str) -> list[str]:
+def keys(place: Bucket, sub: str) -> list[str]:
     listed = client(place.endpoint).list_objects_v2(Bucket=BUCKET, Prefix=f"{place.prefix}/{sub}")
     return [o["Key"][len(place.prefix) + 1:] for o in listed.get("Contents", ())]
 
 
-def remove(place: Place, name: str) -> None:
+def remove(place: Bucket, name: str) -> None:
     client(place.endpoint).delete_object(Bucket=BUCKET, Key=f"{place.prefix}/{name}")
 
 
-def repaired(place: Place) -> str:
+def repaired(place: Bucket) -> str:
     """Repair, then assert a second check and a second repair find nothing; the first report."""
     report = doctor.repair(place.backend(), NOW + timedelta(days=1))
     assert doctor.check(place.backend()) == []

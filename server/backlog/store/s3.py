@@ -13,6 +13,8 @@ Layout under the prefix (mirrors the data dir of files.py):
                              so the first compaction of a generation wins; its seq is in
                              metadata `seq` (read with one HEAD, remembered)
     txn/<seq:012d>           one sealed record; generation g holds the records after snapshot g
+    hist/<first>-<last>      records first…last (12 digits each), one line each: the transactions
+                             of a closed generation packed (s3pack.py); its txn objects then go
     docs/<sha256>.md         doc bodies, content-addressed
     archive/<YYYY-Qn>.json   archived tasks, replaced only by a segment with a higher seq
     probe                    the If-None-Match probe (see probe())
@@ -48,7 +50,10 @@ from backlog.store.sealed import is_sealed
 ATTEMPTS = 5  # botocore's standard retry mode: tries per request (backoff grows to ~20 s in all)
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
 FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
+DELETE_BATCH = 1000  # keys per DeleteObjects request (S3's limit)
+BLOB_GRACE = timedelta(hours=1)  # an unreferenced doc body younger than this is kept (see delete_blob)
 _TXN = re.compile(r"txn/(\d{12})")
+_PACK = re.compile(r"hist/(\d{12})-(\d{12})")
 _SNAP = re.compile(r"snap/(\d{6})\.json")
 _SNAP_HEAD = re.compile(rb'\{"gen":(\d+),"seq":(\d+),')  # how Store.compact's snapshot begins
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
@@ -107,10 +112,14 @@ class S3Backend:
         self._etags: dict[str, str] = {}  # key → ETag of the immutable objects listed so far
         self.root = f"s3://{bucket}/{prefix.rstrip('/')}"
         self._put_extra = {"ServerSideEncryption": sse, **({"SSEKMSKeyId": kms_key} if kms_key else {})} if sse else {}
-        self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
+        self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far (and not packed)
+        self._packs: dict[int, tuple[int, int]] = {}  # first seq → (last seq, bytes) of each pack listed
+        self.leftovers: set[int] = set()  # txn objects a pack holds (left by an interrupted packing)
         self._snap_seqs: dict[int, int] = {}  # gen → seq of its snapshot (immutable once written)
         self._gens: list[int] | None = None  # snapshot generations, as of the last listing
         self._probed = False
+        self._blob_times: dict[str, datetime | None] = {}  # digest → LastModified, as last listed
+        self.blob_grace = BLOB_GRACE
         self.requests = 0  # requests sent (for measurements and tests)
         self.conflicts = 0  # commits refused because another writer held the sequence number
         self._server_at: tuple[datetime, float] | None = None  # the last answer's Date, and our monotonic time then
@@ -356,7 +365,8 @@ class S3Backend:
 
     def _sync_txns(self) -> bool:
         """List the transactions committed since the newest one seen; True when there were any."""
-        last, found = max(self._sizes, default=0), False
+        last = max([*self._sizes, *(end for end, _size in self._packs.values())], default=0)
+        found = False
         for item in self._list("txn", f"txn/{last:012d}" if last else ""):
             match = _TXN.fullmatch(item["Key"])
             if match:
@@ -364,43 +374,123 @@ class S3Backend:
                 self._etags[item["Key"]] = item["ETag"]
         return found
 
-    def _range(self, gen: int) -> list[int]:
-        """Sequence numbers of generation `gen`'s records as of the last listing, ascending."""
+    def _list_packs(self) -> None:
+        """List the packs; the transactions they hold are read from them from now on."""
+        self._packs = {}
+        for item in self._list("hist"):
+            if match := _PACK.fullmatch(item["Key"]):
+                first, last = int(match.group(1)), int(match.group(2))
+                self._packs[first] = (last, item["Size"])
+                held = [seq for seq in self._sizes if first <= seq <= last]
+                self.leftovers.update(held)
+                for seq in held:
+                    del self._sizes[seq]
+
+    def items(self, gen: int) -> list[tuple[int, int]]:
+        """(first seq, bytes with newlines) of each object holding generation `gen`'s records
+        as of the last listing, in order: a transaction (first = its seq) or a pack."""
         gens = self._sync() if self._gens is None else self._gens
         newest = gens[-1] if gens else 0
         low = self._snap_seq(gen)
         high = self._snap_seq(next(g for g in gens if g > gen)) if gen < newest else None
-        return [seq for seq in sorted(self._sizes) if seq > low and (high is None or seq <= high)]
+        found = [(seq, size + 1) for seq, size in self._sizes.items() if seq > low and (high is None or seq <= high)]
+        found += [(first, size) for first, (last, size) in self._packs.items()
+                  if first > low and (high is None or last <= high)]
+        return sorted(found)
+
+    def is_pack(self, first: int) -> bool:
+        return first in self._packs and first not in self._sizes
+
+    # -- packing (s3pack.py) ---------------------------------------------------------------
+    def pack(self, keep: int) -> int:
+        """Pack old transaction objects (after a compaction; `keep`: the undo window in records).
+
+        Returns how many were deleted; 0 when this client cannot delete in batches (the hooks'
+        light client: the next compaction by a server packs) or a request failed.
+        """
+        from backlog.store.s3pack import pack
+
+        if not hasattr(self.client, "delete_objects"):
+            return 0
+        try:
+            return pack(self, keep)
+        except StoreError:
+            return 0  # nothing a reader sees is lost; a later compaction packs
+
+    def snapshot_seq(self, gen: int) -> int:
+        """The seq snapshot `gen` ends with."""
+        return self._snap_seq(gen)
+
+    def newest_seq(self) -> int:
+        """The newest transaction listed so far (0 when none)."""
+        return max(self._sizes, default=0)
+
+    def put_pack(self, first: int, last: int, data: bytes) -> bool:
+        """Create the pack of records first…last; True when it holds `data` (made now or before)."""
+        key = f"hist/{first:012d}-{last:012d}"
+        self.probe()
+        if self._put_new(key, data, "packing old transactions") is None:
+            head = self._head(key, "reading a pack of old transactions")
+            if head is None or head.get("ContentLength") != len(data):
+                return False
+        self._packs[first] = (last, len(data))
+        return True
+
+    def delete_txns(self, seqs: list[int]) -> int:
+        """Delete the transaction objects `seqs` (a pack holds them), in batches; returns how many."""
+        for start in range(0, len(seqs), DELETE_BATCH):
+            batch = seqs[start:start + DELETE_BATCH]
+            self._call("delete_objects", "removing packed transactions",
+                       Delete={"Objects": [{"Key": f"{self.prefix}txn/{seq:012d}"} for seq in batch], "Quiet": True})
+            for seq in batch:
+                self._sizes.pop(seq, None)
+                self.leftovers.discard(seq)
+        return len(seqs)
 
     def journal_generations(self) -> list[int]:
         self._sync_txns()
         gens = self._list_snapshots()
-        return [gen for gen in [0, *gens] if self._range(gen)] if self._sizes else []
+        self._list_packs()
+        return [gen for gen in [0, *gens] if self.items(gen)] if self._sizes or self._packs else []
 
     def journal_size(self, gen: int) -> int:
-        return sum(self._sizes[seq] + 1 for seq in self._range(gen))
+        return sum(size for _first, size in self.items(gen))
 
     def read_journal(self, gen: int, offset: int = 0) -> bytes:
+        try:
+            return self._read_journal(gen, offset)
+        except _Gone:  # packed since the listing: its records are in a pack now
+            self._list_packs()
+            return self._read_journal(gen, offset)
+
+    def _read_journal(self, gen: int, offset: int) -> bytes:
         wanted, pos = [], 0
-        for seq in self._range(gen):
-            if pos + self._sizes[seq] + 1 > offset:
-                wanted.append(seq)
-            pos += self._sizes[seq] + 1
+        for first, size in self.items(gen):
+            if pos + size > offset:
+                wanted.append(first)
+            pos += size
         if len(wanted) > 1:  # from the cache, or fetched in parallel; never kept in memory
             with ThreadPoolExecutor(FETCH_THREADS) as pool:
-                bodies = list(pool.map(self._read_txn, wanted))
+                bodies = list(pool.map(self._read_item, wanted))
         else:
-            bodies = [self._read_txn(seq) for seq in wanted]
-        data = b"".join(body + b"\n" for body in bodies)
+            bodies = [self._read_item(first) for first in wanted]
+        data = b"".join(bodies)
         skip = offset - (pos - len(data))
         return data[skip:]
 
-    def _read_txn(self, seq: int) -> bytes:
-        found = self._immutable(f"txn/{seq:012d}", "reading a transaction")
+    def _read_item(self, first: int) -> bytes:
+        """The lines of one transaction object or pack, each ending in a newline."""
+        if self.is_pack(first):
+            key = f"hist/{first:012d}-{self._packs[first][0]:012d}"
+            found = self._get(key, "reading a pack of old transactions")
+            if found is None:
+                raise StoreError(f"{self.describe(key)} was listed but is gone; run `backlog doctor` to inspect")
+            return found["Body"].read()
+        found = self._immutable(f"txn/{first:012d}", "reading a transaction")
         if found is None:
-            raise StoreError(f"{self.describe(f'txn/{seq:012d}')} was listed but is gone; "
-                             "run `backlog doctor` to inspect")
-        return found["data"]
+            raise _Gone(f"{self.describe(f'txn/{first:012d}')} was listed but is gone; "
+                        "run `backlog doctor` to inspect")
+        return found["data"] + b"\n"
 
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Create `txn/<seq>` for the record on `line`; Conflict when another writer holds seq."""
@@ -437,11 +527,13 @@ class S3Backend:
         return False
 
     def replace_journal(self, gen: int, data: bytes) -> None:
-        """Doctor's rewrite of a generation: each record line to its key `txn/<seq>`.
+        """Doctor's rewrite of a generation: each record line to its key `txn/<seq>`, then its
+        packs removed (doctor has kept their bytes; a later compaction packs it again).
 
         An object that already holds that exact record, or any readable record of its own
         key's sequence number, is left as it is: what was readable is never replaced.
         """
+        packs = [first for first, _size in self.items(gen) if self.is_pack(first)]
         for line in data.splitlines():
             seq = orjson.loads(line)["seq"]
             key = f"txn/{seq:012d}"
@@ -452,8 +544,13 @@ class S3Backend:
                     continue
             answer = self._call("put_object", "repairing a transaction", Key=self.prefix + key, Body=line,
                                 **self._put_extra)
-            self._sizes[seq] = len(line)
             self._etags[key] = answer.get("ETag", "")
+        for first in packs:
+            self._call("delete_object", "removing a repaired pack",
+                       Key=f"{self.prefix}hist/{first:012d}-{self._packs[first][0]:012d}")
+        self._sizes, self._packs = {}, {}  # listed again from the start
+        self._sync_txns()
+        self._list_packs()
 
     def delete_journal(self, gen: int) -> None:
         raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
@@ -504,7 +601,13 @@ class S3Backend:
         return f"docs/{digest}.md"
 
     def put_blob(self, digest: str, data: bytes) -> None:
-        self._put_new(self._blob(digest), data, "writing a doc body")
+        """Store a body; one that exists but is old enough to be collected is put again, so its
+        age restarts and no compaction collects it before the commit that refers to it lands."""
+        key = self._blob(digest)
+        if self._put_new(key, data, "writing a doc body") is None:
+            head = self._head(key, "reading a doc body's age")
+            if head is None or self._age(head.get("LastModified")) > self.blob_grace / 2:
+                self._call("put_object", "writing a doc body", Key=self.prefix + key, Body=data, **self._put_extra)
 
     def get_blob(self, digest: str) -> bytes:
         found = self._get(self._blob(digest), "reading a doc body")
@@ -517,10 +620,25 @@ class S3Backend:
         return 0 if head is None else head["ContentLength"]
 
     def list_blobs(self) -> list[str]:
-        return [item["Key"][5:-3] for item in self._list("docs") if _BLOB.fullmatch(item["Key"][5:-3])]
+        found = [(item["Key"][5:-3], item.get("LastModified")) for item in self._list("docs")
+                 if _BLOB.fullmatch(item["Key"][5:-3])]
+        self._blob_times = dict(found)
+        return [digest for digest, _at in found]
 
     def delete_blob(self, digest: str) -> None:
-        self._call("delete_object", "removing a doc body", Key=self.prefix + self._blob(digest))
+        """Remove an unreferenced body once it is `blob_grace` old by the server's clock (as last
+        listed); a younger one may be another writer's, put for a commit that has not landed yet."""
+        if self._age(self._blob_times.get(digest)) >= self.blob_grace:
+            self._call("delete_object", "removing a doc body", Key=self.prefix + self._blob(digest))
+
+    def _age(self, at: datetime | None) -> timedelta:
+        """How long ago the server's `at` was, by the server's clock (0 when either is unknown)."""
+        now = self.server_now()
+        return now - at if now is not None and at is not None else timedelta(0)
+
+
+class _Gone(StoreError):
+    """A listed transaction object is gone (packed meanwhile, or deleted)."""
 
 
 def _code(err: Exception) -> str:
