@@ -252,6 +252,33 @@ def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_en
     assert moved == [("first", []), ("second", ["bug"])]
 
 
+def test_migrate_moves_a_backlog_with_its_history_and_docs_to_the_bucket_and_back(clean_env, place, tmp_path):
+    source = backlog(Store.open(tmp_path / "data", compact_every=2), "me")
+    for name in ("first", "second", "third"):
+        source.add(name)
+    source.doc_write(1, content="# notes that move")
+    source.done(2)
+    truth = ({u: t for u, t in source.store.tasks.items()}, source.history(1), source.history(2))
+    disk = {**clean_env, **place.env, "TASKDATA": str(tmp_path / "data")}
+    disk.pop("BACKLOG_BACKEND")
+    moved = run_backlog(["migrate", "--to", "s3"], disk)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith("copied 3 tasks, 5 transactions, 1 doc bodies and 0 archive segments from ")
+    bucket = backlog(place.open(), "me")
+    assert (bucket.store.tasks, bucket.history(1), bucket.history(2)) == truth
+    assert bucket.doc_read(1)["content"] == "# notes that move"
+    bucket.undo()  # the done, made on disk, undone on the bucket
+    assert bucket.info(2)["task"]["status"] == "pending"
+    again = run_backlog(["migrate", "--to", "s3"], disk)
+    assert (again.returncode, again.stderr) == (2, f"backlog: s3://{BUCKET}/{place.prefix}: is not empty; migrate "
+                                                   "into a new, empty place (another BACKLOG_S3_PREFIX or TASKDATA), "
+                                                   "or remove what is there first\n")
+    back = run_backlog(["migrate", "--to", "files"], {**disk, **place.env, "TASKDATA": str(tmp_path / "back")})
+    assert back.returncode == 0, back.stderr
+    home = backlog(Store.open(tmp_path / "back"), "me")
+    assert home.store.tasks == bucket.store.tasks and len(home.history(2)["entries"]) == len(truth[2]["entries"]) + 1
+
+
 def test_two_machines_see_each_others_writes_on_their_next_call(clean_env, place, tmp_path):
     machines = [{**clean_env, **place.env, "HOME": str(tmp_path / name), "XDG_CACHE_HOME": str(tmp_path / name / "cache")}
                 for name in ("laptop", "server")]  # separate homes, separate caches, one bucket

@@ -53,7 +53,8 @@ def run(inv: Invocation, term: Terminal) -> int:
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
               "completion": lambda: term.out(completion.script(inv.words)),
-              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
+              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "migrate": lambda: migrate(inv, term),
+              "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
     from backlog.runtime import open_backlog
@@ -417,6 +418,35 @@ def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Te
     else:
         term.out("\n".join([f"{root}: healthy", *notes]))
     return 2 if problems else 0
+
+
+def migrate(inv: Invocation, term: Terminal) -> int:
+    """Copy the backlog of the current settings into the empty store `--to` names (store/migrate.py)."""
+    from backlog.paths import data_dir, project_dir, s3_prefix
+    from backlog.runtime import open_s3, s3_backend
+    from backlog.store.files import FileBackend
+    from backlog.store.migrate import migrate as copy_backlog
+    from backlog.store.store import Store
+
+    to = inv.options.get("to")
+    here = term.env.get("BACKLOG_BACKEND") or "files"
+    if to not in ("s3", "files") or to == here:
+        other = "files" if here == "s3" else "s3"
+        raise BacklogError("--to", f"'{to or ''}' is not where this backlog can go from '{here}'", f"use --to {other}")
+    project = project_dir(term.env, os.getcwd())
+    prefix = s3_prefix(term.env, project)
+    if to == "s3":
+        source = Store.open(data_dir(term.env, project))
+        target = s3_backend(term.env, prefix)
+    else:
+        source = open_s3(term.env, prefix)
+        target = FileBackend(data_dir({k: v for k, v in term.env.items() if k != "BACKLOG_BACKEND"}, project))
+    line = copy_backlog(source, target)
+    if inv.options.get("json"):
+        term.out(orjson.dumps({"ok": True, "message": line}).decode())
+    else:
+        term.out(f"{line}; set BACKLOG_BACKEND={'s3' if to == 's3' else 'files'} to use it")
+    return 0
 
 
 def demo(term: Terminal) -> None:
