@@ -101,7 +101,8 @@ def s3_backend(env: Mapping[str, str], prefix: str | None, light: bool = False) 
 
     BacklogError names a missing variable (or boto3).
     """
-    from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
+    from backlog.store.s3 import S3Backend
+    from backlog.store.s3bucket import make_client, settings  # only S3 users pay for boto3
     from backlog.store.s3light import credentials
 
     conf = settings(env, prefix)
