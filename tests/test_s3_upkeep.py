@@ -95,7 +95,7 @@ def test_doctor_repairs_a_damaged_pack_into_transaction_objects_again(place):
     lines[1] = lines[1].replace(b"edit 1", b"edit !")
     place.write(pack, b"\n".join(lines))
     (problem,) = doctor.check(place.backend())
-    assert problem.endswith("line 2 is damaged (checksum mismatch)")
+    assert problem.endswith(f"/{pack} line 2 is damaged (checksum mismatch)")
     report = "\n".join(doctor.repair(place.backend(), store.backend.server_now()))
     assert "dropped transaction #2" in report and doctor.check(place.backend()) == []
     assert pack not in keys(place, "hist/") and "txn/000000000002" in keys(place, "txn/")

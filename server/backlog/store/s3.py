@@ -248,6 +248,15 @@ class S3Backend(Bucket):
     def is_pack(self, first: int) -> bool:
         return first in self._packs and first not in self._sizes
 
+    def line_name(self, gen: int, n: int) -> str:
+        """The object holding line `n` (from 1) of generation `gen`: `txn/<seq>` or `hist/<…> line k`."""
+        for first, _size in self.items(gen):
+            last = self._packs[first][0] if self.is_pack(first) else first
+            if n <= last - first + 1:
+                return f"hist/{first:012d}-{last:012d} line {n}" if self.is_pack(first) else f"txn/{first:012d}"
+            n -= last - first + 1
+        return f"{self.journal_name(gen)} line {n}"
+
     # -- packing (s3pack.py) ---------------------------------------------------------------
     def pack(self, keep: int) -> int:
         """Pack old transaction objects (after a compaction; `keep`: the undo window in records).
