@@ -124,3 +124,34 @@ def test_a_doc_body_no_longer_referenced_is_collected_once_old_enough(place):
 
 def test_a_young_unreferenced_doc_body_is_kept_it_may_be_a_commit_in_flight(place):
     assert len(unreferenced_body(place, None)) == 1  # younger than an hour by the server's clock
+
+
+def test_two_machines_packing_while_they_write_lose_nothing(place):
+    import threading
+
+    from backlog.store.backend import Conflict
+
+    stores = [place.open(**OPTIONS), place.open(**OPTIONS)]  # two backends: two machines, each packing
+    failures: list[BaseException] = []
+
+    def write(store: Store, offset: int) -> None:
+        try:
+            for n in range(offset, 40, 2):
+                while True:
+                    try:
+                        commit(store, n)
+                        break
+                    except Conflict:
+                        continue  # the other machine took the sequence number: run again on the new state
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=write, args=(store, k)) for k, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not failures
+    fresh = place.open(**OPTIONS)
+    assert fresh.seq == 40 and [r["seq"] for r in fresh.records_newest_first()] == list(range(40, 0, -1))
+    assert keys(place, "hist/") and doctor.check(place.backend()) == []
