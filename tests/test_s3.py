@@ -279,6 +279,12 @@ def test_migrate_moves_a_backlog_with_its_history_and_docs_to_the_bucket_and_bac
     assert home.store.tasks == bucket.store.tasks and len(home.history(2)["entries"]) == len(truth[2]["entries"]) + 1
 
 
+def test_migrate_needs_to_name_the_other_backend(clean_env, tmp_path):
+    result = run_backlog(["migrate"], {**clean_env, "TASKDATA": str(tmp_path / "data")})
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: --to: '' is not where this backlog can go from 'files'; use --to s3\n")
+
+
 def test_two_machines_see_each_others_writes_on_their_next_call(clean_env, place, tmp_path):
     machines = [{**clean_env, **place.env, "HOME": str(tmp_path / name), "XDG_CACHE_HOME": str(tmp_path / name / "cache")}
                 for name in ("laptop", "server")]  # separate homes, separate caches, one bucket

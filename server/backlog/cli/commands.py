@@ -445,7 +445,7 @@ def migrate(inv: Invocation, term: Terminal) -> int:
     if inv.options.get("json"):
         term.out(orjson.dumps({"ok": True, "message": line}).decode())
     else:
-        term.out(f"{line}; set BACKLOG_BACKEND={'s3' if to == 's3' else 'files'} to use it")
+        term.out(f"{line}; {'set BACKLOG_BACKEND=s3' if to == 's3' else 'unset BACKLOG_BACKEND'} to use it")
     return 0
 
 

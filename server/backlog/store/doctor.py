@@ -63,7 +63,10 @@ def check(place: Path | Backend) -> list[str]:
                     problems.append(_first_line(err))
     else:
         problems += [problem for _gen, problem in _bad_snapshots(backend, version)]
-    found = journal_scan.scan(backend, since)
+    try:
+        found = journal_scan.scan(backend, since)
+    except StoreError as err:  # on S3: a snapshot whose seq cannot be read at all (reported above)
+        return problems or [_first_line(err)]
     plan = journal_scan.plan(found, backend, "", read_head(backend.read_head()))
     problems += [f.problem for f in plan.findings]
     store = Store(backend)
