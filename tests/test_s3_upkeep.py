@@ -155,3 +155,16 @@ def test_two_machines_packing_while_they_write_lose_nothing(place):
     fresh = place.open(**OPTIONS)
     assert fresh.seq == 40 and [r["seq"] for r in fresh.records_newest_first()] == list(range(40, 0, -1))
     assert keys(place, "hist/") and doctor.check(place.backend()) == []
+
+
+def test_a_running_reader_sees_the_transactions_of_a_pack_doctor_unpacked(place):
+    store = place.open(**OPTIONS)
+    for n in range(30):
+        commit(store, n)
+    reader = place.open(**OPTIONS)
+    assert len(list(reader.records_newest_first())) == 30  # it knows the packs
+    pack = keys(place, "hist/")[0]
+    place.write(pack, place.read(pack).replace(b"edit 1", b"edit !"))
+    doctor.repair(place.backend(), store.backend.server_now())
+    assert pack not in keys(place, "hist/")
+    assert [r["seq"] for r in reader.records_newest_first()][-3:] == [3, 2, 1]

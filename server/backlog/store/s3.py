@@ -210,9 +210,10 @@ class S3Backend(Bucket):
     def journal_name(self, gen: int) -> str:
         return f"txn/ (generation {gen})"
 
-    def _sync_txns(self) -> bool:
-        """List the transactions committed since the newest one seen; True when there were any."""
-        last = max([*self._sizes, *(end for end, _size in self._packs.values())], default=0)
+    def _sync_txns(self, everything: bool = False) -> bool:
+        """List the transactions committed since the newest one seen (all of them when
+        `everything`); True when there were any."""
+        last = 0 if everything else max([*self._sizes, *(end for end, _size in self._packs.values())], default=0)
         found = False
         for item in self._list("txn", f"txn/{last:012d}" if last else ""):
             match = _TXN.fullmatch(item["Key"])
@@ -222,16 +223,20 @@ class S3Backend(Bucket):
         return found
 
     def _list_packs(self) -> None:
-        """List the packs; the transactions they hold are read from them from now on."""
-        self._packs = {}
-        for item in self._list("hist"):
-            if match := _PACK.fullmatch(item["Key"]):
-                first, last = int(match.group(1)), int(match.group(2))
-                self._packs[first] = (last, item["Size"])
-                held = [seq for seq in self._sizes if first <= seq <= last]
-                self.leftovers.update(held)
-                for seq in held:
-                    del self._sizes[seq]
+        """List the packs; the transactions they hold are read from them from now on. When a
+        known pack is gone (doctor unpacked it), every transaction object is listed anew."""
+        packs = {int(match.group(1)): (int(match.group(2)), item["Size"])
+                 for item in self._list("hist") if (match := _PACK.fullmatch(item["Key"]))}
+        gone = set(self._packs) - set(packs)
+        self._packs = packs
+        if gone:
+            self._sizes = {}
+            self._sync_txns(everything=True)
+        for first, (last, _size) in packs.items():
+            held = [seq for seq in self._sizes if first <= seq <= last]
+            self.leftovers.update(held)
+            for seq in held:
+                del self._sizes[seq]
 
     def items(self, gen: int) -> list[tuple[int, int]]:
         """(first seq, bytes with newlines) of each object holding generation `gen`'s records
@@ -404,8 +409,8 @@ class S3Backend(Bucket):
         for first in packs:
             self._call("delete_object", "removing a repaired pack",
                        Key=f"{self.prefix}hist/{first:012d}-{self._packs[first][0]:012d}")
-        self._sizes, self._packs = {}, {}  # listed again from the start
-        self._sync_txns()
+        self._sizes, self._packs = {}, {}  # every transaction object and pack listed anew
+        self._sync_txns(everything=True)
         self._list_packs()
 
     def delete_journal(self, gen: int) -> None:
