@@ -22,6 +22,10 @@ from conftest import REPO, missing
 
 from backlog.store.store import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from backlog.store.s3 import S3Backend
+
 BUCKET = "backlog-tests"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 START_TIMEOUT_S = 60
@@ -125,6 +129,25 @@ class Place:
     def first_record(self) -> str:
         """The name of the item holding the first committed record."""
         return "journal/000000.jsonl" if self.kind == "files" else "txn/000000000001"
+
+
+class Bucket(Place):
+    """An S3 place whose stores share one client: each `backend()` is another machine without a cache."""
+
+    def __init__(self, endpoint: str, tmp_path: Path, s3: object) -> None:
+        super().__init__("s3", tmp_path, endpoint)
+        self.s3 = s3
+
+    def backend(self) -> S3Backend:
+        """A fresh backend, nothing read yet (a damaged store cannot be opened)."""
+        from backlog.store.s3 import S3Backend
+
+        return S3Backend(self.s3, BUCKET, self.prefix + "/")
+
+    def open(self, **options: int) -> Store:
+        store = Store(self.backend(), **options)
+        store.load()
+        return store
 
 
 class Proxy:

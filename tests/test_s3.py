@@ -240,13 +240,6 @@ def test_leases_expire_by_the_servers_clock_not_the_writers(tmp_path, monkeypatc
     assert abs(datetime.fromisoformat(expires.replace("Z", "+00:00")) - expected) < timedelta(minutes=2)
 
 
-def test_doctor_says_it_does_not_check_a_bucket_yet(clean_env):
-    result = run_backlog(["doctor"], cli_env(clean_env, BACKLOG_S3_BUCKET=BUCKET, BACKLOG_S3_PREFIX="p"))
-    assert (result.returncode, result.stderr) == (
-        1, "backlog: BACKLOG_BACKEND: `backlog doctor` is not available for 's3' in this build; "
-           "any command reads the bucket and refuses a damaged object with its key\n")
-
-
 def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_env, place, tmp_path):
     disk = {**clean_env, "TASKDATA": str(tmp_path / "data")}
     for name in ("first", "second +bug"):
@@ -257,6 +250,39 @@ def test_a_backlog_moves_from_disk_to_the_bucket_with_export_and_import(clean_en
     assert imported.returncode == 0, imported.stderr
     moved = sorted((t["description"], t.get("tags", [])) for t in place.open().tasks.values())
     assert moved == [("first", []), ("second", ["bug"])]
+
+
+def test_migrate_moves_a_backlog_with_its_history_and_docs_to_the_bucket_and_back(clean_env, place, tmp_path):
+    source = backlog(Store.open(tmp_path / "data", compact_every=2), "me")
+    for name in ("first", "second", "third"):
+        source.add(name)
+    source.doc_write(1, content="# notes that move")
+    source.done(2)
+    truth = ({u: t for u, t in source.store.tasks.items()}, source.history(1), source.history(2))
+    disk = {**clean_env, **place.env, "TASKDATA": str(tmp_path / "data")}
+    disk.pop("BACKLOG_BACKEND")
+    moved = run_backlog(["migrate", "--to", "s3"], disk)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith("copied 3 tasks, 5 transactions, 1 doc bodies and 0 archive segments from ")
+    bucket = backlog(place.open(), "me")
+    assert (bucket.store.tasks, bucket.history(1), bucket.history(2)) == truth
+    assert bucket.doc_read(1)["content"] == "# notes that move"
+    bucket.undo()  # the done, made on disk, undone on the bucket
+    assert bucket.info(2)["task"]["status"] == "pending"
+    again = run_backlog(["migrate", "--to", "s3"], disk)
+    assert (again.returncode, again.stderr) == (2, f"backlog: s3://{BUCKET}/{place.prefix}: is not empty; migrate "
+                                                   "into a new, empty place (another BACKLOG_S3_PREFIX or TASKDATA), "
+                                                   "or remove what is there first\n")
+    back = run_backlog(["migrate", "--to", "files"], {**disk, **place.env, "TASKDATA": str(tmp_path / "back")})
+    assert back.returncode == 0, back.stderr
+    home = backlog(Store.open(tmp_path / "back"), "me")
+    assert home.store.tasks == bucket.store.tasks and len(home.history(2)["entries"]) == len(truth[2]["entries"]) + 1
+
+
+def test_migrate_needs_to_name_the_other_backend(clean_env, tmp_path):
+    result = run_backlog(["migrate"], {**clean_env, "TASKDATA": str(tmp_path / "data")})
+    assert (result.returncode, result.stderr) == (
+        1, "backlog: --to: '' is not where this backlog can go from 'files'; use --to s3\n")
 
 
 def test_two_machines_see_each_others_writes_on_their_next_call(clean_env, place, tmp_path):

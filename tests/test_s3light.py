@@ -51,7 +51,7 @@ def test_the_light_client_needs_both_keys():
 
 
 def test_a_hook_on_s3_does_not_import_boto3():
-    code = ("import sys; from backlog.store.s3 import make_client; "
+    code = ("import sys; from backlog.store.s3bucket import make_client; "
             "make_client('us-east-1', 'http://127.0.0.1:9', ('a', 'b', '')); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

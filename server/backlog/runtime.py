@@ -23,6 +23,10 @@ from backlog.paths import data_dir, project_dir, s3_prefix
 from backlog.store.store import COMPACT_EVERY, Store
 from backlog.store.strays import record_project
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from backlog.store.backend import Backend
+
 
 def utc_now() -> datetime:
     """The clock of every entry point: now, in UTC, to the second."""
@@ -92,20 +96,25 @@ def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
     return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
 
 
-def open_s3(env: Mapping[str, str], prefix: str | None, light: bool = False, **options: int) -> Store:
-    """The store under key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, loaded; `light`: through
-    the standard-library client when the environment holds the keys (hooks: no boto3 import).
+def s3_backend(env: Mapping[str, str], prefix: str | None, light: bool = False) -> Backend:
+    """The backend of key `prefix` (paths.s3_prefix) in BACKLOG_S3_BUCKET, nothing read yet; `light`:
+    through the standard-library client when the environment holds the keys (hooks: no boto3 import).
 
-    BacklogError names a missing variable (or boto3); StoreError says what the bucket refused.
+    BacklogError names a missing variable (or boto3).
     """
-    from backlog.store.s3 import S3Backend, make_client, settings  # only S3 users pay for boto3
+    from backlog.store.s3 import S3Backend
+    from backlog.store.s3bucket import make_client, settings  # only S3 users pay for boto3
     from backlog.store.s3light import credentials
 
     conf = settings(env, prefix)
     region = conf["region"] or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     client = make_client(region, conf["endpoint"], credentials(env) if light else None)
-    backend = S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
-                        cache=s3_cache_dir(env, conf))
-    store = Store(backend, **options)
+    return S3Backend(client, conf["bucket"], conf["prefix"], sse=conf["sse"], kms_key=conf["kms_key"],
+                     cache=s3_cache_dir(env, conf))
+
+
+def open_s3(env: Mapping[str, str], prefix: str | None, light: bool = False, **options: int) -> Store:
+    """The store of `s3_backend(env, prefix, light)`, loaded; StoreError says what the bucket refused."""
+    store = Store(s3_backend(env, prefix, light), **options)
     store.load()
     return store

@@ -24,6 +24,7 @@ from backlog.errors import Action, BacklogError, StoreError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from backlog.engine.backlog import Backlog  # (runtime opens it: `--version` and `help` never import the engine)
+    from backlog.store.backend import Backend
 
 ASK_ABOVE = 3
 REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active": "+ACTIVE",
@@ -50,7 +51,8 @@ def run(inv: Invocation, term: Terminal) -> int:
         return 0
     simple = {"version": lambda: term.out(f"backlog {__version__}"), "serve": lambda: serve(term),
               "completion": lambda: completion_script(inv, term),
-              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "demo": lambda: demo(term), "board": lambda: board(inv, term)}
+              "hook": lambda: hook(inv, term), "doctor": lambda: doctor(inv, term), "migrate": lambda: migrate(inv, term),
+              "demo": lambda: demo(term), "board": lambda: board(inv, term)}
     if inv.command in simple:
         return simple[inv.command]() or 0
     from backlog.runtime import open_backlog
@@ -384,28 +386,40 @@ def doctor(inv: Invocation, term: Terminal) -> int:
     """Check (or --repair) the store and list backlogs left under old per-directory slugs;
     --json prints {"ok", "problems"} (and "repaired", or "strays" when there are some)."""
     from backlog.paths import data_dir, project_dir
+    from backlog.store import doctor as checks
+
+    project = project_dir(term.env, os.getcwd())
+    if term.env.get("BACKLOG_BACKEND") == "s3":
+        from backlog.paths import s3_prefix
+        from backlog.runtime import s3_backend
+
+        backend = s3_backend(term.env, s3_prefix(term.env, project))
+        return doctor_report(backend, backend.root, inv, term, [], [])
+    root = data_dir(term.env, project)
+    strays = [] if inv.options.get("repair") else checks.strays(
+        root, project, lambda folder: data_dir(term.env, folder),
+        bool(term.env.get("BACKLOG_NAMESPACE") or term.env.get("BACKLOG_AUTO_NAMESPACE")))
+    notes = [f"{s['directory']}: {s['tasks']} task(s) in an old backlog {s['data']}; merge them with "
+             f"`{s['merge']}`, then remove it" for s in strays]
+    return doctor_report(root, root, inv, term, strays, notes)
+
+
+def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Terminal, strays: list[dict],
+                  notes: list[str]) -> int:
+    """Check or repair `place` (a data dir or a bucket's backend, named `root`) and print the outcome."""
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
-    if term.env.get("BACKLOG_BACKEND") == "s3":  # it would check an unrelated local data dir
-        raise BacklogError("BACKLOG_BACKEND", "`backlog doctor` is not available for 's3' in this build",
-                           "any command reads the bucket and refuses a damaged object with its key")
-    project = project_dir(term.env, os.getcwd())
-    root = data_dir(term.env, project)
     as_json = inv.options.get("json")
     if inv.options.get("repair"):
-        report = checks.repair(root, clock_from_env(term.env)())
+        report = checks.repair(place, clock_from_env(term.env)())
         if as_json:
-            left = checks.check(root)
+            left = checks.check(place)
             term.out(orjson.dumps({"ok": not left, "problems": left, "repaired": report}).decode())
         else:
             term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
-    problems = checks.check(root)
-    strays = checks.strays(root, project, lambda folder: data_dir(term.env, folder),
-                           bool(term.env.get("BACKLOG_NAMESPACE") or term.env.get("BACKLOG_AUTO_NAMESPACE")))
-    notes = [f"{s['directory']}: {s['tasks']} task(s) in an old backlog {s['data']}; merge them with "
-             f"`{s['merge']}`, then remove it" for s in strays]
+    problems = checks.check(place)
     if as_json:
         term.out(orjson.dumps({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}).decode())
     elif problems:
@@ -413,6 +427,35 @@ def doctor(inv: Invocation, term: Terminal) -> int:
     else:
         term.out("\n".join([f"{root}: healthy", *notes]))
     return 2 if problems else 0
+
+
+def migrate(inv: Invocation, term: Terminal) -> int:
+    """Copy the backlog of the current settings into the empty store `--to` names (store/migrate.py)."""
+    from backlog.paths import data_dir, project_dir, s3_prefix
+    from backlog.runtime import open_s3, s3_backend
+    from backlog.store.files import FileBackend
+    from backlog.store.migrate import migrate as copy_backlog
+    from backlog.store.store import Store
+
+    to = inv.options.get("to")
+    here = term.env.get("BACKLOG_BACKEND") or "files"
+    if to not in ("s3", "files") or to == here:
+        other = "files" if here == "s3" else "s3"
+        raise BacklogError("--to", f"'{to or ''}' is not where this backlog can go from '{here}'", f"use --to {other}")
+    project = project_dir(term.env, os.getcwd())
+    prefix = s3_prefix(term.env, project)
+    if to == "s3":
+        source = Store.open(data_dir(term.env, project))
+        target = s3_backend(term.env, prefix)
+    else:
+        source = open_s3(term.env, prefix)
+        target = FileBackend(data_dir({k: v for k, v in term.env.items() if k != "BACKLOG_BACKEND"}, project))
+    line = copy_backlog(source, target)
+    if inv.options.get("json"):
+        term.out(orjson.dumps({"ok": True, "message": line}).decode())
+    else:
+        term.out(f"{line}; {'set BACKLOG_BACKEND=s3' if to == 's3' else 'unset BACKLOG_BACKEND'} to use it")
+    return 0
 
 
 def demo(term: Terminal) -> None:

@@ -65,6 +65,8 @@ COMMANDS: dict[str, Command] = {
                     ("any", "agent")),
     "archive": Command("none", "move tasks that ended long ago into quarter segments", ("older-than-days",)),
     "doctor": Command("none", "check the store; --repair restores the newest consistent state", ("repair",)),
+    "migrate": Command("none", "copy this backlog with its history and docs into an empty one: "
+                       "--to s3 (the BACKLOG_S3_* settings) or --to files (the data dir)", ("to",)),
     "demo": Command("none", "show a sample backlog in a temporary data dir (never yours)"),
     "serve": Command("none", "run the MCP server on stdio"),
     "board": Command("none", "serve a live web board of the backlog on 127.0.0.1 until Ctrl-C",
@@ -72,7 +74,8 @@ COMMANDS: dict[str, Command] = {
     "version": Command("none", "print the version"),
 }
 VALUE_OPTIONS = {"sort": "due+,priority-", "limit": "20", "fields": "id,description",
-                 "older-than-days": "90", "agent": "claude", "port": "8765", "color": "never"}
+                 "older-than-days": "90", "agent": "claude", "port": "8765", "color": "never",
+                 "to": "s3"}
 FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "no-open", "read-only", "any",
                 "absolute")
 EVERYWHERE = ("json", "help", "color")

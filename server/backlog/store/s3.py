@@ -13,87 +13,52 @@ Layout under the prefix (mirrors the data dir of files.py):
                              so the first compaction of a generation wins; its seq is in
                              metadata `seq` (read with one HEAD, remembered)
     txn/<seq:012d>           one sealed record; generation g holds the records after snapshot g
+    hist/<first>-<last>      records first…last (12 digits each), one line each: the transactions
+                             of a closed generation packed (s3pack.py); its txn objects then go
     docs/<sha256>.md         doc bodies, content-addressed
     archive/<YYYY-Qn>.json   archived tasks, replaced only by a segment with a higher seq
     probe                    the If-None-Match probe (see probe())
+    damaged/<time>/<name>    copies doctor --repair keeps of what it replaced or removed
 
 Transactions and snapshots are never rewritten, so the machine's cache (s3cache.py) keeps
 them by key and ETag: a warm open lists and reads only what is new. What the backend keeps
-in memory is the listing (sequence → size, key → ETag), not the bodies. Transient errors
-(5xx, throttling, resets, timeouts) are retried by the client (botocore's standard mode, or
-s3light's same policy) within a bounded time; then one line names the bucket, the request
-and the fix. Credentials and object bodies never appear in messages. Every answer's Date
-header sets `server_now()`, the clock an S3 backlog runs on (leases expire by it).
+in memory is the listing (sequence → size, key → ETag), not the bodies. Requests go through
+s3bucket.Bucket: transient errors (5xx, throttling, resets, timeouts) are retried by the client
+(botocore's standard mode, or s3light's same policy) within a bounded time; then one line names
+the bucket, the request and the fix. Credentials and object bodies never appear in messages.
+Every answer's Date header sets `server_now()`, the clock an S3 backlog runs on (leases expire by it).
 """
 
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 
-from backlog.errors import BacklogError, StoreError
+from backlog.errors import StoreError
 from backlog.store.backend import Conflict
+from backlog.store.s3bucket import ATTEMPTS, Bucket, conflicted
 from backlog.store.s3cache import ObjectCache
+from backlog.store.sealed import is_sealed
 
-ATTEMPTS = 5  # botocore's standard retry mode: tries per request (backoff grows to ~20 s in all)
-CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5, 15
 FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
+DELETE_BATCH = 1000  # keys per DeleteObjects request (S3's limit)
+BLOB_GRACE = timedelta(hours=1)  # an unreferenced doc body younger than this is kept (see delete_blob)
 _TXN = re.compile(r"txn/(\d{12})")
+_PACK = re.compile(r"hist/(\d{12})-(\d{12})")
 _SNAP = re.compile(r"snap/(\d{6})\.json")
 _SNAP_HEAD = re.compile(rb'\{"gen":(\d+),"seq":(\d+),')  # how Store.compact's snapshot begins
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 _BLOB = re.compile(r"[0-9a-f]{64}")
-_CREDENTIALS = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-                "InvalidToken", "AllAccessDisabled", "403"}
 
 
-def settings(env: Mapping[str, str], prefix: str | None) -> dict:
-    """The S3 settings of an entry point's environment and the key prefix it resolved
-    (paths.s3_prefix); BacklogError names a missing or bad variable."""
-    bucket = env.get("BACKLOG_S3_BUCKET", "")
-    if not bucket:
-        raise BacklogError("BACKLOG_S3_BUCKET", "is not set but BACKLOG_BACKEND is 's3'",
-                           "set it to the bucket that holds the shared backlog")
-    if not prefix:
-        raise BacklogError("BACKLOG_S3_PREFIX", "is not set and the repository has no origin remote to name "
-                           "this backlog by", "set it to a name the team shares, e.g. 'backlogs/shop'")
-    sse = env.get("BACKLOG_S3_SSE", "")
-    if sse not in ("", "AES256", "aws:kms"):
-        raise BacklogError("BACKLOG_S3_SSE", f"'{sse}' is not a server-side encryption", "use AES256 or aws:kms, or unset it")
-    return {"bucket": bucket, "prefix": prefix.strip("/") + "/", "region": env.get("BACKLOG_S3_REGION") or None,
-            "endpoint": env.get("BACKLOG_S3_ENDPOINT") or None, "sse": sse, "kms_key": env.get("BACKLOG_S3_KMS_KEY", "")}
-
-
-def make_client(region: str | None, endpoint: str | None, light: tuple[str, str, str] | None = None) -> object:
-    """A boto3 S3 client with bounded retries and timeouts; BacklogError when boto3 is missing.
-
-    With `light` credentials (s3light.credentials), the standard-library client instead (hooks).
-    """
-    if light is not None:
-        from backlog.store.s3light import LightClient
-
-        return LightClient(light, region or "us-east-1", endpoint)
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
-        raise BacklogError("BACKLOG_BACKEND", "'s3' needs boto3, which is not installed",
-                           "pip install 'backlog[s3]'") from None
-    config = Config(retries={"max_attempts": ATTEMPTS, "mode": "standard"}, connect_timeout=CONNECT_TIMEOUT_S,
-                    read_timeout=READ_TIMEOUT_S, s3={"addressing_style": "path"} if endpoint else {})
-    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint, config=config)
-
-
-class S3Backend:
+class S3Backend(Bucket):
     """A store under one prefix of one bucket."""
 
     optimistic = True
@@ -101,43 +66,22 @@ class S3Backend:
 
     def __init__(self, client: object, bucket: str, prefix: str, *, sse: str = "", kms_key: str = "",
                  cache: Path | None = None) -> None:
-        self.client, self.bucket, self.prefix = client, bucket, prefix
+        super().__init__(client, bucket, prefix, sse=sse, kms_key=kms_key)
         self.cache = ObjectCache(cache)
         self._etags: dict[str, str] = {}  # key → ETag of the immutable objects listed so far
-        self.root = f"s3://{bucket}/{prefix.rstrip('/')}"
-        self._put_extra = {"ServerSideEncryption": sse, **({"SSEKMSKeyId": kms_key} if kms_key else {})} if sse else {}
-        self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far
+        self._sizes: dict[int, int] = {}  # seq → record bytes, every txn listed so far (and not packed)
+        self._packs: dict[int, tuple[int, int]] = {}  # first seq → (last seq, bytes) of each pack listed
+        self.leftovers: set[int] = set()  # txn objects a pack holds (left by an interrupted packing)
         self._snap_seqs: dict[int, int] = {}  # gen → seq of its snapshot (immutable once written)
         self._gens: list[int] | None = None  # snapshot generations, as of the last listing
-        self._probed = False
-        self.requests = 0  # requests sent (for measurements and tests)
+        self._blob_times: dict[str, datetime | None] = {}  # digest → LastModified, as last listed
+        self.blob_grace = BLOB_GRACE
         self.conflicts = 0  # commits refused because another writer held the sequence number
-        self._server_at: tuple[datetime, float] | None = None  # the last answer's Date, and our monotonic time then
-        events = getattr(getattr(client, "meta", None), "events", None)
-        if events is not None:
-            events.register("after-call.s3", self._note_date)
 
     def describe(self, name: str) -> str:
         if name == "tasks.json" and self._gens:  # the store's name for the current snapshot
             name = f"snap/{self._gens[-1]:06d}.json"
         return f"{self.root}/{name}"
-
-    def _note_date(self, http_response: object = None, **_: object) -> None:
-        date = getattr(http_response, "headers", {}).get("Date")
-        try:
-            self._server_at = (parsedate_to_datetime(date), time.monotonic()) if date else self._server_at
-        except (TypeError, ValueError):
-            pass  # no usable Date header: keep the last one
-
-    def server_now(self) -> datetime | None:
-        """The server's time (its last answer's Date plus the time elapsed here since), or None before any answer.
-
-        Leases expire by this clock, so machines whose clocks disagree still agree on them.
-        """
-        if self._server_at is None:
-            return None
-        date, at = self._server_at
-        return (date + timedelta(seconds=time.monotonic() - at)).replace(microsecond=0)
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -145,87 +89,6 @@ class S3Backend:
 
     def close(self) -> None:
         return None
-
-    # -- requests --------------------------------------------------------------------------
-    def _call(self, op: str, what: str, **params: object) -> dict:
-        """One S3 request; StoreError naming the bucket and the fix when it fails for good."""
-        self.requests += 1
-        try:
-            return getattr(self.client, op)(Bucket=self.bucket, **params)
-        except Exception as err:  # botocore's errors, raised after its bounded retries
-            raise self._error(what, err) from None
-
-    def _error(self, what: str, err: Exception) -> StoreError:
-        code = _code(err)
-        if code in ("NoSuchBucket",):
-            fix = "check BACKLOG_S3_BUCKET (the bucket must exist)"
-        elif code in _CREDENTIALS or type(err).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
-            fix = "check the AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket policy"
-        elif type(err).__name__ in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                                    "ConnectionClosedError") or code.startswith("5") or code in (
-                                        "SlowDown", "Throttling", "ConnectionError"):
-            fix = "the server did not answer after retries; check BACKLOG_S3_ENDPOINT or the network and retry"
-        else:
-            fix = "check BACKLOG_S3_BUCKET, BACKLOG_S3_REGION and BACKLOG_S3_ENDPOINT"
-        return StoreError(f"{self.root}: {what} failed ({code or type(err).__name__}); {fix}")
-
-    def _get(self, key: str, what: str) -> dict | None:
-        """GET `key` (None when absent)."""
-        return self._read("get_object", key, what)
-
-    def _head(self, key: str, what: str) -> dict | None:
-        """HEAD `key` (None when absent)."""
-        return self._read("head_object", key, what)
-
-    def _read(self, method: str, key: str, what: str) -> dict | None:
-        try:
-            self.requests += 1
-            return getattr(self.client, method)(Bucket=self.bucket, Key=self.prefix + key)
-        except Exception as err:
-            if _code(err) in ("NoSuchKey", "404"):
-                return None
-            raise self._error(what, err) from None
-
-    def _put_new(self, key: str, data: bytes, what: str, **extra: object) -> dict | None:
-        """Create `key` only if it does not exist: the answer, or None when it did (412)."""
-        try:
-            self.requests += 1
-            return self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*",
-                                          **self._put_extra, **extra)
-        except Exception as err:
-            if _code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-                return None
-            raise self._error(what, err) from None
-
-    def _list(self, sub: str, start_after: str = "") -> Iterator[dict]:
-        """Every object under `sub/`, in key order, after `start_after` (a key under `sub/`)."""
-        params = {"Prefix": self.prefix + sub + "/"}
-        if start_after:
-            params["StartAfter"] = self.prefix + start_after
-        while True:
-            page = self._call("list_objects_v2", f"listing {sub}/", **params)
-            for item in page.get("Contents", ()):
-                yield {**item, "Key": item["Key"][len(self.prefix):]}
-            if not page.get("IsTruncated"):
-                return
-            params["ContinuationToken"] = page["NextContinuationToken"]
-
-    # -- the conditional-write probe -------------------------------------------------------
-    def probe(self) -> None:
-        """Refuse a server that ignores If-None-Match (its silent last-writer-wins would lose data).
-
-        Puts the probe key conditionally until a put is refused: the first put may create it,
-        the second must answer 412. Done once per backend, before its first write.
-        """
-        if self._probed:
-            return
-        for _ in range(2):
-            if self._put_new("probe", b"If-None-Match probe", "the conditional-write probe") is None:
-                self._probed = True
-                return
-        raise StoreError(f"{self.root}: the server accepted a second put of the same key with If-None-Match: *, "
-                         "so concurrent writers would overwrite each other; use an S3 server that enforces "
-                         "conditional writes (AWS S3, MinIO, moto) via BACKLOG_S3_ENDPOINT")
 
     # -- format ----------------------------------------------------------------------------
     def read_format(self) -> bytes | None:
@@ -308,23 +171,50 @@ class S3Backend:
         self._gens = sorted({*(self._gens or ()), gen})
 
     def _snap_seq(self, gen: int) -> int:
+        """The seq snapshot `gen` ends with: its metadata (one HEAD), else the start of its body."""
         if gen == 0:
             return 0
         if gen not in self._snap_seqs:
-            head = self._head(f"snap/{gen:06d}.json", "reading a snapshot's sequence")
-            if head is None or not head.get("Metadata", {}).get("seq", "").isdigit():
-                raise StoreError(f"{self.describe(f'snap/{gen:06d}.json')} is damaged (no seq metadata); "
-                                 "run `backlog doctor` to inspect")
-            self._snap_seqs[gen] = int(head["Metadata"]["seq"])
+            key = f"snap/{gen:06d}.json"
+            head = self._head(key, "reading a snapshot's sequence")
+            seq = (head or {}).get("Metadata", {}).get("seq", "")
+            if not seq.isdigit() and head is not None:
+                found = self._immutable(key, "reading a snapshot")
+                match = _SNAP_HEAD.match(found["data"]) if found else None
+                seq = match.group(2).decode() if match else ""
+            if not seq.isdigit():
+                raise StoreError(f"{self.describe(key)} is damaged (no sequence number); "
+                                 "run `backlog doctor --repair` to set it aside")
+            self._snap_seqs[gen] = int(seq)
         return self._snap_seqs[gen]
+
+    # -- what doctor reads and repairs -----------------------------------------------------
+    def snapshots(self) -> list[int]:
+        """Every snapshot's generation, ascending (a fresh listing)."""
+        return list(self._list_snapshots())
+
+    def read_snapshot_of(self, gen: int) -> tuple[bytes | None, str]:
+        """(bytes, its metadata seq or '') of snapshot `gen`."""
+        found = self._get(f"snap/{gen:06d}.json", "reading a snapshot")
+        if found is None:
+            return None, ""
+        return found["Body"].read(), found.get("Metadata", {}).get("seq", "")
+
+    def drop_snapshot(self, gen: int) -> None:
+        """Remove snapshot `gen` (doctor, after keeping it aside): its records join the generation before."""
+        self._call("delete_object", "removing a damaged snapshot", Key=f"{self.prefix}snap/{gen:06d}.json")
+        self._snap_seqs.pop(gen, None)
+        self._list_snapshots()
 
     # -- journal ---------------------------------------------------------------------------
     def journal_name(self, gen: int) -> str:
         return f"txn/ (generation {gen})"
 
-    def _sync_txns(self) -> bool:
-        """List the transactions committed since the newest one seen; True when there were any."""
-        last, found = max(self._sizes, default=0), False
+    def _sync_txns(self, everything: bool = False) -> bool:
+        """List the transactions committed since the newest one seen (all of them when
+        `everything`); True when there were any."""
+        last = 0 if everything else max([*self._sizes, *(end for end, _size in self._packs.values())], default=0)
+        found = False
         for item in self._list("txn", f"txn/{last:012d}" if last else ""):
             match = _TXN.fullmatch(item["Key"])
             if match:
@@ -332,43 +222,136 @@ class S3Backend:
                 self._etags[item["Key"]] = item["ETag"]
         return found
 
-    def _range(self, gen: int) -> list[int]:
-        """Sequence numbers of generation `gen`'s records as of the last listing, ascending."""
+    def _list_packs(self) -> None:
+        """List the packs; the transactions they hold are read from them from now on. When a
+        known pack is gone (doctor unpacked it), every transaction object is listed anew."""
+        packs = {int(match.group(1)): (int(match.group(2)), item["Size"])
+                 for item in self._list("hist") if (match := _PACK.fullmatch(item["Key"]))}
+        gone = set(self._packs) - set(packs)
+        self._packs = packs
+        if gone:
+            self._sizes = {}
+            self._sync_txns(everything=True)
+        for first, (last, _size) in packs.items():
+            held = [seq for seq in self._sizes if first <= seq <= last]
+            self.leftovers.update(held)
+            for seq in held:
+                del self._sizes[seq]
+
+    def items(self, gen: int) -> list[tuple[int, int]]:
+        """(first seq, bytes with newlines) of each object holding generation `gen`'s records
+        as of the last listing, in order: a transaction (first = its seq) or a pack."""
         gens = self._sync() if self._gens is None else self._gens
         newest = gens[-1] if gens else 0
         low = self._snap_seq(gen)
         high = self._snap_seq(next(g for g in gens if g > gen)) if gen < newest else None
-        return [seq for seq in sorted(self._sizes) if seq > low and (high is None or seq <= high)]
+        found = [(seq, size + 1) for seq, size in self._sizes.items() if seq > low and (high is None or seq <= high)]
+        found += [(first, size) for first, (last, size) in self._packs.items()
+                  if first > low and (high is None or last <= high)]
+        return sorted(found)
+
+    def is_pack(self, first: int) -> bool:
+        return first in self._packs and first not in self._sizes
+
+    def line_name(self, gen: int, n: int) -> str:
+        """The object holding line `n` (from 1) of generation `gen`: `txn/<seq>` or `hist/<…> line k`."""
+        for first, _size in self.items(gen):
+            last = self._packs[first][0] if self.is_pack(first) else first
+            if n <= last - first + 1:
+                return f"hist/{first:012d}-{last:012d} line {n}" if self.is_pack(first) else f"txn/{first:012d}"
+            n -= last - first + 1
+        return f"{self.journal_name(gen)} line {n}"
+
+    # -- packing (s3pack.py) ---------------------------------------------------------------
+    def pack(self, keep: int) -> int:
+        """Pack old transaction objects (after a compaction; `keep`: the undo window in records).
+
+        Returns how many were deleted; 0 when this client cannot delete in batches (the hooks'
+        light client: the next compaction by a server packs) or a request failed.
+        """
+        from backlog.store.s3pack import pack
+
+        if not hasattr(self.client, "delete_objects"):
+            return 0
+        try:
+            return pack(self, keep)
+        except StoreError:
+            return 0  # nothing a reader sees is lost; a later compaction packs
+
+    def snapshot_seq(self, gen: int) -> int:
+        """The seq snapshot `gen` ends with."""
+        return self._snap_seq(gen)
+
+    def newest_seq(self) -> int:
+        """The newest transaction listed so far (0 when none)."""
+        return max(self._sizes, default=0)
+
+    def put_pack(self, first: int, last: int, data: bytes) -> bool:
+        """Create the pack of records first…last; True when it holds `data` (made now or before)."""
+        key = f"hist/{first:012d}-{last:012d}"
+        self.probe()
+        if self._put_new(key, data, "packing old transactions") is None:
+            head = self._head(key, "reading a pack of old transactions")
+            if head is None or head.get("ContentLength") != len(data):
+                return False
+        self._packs[first] = (last, len(data))
+        return True
+
+    def delete_txns(self, seqs: list[int]) -> int:
+        """Delete the transaction objects `seqs` (a pack holds them), in batches; returns how many."""
+        for start in range(0, len(seqs), DELETE_BATCH):
+            batch = seqs[start:start + DELETE_BATCH]
+            self._call("delete_objects", "removing packed transactions",
+                       Delete={"Objects": [{"Key": f"{self.prefix}txn/{seq:012d}"} for seq in batch], "Quiet": True})
+            for seq in batch:
+                self._sizes.pop(seq, None)
+                self.leftovers.discard(seq)
+        return len(seqs)
 
     def journal_generations(self) -> list[int]:
         self._sync_txns()
         gens = self._list_snapshots()
-        return [gen for gen in [0, *gens] if self._range(gen)] if self._sizes else []
+        self._list_packs()
+        return [gen for gen in [0, *gens] if self.items(gen)] if self._sizes or self._packs else []
 
     def journal_size(self, gen: int) -> int:
-        return sum(self._sizes[seq] + 1 for seq in self._range(gen))
+        return sum(size for _first, size in self.items(gen))
 
     def read_journal(self, gen: int, offset: int = 0) -> bytes:
+        try:
+            return self._read_journal(gen, offset)
+        except _Gone:  # packed since the listing: its records are in a pack now
+            self._list_packs()
+            return self._read_journal(gen, offset)
+
+    def _read_journal(self, gen: int, offset: int) -> bytes:
         wanted, pos = [], 0
-        for seq in self._range(gen):
-            if pos + self._sizes[seq] + 1 > offset:
-                wanted.append(seq)
-            pos += self._sizes[seq] + 1
+        for first, size in self.items(gen):
+            if pos + size > offset:
+                wanted.append(first)
+            pos += size
         if len(wanted) > 1:  # from the cache, or fetched in parallel; never kept in memory
             with ThreadPoolExecutor(FETCH_THREADS) as pool:
-                bodies = list(pool.map(self._read_txn, wanted))
+                bodies = list(pool.map(self._read_item, wanted))
         else:
-            bodies = [self._read_txn(seq) for seq in wanted]
-        data = b"".join(body + b"\n" for body in bodies)
+            bodies = [self._read_item(first) for first in wanted]
+        data = b"".join(bodies)
         skip = offset - (pos - len(data))
         return data[skip:]
 
-    def _read_txn(self, seq: int) -> bytes:
-        found = self._immutable(f"txn/{seq:012d}", "reading a transaction")
+    def _read_item(self, first: int) -> bytes:
+        """The lines of one transaction object or pack, each ending in a newline."""
+        if self.is_pack(first):
+            key = f"hist/{first:012d}-{self._packs[first][0]:012d}"
+            found = self._get(key, "reading a pack of old transactions")
+            if found is None:
+                raise StoreError(f"{self.describe(key)} was listed but is gone; run `backlog doctor` to inspect")
+            return found["Body"].read()
+        found = self._immutable(f"txn/{first:012d}", "reading a transaction")
         if found is None:
-            raise StoreError(f"{self.describe(f'txn/{seq:012d}')} was listed but is gone; "
-                             "run `backlog doctor` to inspect")
-        return found["data"]
+            raise _Gone(f"{self.describe(f'txn/{first:012d}')} was listed but is gone; "
+                        "run `backlog doctor` to inspect")
+        return found["data"] + b"\n"
 
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Create `txn/<seq>` for the record on `line`; Conflict when another writer holds seq."""
@@ -405,7 +388,30 @@ class S3Backend:
         return False
 
     def replace_journal(self, gen: int, data: bytes) -> None:
-        raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
+        """Doctor's rewrite of a generation: each record line to its key `txn/<seq>`, then its
+        packs removed (doctor has kept their bytes; a later compaction packs it again).
+
+        An object that already holds that exact record, or any readable record of its own
+        key's sequence number, is left as it is: what was readable is never replaced.
+        """
+        packs = [first for first, _size in self.items(gen) if self.is_pack(first)]
+        for line in data.splitlines():
+            seq = orjson.loads(line)["seq"]
+            key = f"txn/{seq:012d}"
+            found = self._get(key, "reading a transaction")
+            if found is not None:
+                body = found["Body"].read()
+                if body == line or (is_sealed(body) and _seq_of(body) == seq):
+                    continue
+            answer = self._call("put_object", "repairing a transaction", Key=self.prefix + key, Body=line,
+                                **self._put_extra)
+            self._etags[key] = answer.get("ETag", "")
+        for first in packs:
+            self._call("delete_object", "removing a repaired pack",
+                       Key=f"{self.prefix}hist/{first:012d}-{self._packs[first][0]:012d}")
+        self._sizes, self._packs = {}, {}  # every transaction object and pack listed anew
+        self._sync_txns(everything=True)
+        self._list_packs()
 
     def delete_journal(self, gen: int) -> None:
         raise StoreError(f"{self.root}: rewriting history is not available on S3 in this build")
@@ -445,7 +451,7 @@ class S3Backend:
                                        IfMatch=found["ETag"], **self._put_extra)
                 return
             except Exception as err:
-                if _code(err) not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                if not conflicted(err):
                     raise self._error(f"writing archive segment {name}", err) from None
         raise StoreError(f"{self.describe(key)}: other writers kept replacing it; a later commit writes it again")
 
@@ -456,7 +462,13 @@ class S3Backend:
         return f"docs/{digest}.md"
 
     def put_blob(self, digest: str, data: bytes) -> None:
-        self._put_new(self._blob(digest), data, "writing a doc body")
+        """Store a body; one that exists but is old enough to be collected is put again, so its
+        age restarts and no compaction collects it before the commit that refers to it lands."""
+        key = self._blob(digest)
+        if self._put_new(key, data, "writing a doc body") is None:
+            head = self._head(key, "reading a doc body's age")
+            if head is None or self._age(head.get("LastModified")) > self.blob_grace / 2:
+                self._call("put_object", "writing a doc body", Key=self.prefix + key, Body=data, **self._put_extra)
 
     def get_blob(self, digest: str) -> bytes:
         found = self._get(self._blob(digest), "reading a doc body")
@@ -469,16 +481,25 @@ class S3Backend:
         return 0 if head is None else head["ContentLength"]
 
     def list_blobs(self) -> list[str]:
-        return [item["Key"][5:-3] for item in self._list("docs") if _BLOB.fullmatch(item["Key"][5:-3])]
+        found = [(item["Key"][5:-3], item.get("LastModified")) for item in self._list("docs")
+                 if _BLOB.fullmatch(item["Key"][5:-3])]
+        self._blob_times = dict(found)
+        return [digest for digest, _at in found]
 
     def delete_blob(self, digest: str) -> None:
-        self._call("delete_object", "removing a doc body", Key=self.prefix + self._blob(digest))
+        """Remove an unreferenced body once it is `blob_grace` old by the server's clock (as last
+        listed); a younger one may be another writer's, put for a commit that has not landed yet."""
+        if self._age(self._blob_times.get(digest)) >= self.blob_grace:
+            self._call("delete_object", "removing a doc body", Key=self.prefix + self._blob(digest))
+
+    def _age(self, at: datetime | None) -> timedelta:
+        """How long ago the server's `at` was, by the server's clock (0 when either is unknown)."""
+        now = self.server_now()
+        return now - at if now is not None and at is not None else timedelta(0)
 
 
-def _code(err: Exception) -> str:
-    """The S3 error code of a botocore ClientError ('' for other errors)."""
-    response = getattr(err, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+class _Gone(StoreError):
+    """A listed transaction object is gone (packed meanwhile, or deleted)."""
 
 
 def _seq_of(data: bytes) -> int:

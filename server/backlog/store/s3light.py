@@ -19,6 +19,8 @@ import random
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 ATTEMPTS = 5
 TIMEOUT_S = 15
@@ -129,7 +131,9 @@ class LightClient:
         root = ElementTree.fromstring(self._request("GET", Bucket, "", query=query).content)
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
         contents = [{"Key": item.findtext(f"{ns}Key"), "Size": int(item.findtext(f"{ns}Size") or 0),
-                     "ETag": item.findtext(f"{ns}ETag") or ""} for item in root.iter(f"{ns}Contents")]
+                     "ETag": item.findtext(f"{ns}ETag") or "",
+                     "LastModified": _iso_time(item.findtext(f"{ns}LastModified") or "")}
+                    for item in root.iter(f"{ns}Contents")]
         page = {"Contents": contents, "IsTruncated": root.findtext(f"{ns}IsTruncated") == "true"}
         if page["IsTruncated"]:
             page["NextContinuationToken"] = root.findtext(f"{ns}NextContinuationToken")
@@ -139,8 +143,10 @@ class LightClient:
     @staticmethod
     def _object_headers(answer: _Answer) -> dict:
         metadata = {k[11:].lower(): v for k, v in answer.headers.items() if k.lower().startswith("x-amz-meta-")}
+        modified = answer.headers.get("Last-Modified")
         return {"ETag": answer.headers.get("ETag", ""), "Metadata": metadata,
-                "ContentLength": int(answer.headers.get("Content-Length", 0) or 0)}
+                "ContentLength": int(answer.headers.get("Content-Length", 0) or 0),
+                **({"LastModified": parsedate_to_datetime(modified)} if modified else {})}
 
     def _request(self, method: str, bucket: str, key: str, *, body: bytes = b"", headers: dict | None = None,
                  query: Mapping[str, str] | None = None) -> _Answer:
@@ -183,6 +189,14 @@ class LightClient:
             return _Answer(response.status, response.headers, data)  # headers: case-insensitive, as botocore's
         finally:
             connection.close()
+
+
+def _iso_time(text: str) -> datetime | None:
+    """A listing's `2026-12-02T01:50:00.000Z` as an aware datetime (None when unreadable)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _error(answer: _Answer) -> LightError:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from backlog.errors import StoreError
-from backlog.store.files import FileBackend
+from backlog.store.backend import Backend
 from backlog.store.sealed import is_sealed, seal
 from backlog.store.store import parse_record, split_lines
 
@@ -58,7 +58,7 @@ class Plan:
         return any(f.seqs for f in self.findings)
 
 
-def scan(backend: FileBackend, since: int | None) -> Scan:
+def scan(backend: Backend, since: int | None) -> Scan:
     """Every line of every journal generation; `since`: the first generation that must be sealed."""
     gens = backend.journal_generations()
     result = Scan(gens, [])
@@ -82,11 +82,17 @@ def scan(backend: FileBackend, since: int | None) -> Scan:
     return result
 
 
+def line_name(backend: Backend, gen: int, n: int) -> str:
+    """`journal/000001.jsonl line 3`, or on S3 the object that holds that line (`txn/000000000012`)."""
+    of_object = getattr(backend, "line_name", None)
+    return of_object(gen, n) if of_object else f"{backend.journal_name(gen)} line {n}"
+
+
 def lost_record(seq: int, at: str) -> bytes:
     return seal({"seq": seq, "at": at, "agent": "doctor", "tool": "doctor:lost", "ops": []})
 
 
-def plan(found: Scan, backend: FileBackend, at: str, head: tuple[int, int, int] | None = None) -> Plan:
+def plan(found: Scan, backend: Backend, at: str, head: tuple[int, int, int] | None = None) -> Plan:
     """What a repair does to the journal, and each problem in one line; `head`: (gen, seq, size)
     of the newest acknowledged transaction, when known."""
     findings: list[Finding] = []
@@ -100,10 +106,10 @@ def plan(found: Scan, backend: FileBackend, at: str, head: tuple[int, int, int] 
         missing = list(range(last + 1, upto))
         for k, line in enumerate(run):
             seqs = missing[k:k + 1] if k < len(run) - 1 else missing[k:]
-            name = backend.journal_name(line.gen)
-            where = f"{name} line {line.n}, {len(line.raw)} unreadable bytes"
+            name = line_name(backend, line.gen, line.n)
+            where = f"{name}, {len(line.raw)} unreadable bytes"
             findings.append(Finding(
-                f"{backend.describe(name)} line {line.n} is damaged ({line.why})",
+                f"{backend.describe(name)} is damaged ({line.why})",
                 f"dropped transaction #{seqs[0]}" + (f"–#{seqs[-1]}" if len(seqs) > 1 else "") + f" ({where})"
                 if seqs else f"dropped {where} (no transaction is missing there)",
                 seqs, {u.decode() for u in _UUID.findall(line.raw)}))
@@ -127,14 +133,14 @@ def plan(found: Scan, backend: FileBackend, at: str, head: tuple[int, int, int] 
             run.append(line)
             continue
         seq = line.rec["seq"]
-        name = backend.journal_name(line.gen)
         if seq <= last:
+            name = line_name(backend, line.gen, line.n)
             fill(last + 1, line.gen, False)
             same = seen.get(seq) == line.rec
             findings.append(Finding(
-                f"{backend.describe(name)} line {line.n} repeats transaction #{seq}"
+                f"{backend.describe(name)} repeats transaction #{seq}"
                 + ("" if same else " with different content"),
-                f"removed {name} line {line.n}, a " + ("copy" if same else "conflicting repeat")
+                f"removed {name}, a " + ("copy" if same else "conflicting repeat")
                 + f" of transaction #{seq}" + ("" if same else " (the first one is kept)"),
                 [] if same else [seq], {u.decode() for u in _UUID.findall(line.raw)}))
             changed.add(line.gen)

@@ -643,8 +643,7 @@ class Store:
         """Write a new snapshot and start a new journal generation (call under the lock)."""
         for name in self.segments():
             self._materialize(name)
-        if not self.backend.optimistic:  # without a lock a body staged by another writer may not be committed yet
-            self._collect_docs()
+        self._collect_docs()  # on S3 only bodies older than an hour go (s3.delete_blob)
         snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
                 "tasks": list(self.tasks.values()), "docs": self.docs}
         self.backend.write_snapshot(seal(snap))
@@ -656,6 +655,8 @@ class Store:
         if not self.backend.optimistic:  # merging history needs the lock
             merge_history(self.backend, self._old_lines, [g for g in self.backend.journal_generations()
                                                           if g < self.gen and self.sealed(g)], self.journal_files)
+        else:  # S3: old transaction objects packed (s3pack.py), the undo window kept as it is
+            self.backend.pack(UNDO_SCAN * self.undo_depth)  # type: ignore[attr-defined]
 
     def _collect_docs(self) -> None:
         keep = set(self.docs.values())
