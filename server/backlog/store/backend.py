@@ -13,7 +13,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from backlog.errors import Conflict  # noqa: F401 (defined there: the engine catches it without importing typing)
 
 
 class Backend(Protocol):
