@@ -14,7 +14,6 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 
-
 class Backend(Protocol):
     """Where a store's bytes live. Every write is atomic (all or nothing) and durable when it returns."""
 

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from backlog.core.model import sync_doc_tag
 from backlog import __version__
-from backlog.errors import FormatError, StoreError
+from backlog.errors import Conflict, FormatError, StoreError
 from backlog.store import scan as journal_scan, strays as stray_search
-from backlog.errors import Conflict
 from backlog.store.backend import Backend
 from backlog.store.files import PREVIOUS, SNAPSHOT, FileBackend, write_atomic
 from backlog.store.sealed import FORMAT, FORMAT_FILE, HEAD_FILE, format_info, format_record, head_record, is_sealed, read_head, seal

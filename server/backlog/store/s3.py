@@ -41,8 +41,7 @@ from pathlib import Path
 
 import orjson
 
-from backlog.errors import StoreError
-from backlog.errors import Conflict
+from backlog.errors import Conflict, StoreError
 from backlog.store.s3bucket import ATTEMPTS, Bucket, conflicted
 from backlog.store.s3cache import ObjectCache
 from backlog.store.sealed import is_sealed
