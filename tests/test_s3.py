@@ -19,7 +19,7 @@ from s3_support import BUCKET, CREDENTIALS, Place, Proxy, client, moto_server
 from backlog.engine.backlog import Backlog
 from backlog.errors import StoreError
 from backlog.runtime import open_backlog
-from backlog.store.backend import Conflict
+from backlog.errors import Conflict
 from backlog.store.store import Store
 
 AT = "2026-11-24T10:00:00Z"
