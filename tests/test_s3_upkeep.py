@@ -129,7 +129,7 @@ def test_a_young_unreferenced_doc_body_is_kept_it_may_be_a_commit_in_flight(plac
 def test_two_machines_packing_while_they_write_lose_nothing(place):
     import threading
 
-    from backlog.store.backend import Conflict
+    from backlog.errors import Conflict
 
     stores = [place.open(**OPTIONS), place.open(**OPTIONS)]  # two backends: two machines, each packing
     failures: list[BaseException] = []
