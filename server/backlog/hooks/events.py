@@ -199,7 +199,12 @@ def session_start(hook: Hook) -> str:
     from backlog.hooks.summary import top_ready
 
     summary, now, tz = hook.summary()
-    counts = summary["counts"]
+    return brief(hook, summary["counts"], summary["active"], top_ready(summary, now, tz), now, tz)
+
+
+def brief(hook: Hook, counts: dict[str, int], active: dict, ready: list[dict], now: datetime, tz: tzinfo) -> str:
+    """SessionStart's text: `counts` by name, `active` = {"tasks": first rows, "total": n}, the
+    `ready` tasks to show, dates for `now` in `tz`."""
     if not counts["pending"]:
         plan = " or plan bigger work with /backlog:plan" if hook.plugin else ""
         return (f"This project's persistent task list is backlog (empty so far): add work with "
@@ -207,13 +212,11 @@ def session_start(hook: Hook) -> str:
     head = ", ".join(f"{n} {name}" for name, n in counts.items() if n or name != "waiting")
     lines = [f"Backlog is this project's persistent task list (tools {hook.tool('task_')}*): {head}. "
              "Use it, not a list in your context, to plan and track work across sessions and agents."]
-    active = summary["active"]
     if active["tasks"]:
         shown = "; ".join(f"#{t['id']} {_cut(t['description'], 60)} ({t.get('agent', 'no agent')})"
                           for t in active["tasks"])
         more = f"; +{active['total'] - len(active['tasks'])} more" if active["total"] > len(active["tasks"]) else ""
         lines.append(f"{RESUMED.get(hook.text('source') or '', 'Active')}: {shown}{more}")
-    ready = top_ready(summary, now, tz)
     if ready:
         lines.append("Next ready, most urgent first:")
         lines += [f"#{t['id']} {_cut(t['description'], 90)}{_facts(t, now, tz)}" for t in ready]
