@@ -20,6 +20,7 @@ from backlog.core.model import format_utc
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.hooks import events, summary
+from backlog.store.files import FileBackend
 from backlog.store.store import Store
 from tests.conftest import NOW, run_backlog
 
@@ -53,6 +54,14 @@ def from_scratch(root: Path, now, zone: str) -> str:
     ready = backlog.list("+READY -ACTIVE", limit=5)["tasks"]
     plain = events.Hook("SessionStart", {"source": "startup"}, {}, str(root))
     return events.brief(plain, counts, active, ready, now, tz)
+
+
+def test_the_snapshot_token_is_the_backends(busy):
+    assert summary.snapshot_token(busy) is FileBackend(busy).snapshot_token() is None
+    store = Store.open(busy)
+    with store.backend.lock():
+        store.compact()
+    assert summary.snapshot_token(busy) == list(FileBackend(busy).snapshot_token())
 
 
 def stamp(hours: int) -> str:
@@ -118,14 +127,14 @@ def test_the_summary_answers_as_a_from_scratch_computation(ops):
             assert hook("SessionStart", root, NOW, zone) == from_scratch(root, NOW, zone)  # and saves one
             saved = (root / summary.FILE).read_bytes()
             made = summary.read(root)
-            assert made is not None and made["zone"] == f"zone:{zone}"
+            assert made is not None and made["zone"] == f"TZ={zone}"
             # each zone's own instant is answered from the summary (unless a date falls on it: then it holds for none)
-            assert summary.fresh(made, root, NOW, local_zone({"TZ": zone})) == (made["until"] > made["at"])
+            assert summary.fresh(made, root, NOW, f"TZ={zone}") == (made["until"] > made["at"])
             for later in LATER:
                 (root / summary.FILE).write_bytes(saved)
-                now, tz = NOW + later, local_zone({"TZ": zone})
+                now = NOW + later
                 assert hook("SessionStart", root, now, zone) == from_scratch(root, now, zone)
-            unclaimed = Backlog(Store.open(root), tz=tz, clock=lambda: NOW).count("+READY -CLAIMED")["count"]
+            unclaimed = Backlog(Store.open(root), tz=local_zone({"TZ": zone}), clock=lambda: NOW).count("+READY -CLAIMED")["count"]
             assert made["unclaimed"] == unclaimed
         leases = [t["lease"] for t in Store.open(root).tasks.values() if "lease" in t]
         assert made["holders"] == sorted({lease["holder"] for lease in leases})
@@ -146,10 +155,9 @@ def busy(tmp_path) -> Path:
 
 def test_a_summary_is_fresh_until_its_next_change(busy):
     made = summary.read(busy)
-    tz = local_zone({"TZ": "UTC"})
     assert made["until"] == format_utc(NOW + timedelta(minutes=30))  # the due date's crossing
-    assert summary.fresh(made, busy, NOW + timedelta(minutes=29), tz)
-    assert not summary.fresh(made, busy, NOW + timedelta(minutes=30), tz)
+    assert summary.fresh(made, busy, NOW + timedelta(minutes=29), "TZ=UTC")
+    assert not summary.fresh(made, busy, NOW + timedelta(minutes=30), "TZ=UTC")
 
 
 @pytest.mark.parametrize("stale", [
@@ -175,9 +183,9 @@ def test_a_stale_summary_is_rebuilt_and_answers_right(busy, stale, clean_env):
     else:
         env = {**clean_env, **env_for(busy, NOW)}
         assert run_backlog(["add", "Ship", "it", "priority:M"], env).returncode == 0
-    assert not summary.fresh(summary.read(busy) or {}, busy, now, local_zone({"TZ": zone}))
+    assert not summary.fresh(summary.read(busy) or {}, busy, now, f"TZ={zone}")
     assert hook("SessionStart", busy, now, zone) == from_scratch(busy, now, zone)
-    assert summary.fresh(summary.read(busy), busy, now, local_zone({"TZ": zone}))  # rebuilt for the next hook
+    assert summary.fresh(summary.read(busy), busy, now, f"TZ={zone}")  # rebuilt for the next hook
 
 
 def test_a_damaged_store_still_exits_0_with_a_fresh_looking_summary_gone(busy):

@@ -90,30 +90,29 @@ class Hook:
 
         return resolve_data_dir(self.env, self.cwd, self.text("cwd"))
 
-    def fresh_summary(self) -> tuple[dict | None, datetime, tzinfo]:
-        """(the saved summary if it is fresh at now, else None; now; the zone)."""
+    def fresh_summary(self) -> tuple[dict | None, datetime]:
+        """(the saved summary if it is fresh now, else None; now)."""
         from backlog.clock import clock_from_env
-        from backlog.core.dates import local_zone
         from backlog.hooks import summary
 
-        now, tz, root = clock_from_env(self.env)(), local_zone(self.env), self.summary_dir()
+        now, root = clock_from_env(self.env)(), self.summary_dir()
         found = summary.read(root) if root is not None else None
-        return (found if found is not None and summary.fresh(found, root, now, tz) else None), now, tz
+        return (found if found is not None and summary.fresh(found, root, now, summary.zone_key(self.env)) else None), now
 
-    def summary(self) -> tuple[dict, datetime, tzinfo]:
-        """(the summary at now, now, the zone): the saved one when fresh, else made from a full open and saved."""
-        found, now, tz = self.fresh_summary()
+    def summary(self) -> tuple[dict, datetime]:
+        """(the summary, now): the saved one when fresh, else made from a full open and saved."""
+        found, now = self.fresh_summary()
         if found is not None:
-            return found, now, tz
+            return found, now
         from backlog.hooks import summary
 
         backlog = self.backlog()
         now = backlog.clock()
-        made = summary.build(backlog.store, now, backlog.tz)
+        made = summary.build(backlog.store, now, backlog.tz, summary.zone_key(self.env))
         root = self.summary_dir()
         if root is not None:
             summary.save(root, made)
-        return made, now, backlog.tz
+        return made, now
 
     def holds_nothing(self, kind: str, name: str) -> bool:
         """True when the saved summary proves that no lease names `name` as its `kind`
@@ -196,15 +195,14 @@ def agent_name(name: str | None) -> str | None:
 def session_start(hook: Hook) -> str:
     """Brief the session (any source: startup, resume, clear, compact): the backlog is the task list
     to use; then its counts, active tasks and the most urgent ready ones; one line when empty."""
-    from backlog.hooks.summary import top_ready
-
-    summary, now, tz = hook.summary()
-    return brief(hook, summary["counts"], summary["active"], top_ready(summary, now, tz), now, tz)
+    summary, now = hook.summary()
+    return brief(hook, summary["counts"], summary["active"], summary["ready"], now)
 
 
-def brief(hook: Hook, counts: dict[str, int], active: dict, ready: list[dict], now: datetime, tz: tzinfo) -> str:
+def brief(hook: Hook, counts: dict[str, int], active: dict, ready: list[dict], now: datetime,
+          tz: tzinfo | None = None) -> str:
     """SessionStart's text: `counts` by name, `active` = {"tasks": first rows, "total": n}, the
-    `ready` tasks to show, dates for `now` in `tz`."""
+    `ready` tasks to show (their local due day as `due_day`, else computed in `tz`) at `now`."""
     if not counts["pending"]:
         plan = " or plan bigger work with /backlog:plan" if hook.plugin else ""
         return (f"This project's persistent task list is backlog (empty so far): add work with "
@@ -282,7 +280,7 @@ def subagent_start(hook: Hook) -> str | None:
     name = subagent_name(hook)
     if not assignable(hook.text("agent_type") or "", hook.env):
         return None
-    summary, _, _ = hook.fresh_summary()
+    summary, _ = hook.fresh_summary()
     if summary is not None and not summary["unclaimed"]:
         task = None  # nothing to assign, and the store was not even opened
     else:
@@ -351,14 +349,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _facts(task: dict, now: datetime, tz: tzinfo, agent: bool = True) -> str:
-    """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; local dates."""
-    from backlog.core.model import format_utc, parse_utc
+def _facts(task: dict, now: datetime, tz: tzinfo | None, agent: bool = True) -> str:
+    """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; the due
+    day is local: the task's `due_day` (a summary's row), else computed in `tz`."""
+    from backlog.core.model import format_utc
+    from backlog.hooks.summary import local_day
 
     facts = [task["priority"]] if task.get("priority") else []
     if task.get("due"):
         late = " (overdue)" if task["due"] < format_utc(now) else ""
-        facts.append(f"due {parse_utc(task['due']).astimezone(tz):%Y-%m-%d}{late}")
+        facts.append(f"due {task.get('due_day') or local_day(task['due'], tz)}{late}")  # type: ignore[arg-type]
     if task.get("project"):
         facts.append(f"project {task['project']}")
     if task.get("has_doc"):

@@ -1,50 +1,50 @@
 """A derived summary beside the store, so that read-only hooks need not open it (issue 14).
 
-`<data dir>/summary.json` is one sealed JSON object (store/sealed.py), written by a hook that
-opened the whole store and never fsynced: it is no part of the store's format, and a missing,
-stale or damaged one is only a reason to open the store and write it again. It holds what
-SessionStart prints (counts, active tasks, the ready tasks that can be the most urgent) and
-what SubagentStart/SubagentStop/SessionEnd decide from (how many ready tasks nobody holds;
-the holders and sessions of all leases).
+`<data dir>/summary.json` is written by a hook that opened the whole store, never fsynced:
+it is no part of the store's format, and a missing, stale or damaged one is only a reason
+to open the store and write it again. It holds what SessionStart prints (counts, active
+tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
+SubagentStop and SessionEnd decide from (how many ready tasks nobody holds; the holders and
+sessions of all leases). Its first line is the CRC-32 of the JSON after it.
 
-Fresh means three things (`fresh`):
-- the store is where it was: the same snapshot file (`snapshot_token`, one stat) and the same
-  length of the same journal generation (one stat) as `Store.position()` when it was made;
-- the same zone (local dates, the day windows);
-- `at <= now < until`, where `until` is the first instant at which a pending task's due,
-  wait or scheduled date or lease expiry is crossed (READY, OVERDUE, WAITING, CLAIMED and the
-  "(overdue)" mark change only there), at most `HORIZON` after `at`.
-Urgency's age and due terms grow with time, so the top ready tasks are not stored as such:
-`ready` keeps every ready task whose urgency at `until` (an upper bound over `[at, until)`,
-store/view.py `horizon_bounds`) reaches the READY_SHOWN-th best urgency at `at` (a lower
-bound: urgency only grows), and `top_ready` scores those few at the reader's now. Leases do
-not depend on time: `untouched` also answers "does anyone hold a lease named X" across
+Fresh means (`fresh`):
+- the store is where it was: the same snapshot file (inode, mtime, size: FileBackend's
+  snapshot_token) and the same length of the same journal file as `Store.position()`;
+- the same zone settings (TZ, else the machine's /etc/localtime: `zone_key`);
+- `at <= now < until`. `until` is the first instant at which a pending task's due, wait
+  or scheduled date or lease expiry is crossed (READY, OVERDUE, WAITING, CLAIMED and the
+  "(overdue)" mark change only there), at most `HORIZON` after `at`, and no later than the
+  order of the top ready tasks is proven to hold: urgency's age and due terms only grow, so
+  with each task's urgency at `at` as a lower bound and at `until` as an upper bound
+  (store/view.py `horizon_bounds`), each shown task stays above the next, and the last one
+  above every other ready task, unless both are constant (then id breaks the tie, as the
+  default sort does). When no such instant is found within `SETTLE[-1]`, `until` is `at`.
+Leases do not depend on time: `untouched` also answers "does any lease name X" across the
 commits made since, by looking for X's bytes in the journal's tail.
-Files backend only: on S3 the hooks open the store as before (a summary there would cost
-a request of its own).
+Reading it imports neither the store, the engine nor orjson (hooks start fast). Files backend
+only: on S3 the hooks open the store as before (a summary there would cost a request).
 """
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import datetime, timedelta, timezone, tzinfo
+import zlib
+from datetime import timedelta
 from pathlib import Path
-
-import orjson
-
-from backlog.core.model import format_utc, parse_utc
-from backlog.core.urgency import COEFFICIENTS, urgencies
-from backlog.store.files import FileBackend
-from backlog.store.sealed import seal, unseal
-from backlog.store.view import Context
+from collections.abc import Mapping
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
     from backlog.store.store import Store
 
 FILE = "summary.json"
-VERSION = 1
+VERSION = 2
 HORIZON = timedelta(hours=1)  # a summary answers for at most this long after it was made
+SETTLE = (timedelta(minutes=10), timedelta(minutes=1), timedelta(seconds=10))  # shorter windows tried in turn
+LOCALTIME = "/etc/localtime"
 READY_SHOWN = 5
 ACTIVE_SHOWN = 5
 COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
@@ -52,23 +52,36 @@ COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIV
 READY = "+READY -ACTIVE"  # what SessionStart offers as next
 UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
 MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
+SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
 
 
-def zone_key(tz: tzinfo) -> str | None:
-    """A name that tells zones apart (`zone:Europe/Berlin`, `fixed:0:00:00`); None for others."""
-    key = getattr(tz, "key", None)
-    if isinstance(key, str):
-        return "zone:" + key
-    if isinstance(tz, timezone):
-        return f"fixed:{tz.utcoffset(None)}"
-    return None
+def zone_key(env: Mapping[str, str]) -> str:
+    """What the local zone is made of (core/dates.py local_zone): TZ, else /etc/localtime's target or file."""
+    if "TZ" in env:
+        return "TZ=" + env["TZ"]
+    try:
+        return "link:" + os.readlink(LOCALTIME)
+    except OSError:
+        pass
+    try:
+        st = os.stat(LOCALTIME)
+        return f"file:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+    except OSError:
+        return "libc"
 
 
-def build(store: Store, now: datetime, tz: tzinfo) -> dict:
-    """The summary of the loaded `store` at `now` in `tz` (the caller refreshed it)."""
+def local_day(due: str, tz: tzinfo) -> str:
+    """The local `YYYY-MM-DD` of a stored date."""
+    from backlog.core.model import parse_utc
+
+    return f"{parse_utc(due).astimezone(tz):%Y-%m-%d}"
+
+
+def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
+    """The summary of the loaded `store` at `now` in `tz` (whose `zone_key` is `zone`)."""
+    from backlog.core.model import format_utc
     from backlog.engine.queries import list_tasks
     from backlog.engine.scope import Scope
-    from backlog.store.view import horizon_bounds
 
     scope = Scope(store, tz=tz, clock=lambda: now, channel="hook:summary")
     ctx = scope.context(now)
@@ -82,32 +95,55 @@ def build(store: Store, now: datetime, tz: tzinfo) -> dict:
             for value in (*(task.get(name) for name in MOVING), (lease or {}).get("expires")):
                 if isinstance(value, str) and ctx.now_s <= value < until:
                     until = value
-    ready = scope.select(READY, ctx)
-    if len(ready) > READY_SHOWN:
-        floor = sorted(ctx.urgencies(ready), reverse=True)[READY_SHOWN - 1]
-        blocking, term = ctx.blocking_uuids, COEFFICIENTS["blocking"]
-        bounds = horizon_bounds(ready, ctx.tasks, parse_utc(until), tz)
-        ready = [t for t, bound in zip(ready, bounds) if bound + term * (t["uuid"] in blocking) >= floor]
+    top, until = _settled(scope.select(READY, ctx), ctx, until)
     active = list_tasks(scope, "+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     token, gen, offset = store.position()
     return {
-        "version": VERSION, "position": [list(token) if token else None, gen, offset],  # type: ignore[call-overload]
-        "zone": zone_key(tz), "at": ctx.now_s, "until": until,
+        "version": VERSION, "zone": zone, "at": ctx.now_s, "until": until,
+        "snapshot": {"token": list(token) if token else None},  # type: ignore[call-overload]
+        "journal": {"name": store.backend.journal_name(gen), "size": offset},
         "counts": {name: len(scope.select(query, ctx)) for name, query in COUNTS},
         "active": {"tasks": [{k: t[k] for k in ("id", "description", "agent") if k in t} for t in active["tasks"]],
                    "total": active["total"]},
-        "ready": ready, "blocking": [t["uuid"] for t in ready if t["uuid"] in ctx.blocking_uuids],
+        "ready": [{**{k: t[k] for k in SHOWN if k in t}, **({"due_day": local_day(t["due"], tz)} if "due" in t else {})}
+                  for t in top],
         "unclaimed": len(scope.select(UNCLAIMED, ctx)),
         "holders": sorted(h for h in holders if isinstance(h, str)),
         "sessions": sorted(s for s in sessions if isinstance(s, str)),
     }
 
 
+def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
+    """(the READY_SHOWN most urgent of `ready` at ctx.now, the latest instant ≤ `until` before which
+    that list and its order cannot change; ctx.now_s when none was found)."""
+    from backlog.core.model import format_utc, parse_utc
+    from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS
+    from backlog.store.view import horizon_bounds
+
+    exact = ctx.urgencies(ready)
+    ranked = sorted(zip(exact, ready), key=lambda pair: (-pair[0], pair[1]["id"]))
+    shown = len(ranked[:READY_SHOWN])
+    if len(ranked) <= 1:
+        return [t for _, t in ranked], until
+    blocking, term = ctx.blocking_uuids, COEFFICIENTS["blocking"]
+    tasks = [t for _, t in ranked]
+    ends = [parse_utc(until)] + [ctx.now + span for span in SETTLE if ctx.now + span < parse_utc(until)]
+    for end in ends:
+        highest = [bound + term * (t["uuid"] in blocking)
+                   for bound, t in zip(horizon_bounds(tasks, ctx.tasks, end, ctx.tz), tasks)]
+        steady = [high - low <= 2 * BOUND_MARGIN for high, (low, _) in zip(highest, ranked)]
+        pairs = [(i, i + 1) for i in range(shown - 1)] + [(shown - 1, j) for j in range(shown, len(ranked))]
+        if all(ranked[a][0] > highest[b] or (steady[a] and steady[b]) for a, b in pairs):
+            return tasks[:shown], format_utc(end)
+    return tasks[:shown], ctx.now_s
+
+
 def save(root: Path, summary: dict) -> None:
     """Replace `<root>/summary.json` (atomically, not durably); an unwritable one is left as it is."""
+    body = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
     tmp = root / f".{root.name}-{FILE}.{os.getpid()}.tmp"  # files.is_temp: a crashed writer's is swept
     try:
-        tmp.write_bytes(seal(summary))
+        tmp.write_bytes(b"%08x\n%s" % (zlib.crc32(body), body))
         os.replace(tmp, root / FILE)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -116,53 +152,56 @@ def save(root: Path, summary: dict) -> None:
 def read(root: Path) -> dict | None:
     """The summary saved in `root`; None when there is none or it is damaged or of another version."""
     try:
-        summary = unseal((root / FILE).read_bytes(), True)
+        data = (root / FILE).read_bytes()
+        body = data[9:]
+        if data[8:9] != b"\n" or data[:8] != b"%08x" % zlib.crc32(body):
+            return None
+        summary = json.loads(body)
     except (OSError, ValueError):
         return None
-    return summary if summary.get("version") == VERSION else None
+    return summary if isinstance(summary, dict) and summary.get("version") == VERSION else None
 
 
-def fresh(summary: dict, root: Path, now: datetime, tz: tzinfo) -> bool:
-    """True when `summary` still tells the truth about the store in `root` at `now` in `tz`."""
-    zone = zone_key(tz)
+def snapshot_token(root: Path, name: str = "tasks.json") -> list[int] | None:
+    """FileBackend.snapshot_token (store/files.py) without importing the store: [inode, mtime, size]."""
     try:
-        token, gen, offset = summary["position"]
-        if zone is None or summary["zone"] != zone or not summary["at"] <= format_utc(now) < summary["until"]:
+        st = os.stat(root / name)
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_mtime_ns, st.st_size]
+
+
+def _journal_size(root: Path, summary: dict) -> int:
+    try:
+        return os.stat(root / summary["journal"]["name"]).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
+    """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`."""
+    try:
+        from backlog.core.model import format_utc
+
+        if summary["zone"] != zone or not summary["at"] <= format_utc(now) < summary["until"]:
             return False
-        backend = FileBackend(root)
-        current = backend.snapshot_token()
-        return (list(current) if current else None) == token and backend.journal_size(gen) == offset
-    except (KeyError, TypeError, ValueError):
+        return (snapshot_token(root) == summary["snapshot"]["token"]
+                and _journal_size(root, summary) == summary["journal"]["size"])
+    except (KeyError, TypeError, ValueError, OSError):
         return False
 
 
 def untouched(summary: dict, root: Path, text: str) -> bool:
     """True when no commit since `summary` was made can mention `text`: the same snapshot, and
-    the journal's tail after the summary's position does not contain it (JSON-encoded)."""
+    the journal's tail after the summary's position does not contain it (as JSON writes it)."""
     try:
-        token, gen, offset = summary["position"]
-        backend = FileBackend(root)
-        current = backend.snapshot_token()
-        if (list(current) if current else None) != token or backend.journal_size(gen) < offset:
+        offset = summary["journal"]["size"]
+        if snapshot_token(root) != summary["snapshot"]["token"] or _journal_size(root, summary) < offset:
             return False
-        return orjson.dumps(text)[1:-1] not in backend.read_journal(gen, offset)
+        with open(root / summary["journal"]["name"], "rb") as f:
+            f.seek(offset)
+            tail = f.read()
+        needles = {json.dumps(text)[1:-1].encode(), json.dumps(text, ensure_ascii=False)[1:-1].encode()}
+        return not any(needle in tail for needle in needles)
     except (KeyError, TypeError, ValueError, OSError):
         return False
-
-
-class _Candidates(Context):
-    """The view of the ready candidates alone: none blocked, `blocking` the ones that block."""
-
-    def __init__(self, tasks: dict[str, dict], now: datetime, tz: tzinfo, blocking: frozenset[str]) -> None:
-        super().__init__(tasks, now, tz)
-        self.__dict__["blocking_uuids"] = blocking  # the cached_property's slot, filled in advance
-
-
-def top_ready(summary: dict, now: datetime, tz: tzinfo) -> list[dict]:
-    """The READY_SHOWN most urgent ready tasks at `now` (urgency-, then id+: the default sort)."""
-    tasks = {t["uuid"]: t for t in summary["ready"]}
-    ctx = _Candidates(tasks, now, tz, frozenset(summary["blocking"]))
-    found = list(tasks.values())
-    scores = urgencies(found, ctx)
-    order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i]["id"]))
-    return [found[i] for i in order[:READY_SHOWN]]
