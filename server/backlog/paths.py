@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 from pathlib import Path
@@ -45,6 +44,8 @@ def repository_root(start: Path) -> Path:
             common = (gitdir / common_file.read_text(encoding="utf-8").strip()).resolve()
             config = (common / "config").read_text(encoding="utf-8") if (common / "config").exists() else ""
         except (OSError, ValueError) as err:
+            import logging  # here: a hook that finds its .git readable does not pay for the module
+
             logging.getLogger("backlog").warning("cannot read %s (%s); using %s as the project", dot_git, err, folder)
             return folder
         return common if re.search(r"^\s*bare\s*=\s*true\s*$", config, re.M | re.I) else common.parent
