@@ -66,7 +66,7 @@ def measure(cache: Path, n: int, runs: int, code: Path | None) -> list[tuple[str
     if code is not None:
         env["PYTHONPATH"] = str(code)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(code or REPO / "server")], check=True)
-    hook = [sys.executable, "-m", "backlog", "hook"]
+    hook = [str(Path(sys.executable).with_name("backlog")), "hook"]  # the console script, as hooks/launch runs it
     summary = data / "summary.json"
     rows = [("python -c pass (floor)", *run_many([sys.executable, "-c", "pass"], env, [b""] * runs))]
     start = [payload("SessionStart", i, source="startup") for i in range(runs)]

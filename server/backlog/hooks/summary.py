@@ -85,16 +85,20 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
 
     scope = Scope(store, tz=tz, clock=lambda: now, channel="hook:summary")
     ctx = scope.context(now)
-    holders, sessions, until = set(), set(), format_utc(now + HORIZON)
+    holders, sessions, until, now_s = set(), set(), format_utc(now + HORIZON), ctx.now_s
     for task in store.tasks.values():
         lease = task.get("lease")
         if lease:
             holders.add(lease.get("holder"))
             sessions.add(lease.get("session"))
-        if task["status"] == "pending":
-            for value in (*(task.get(name) for name in MOVING), (lease or {}).get("expires")):
-                if isinstance(value, str) and ctx.now_s <= value < until:
-                    until = value
+        if task["status"] != "pending":
+            continue
+        for name in MOVING:
+            value = task.get(name)
+            if value is not None and now_s <= value < until:
+                until = value
+        if lease and now_s <= lease.get("expires", "") < until:
+            until = lease["expires"]
     top, until = _settled(scope.select(READY, ctx), ctx, until)
     active = list_tasks(scope, "+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     token, gen, offset = store.position()
@@ -117,25 +121,31 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
     """(the READY_SHOWN most urgent of `ready` at ctx.now, the latest instant ≤ `until` before which
     that list and its order cannot change; ctx.now_s when none was found)."""
     from backlog.core.model import format_utc, parse_utc
+    from backlog.core.sort import parse_sort, sort_tasks
     from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS
     from backlog.store.view import horizon_bounds
 
-    exact = ctx.urgencies(ready)
-    ranked = sorted(zip(exact, ready), key=lambda pair: (-pair[0], pair[1]["id"]))
-    shown = len(ranked[:READY_SHOWN])
-    if len(ranked) <= 1:
-        return [t for _, t in ranked], until
+    top = sort_tasks(ready, parse_sort(None), ctx, READY_SHOWN)  # as task_list picks them
+    if len(ready) <= 1:
+        return top, until
     blocking, term = ctx.blocking_uuids, COEFFICIENTS["blocking"]
-    tasks = [t for _, t in ranked]
+
+    def highest(tasks: list[dict], end: datetime) -> list[float]:
+        return [bound + term * (t["uuid"] in blocking) for bound, t in zip(horizon_bounds(tasks, ctx.tasks, end, ctx.tz), tasks)]
+
+    # Only a task that can reach the last shown one's urgency by `until` can ever change the list.
+    floor = ctx.urgencies(top)[-1]
     ends = [parse_utc(until)] + [ctx.now + span for span in SETTLE if ctx.now + span < parse_utc(until)]
+    rivals = [t for t, high in zip(ready, highest(ready, ends[0])) if high >= floor]
+    ranked = sorted(zip(ctx.urgencies(rivals), rivals), key=lambda pair: (-pair[0], pair[1]["id"]))
+    tasks, shown = [t for _, t in ranked], len(top)
+    pairs = [(i, i + 1) for i in range(shown - 1)] + [(shown - 1, j) for j in range(shown, len(ranked))]
     for end in ends:
-        highest = [bound + term * (t["uuid"] in blocking)
-                   for bound, t in zip(horizon_bounds(tasks, ctx.tasks, end, ctx.tz), tasks)]
-        steady = [high - low <= 2 * BOUND_MARGIN for high, (low, _) in zip(highest, ranked)]
-        pairs = [(i, i + 1) for i in range(shown - 1)] + [(shown - 1, j) for j in range(shown, len(ranked))]
-        if all(ranked[a][0] > highest[b] or (steady[a] and steady[b]) for a, b in pairs):
-            return tasks[:shown], format_utc(end)
-    return tasks[:shown], ctx.now_s
+        high = highest(tasks, end)
+        steady = [h - low <= 2 * BOUND_MARGIN for h, (low, _) in zip(high, ranked)]  # constant all along
+        if all(ranked[a][0] > high[b] or (steady[a] and steady[b]) for a, b in pairs):
+            return top, format_utc(end)
+    return top, ctx.now_s
 
 
 def save(root: Path, summary: dict) -> None:
