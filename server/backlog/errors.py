@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
-from typing import NamedTuple, Union
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 
-class Action(NamedTuple):
+class Action(namedtuple("Action", ("name", "args"), defaults=({},))):  # not typing.NamedTuple: hooks skip typing
     """A use case a fix points to, with its arguments; each surface spells it its own way:
     `Action("list", {"filter": "+READY"})` is `task_list filter '+READY'` over MCP and
-    `backlog list +READY` on the CLI."""
+    `backlog list +READY` on the CLI. `name` is the MCP tool's name without `task_`;
+    `args` a dict of str to str."""
 
-    name: str  # the MCP tool's name without `task_`
-    args: dict[str, str] = {}
+    __slots__ = ()
+    name: str
+    args: dict[str, str]
 
 
-Fix = Union[str, tuple[Union[str, Action], ...]]  # plain text, or text and actions in order
+Fix: TypeAlias = "str | tuple[str | Action, ...]"  # plain text, or text and actions in order
 
 
 def spell_tool(action: Action) -> str:
