@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -226,3 +228,15 @@ def test_subagent_start_assigns_a_task_added_after_the_summary(tmp_path):
     assert "No backlog task is ready" in hook("SubagentStart", root, NOW, agent_type="task-worker", agent_id="w1")
     Backlog(Store.open(root), tz=local_zone({"TZ": "UTC"}), clock=lambda: NOW).add("Fresh work")
     assert "Fresh work" in hook("SubagentStart", root, NOW, agent_type="task-worker", agent_id="w1")
+
+
+def test_a_fresh_summary_answers_without_the_store_the_engine_or_orjson(busy, clean_env):
+    env = {**clean_env, **env_for(busy, NOW)}
+    payload = json.dumps({"session_id": "s1", "source": "startup"})
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "SessionStart"],
+                            input=payload, capture_output=True, text=True, env=env, timeout=60)
+    assert "Fix the login" in result.stdout
+    modules = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    loaded = {m for m in modules if m.startswith(("backlog.store", "backlog.engine", "backlog.core.dates"))}
+    heavy = {"orjson", "typing", "dataclasses", "uuid"} & modules
+    assert not loaded and not heavy, sorted(loaded | heavy)
