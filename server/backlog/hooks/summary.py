@@ -151,7 +151,9 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
 def save(root: Path, summary: dict) -> None:
     """Replace `<root>/summary.json` (atomically, not durably); an unwritable one is left as it is."""
     body = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
-    tmp = root / f".{root.name}-{FILE}.{os.getpid()}.tmp"  # files.is_temp: a crashed writer's is swept
+    # Not a name files.is_temp matches: a writer sweeping crashed writers' temp files under its
+    # lock must not race this rename (this process holds no lock).
+    tmp = root / f"summary.{os.getpid()}.part"
     try:
         tmp.write_bytes(b"%08x\n%s" % (zlib.crc32(body), body))
         os.replace(tmp, root / FILE)
