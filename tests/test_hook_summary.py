@@ -204,8 +204,10 @@ def test_subagent_stop_releases_a_lease_taken_after_the_summary(busy):
     backlog.assign("task-worker#abc123")  # after the summary: only the journal's tail names it
     made = summary.read(busy)
     assert "task-worker#abc123" not in made["holders"]
-    assert not summary.untouched(made, busy, "task-worker#abc123")
-    assert summary.untouched(made, busy, "task-worker#zzz999")  # others still need not open the store
+    assert not summary.untouched(made, busy, "holder", "task-worker#abc123")
+    assert summary.untouched(made, busy, "holder", "task-worker#zzz999")  # others still need not open the store
+    assert summary.untouched(made, busy, "session", "s2")
+    assert not summary.untouched(made, busy, "session", "s1")
     hook("SubagentStop", busy, NOW, agent_type="task-worker", agent_id="abc123xyz")
     assert not any("lease" in t for t in Store.open(busy).tasks.values())
 
@@ -240,3 +242,9 @@ def test_a_fresh_summary_answers_without_the_store_the_engine_or_orjson(busy, cl
     loaded = {m for m in modules if m.startswith(("backlog.store", "backlog.engine", "backlog.core.dates"))}
     heavy = {"orjson", "typing", "dataclasses", "uuid"} & modules
     assert not loaded and not heavy, sorted(loaded | heavy)
+
+
+def test_a_sessions_own_commits_do_not_make_session_end_open_the_store(busy):
+    hook("TaskCreated", busy, NOW, task_id="1", task_subject="Mirror me")  # writes as claude:s1
+    ending = events.Hook("SessionEnd", {"session_id": "s1"}, env_for(busy, NOW), str(busy.parent))
+    assert ending.holds_nothing("session", "s1")  # "s1" is in the tail, but in no lease

@@ -121,7 +121,7 @@ class Hook:
 
         root = self.summary_dir()
         found = summary.read(root) if root is not None else None
-        return found is not None and name not in found[kind + "s"] and summary.untouched(found, root, name)
+        return found is not None and name not in found[kind + "s"] and summary.untouched(found, root, kind, name)
 
     def log(self, message: str) -> None:
         """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""

@@ -20,7 +20,7 @@ Fresh means (`fresh`):
   above every other ready task, unless both are constant (then id breaks the tie, as the
   default sort does). When no such instant is found within `SETTLE[-1]`, `until` is `at`.
 Leases do not depend on time: `untouched` also answers "does any lease name X" across the
-commits made since, by looking for X's bytes in the journal's tail.
+commits made since, by looking for `"holder":"X"` (or `"session":…`) in the journal's tail.
 Reading it imports neither the store, the engine nor orjson (hooks start fast). Files backend
 only: on S3 the hooks open the store as before (a summary there would cost a request).
 """
@@ -203,9 +203,10 @@ def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
         return False
 
 
-def untouched(summary: dict, root: Path, text: str) -> bool:
-    """True when no commit since `summary` was made can mention `text`: the same snapshot, and
-    the journal's tail after the summary's position does not contain it (as JSON writes it)."""
+def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
+    """True when no commit since `summary` was made can hold `"field":"value"` (a lease's holder
+    or session): the same snapshot, and the journal's tail after the summary's position does
+    not contain those bytes (as orjson writes them, or with non-ASCII escaped)."""
     try:
         offset = summary["journal"]["size"]
         if snapshot_token(root) != summary["snapshot"]["token"] or _journal_size(root, summary) < offset:
@@ -213,7 +214,7 @@ def untouched(summary: dict, root: Path, text: str) -> bool:
         with open(root / summary["journal"]["name"], "rb") as f:
             f.seek(offset)
             tail = f.read()
-        needles = {json.dumps(text)[1:-1].encode(), json.dumps(text, ensure_ascii=False)[1:-1].encode()}
+        needles = {f'"{field}":{json.dumps(value)}'.encode(), f'"{field}":{json.dumps(value, ensure_ascii=False)}'.encode()}
         return not any(needle in tail for needle in needles)
     except (KeyError, TypeError, ValueError, OSError):
         return False
