@@ -15,7 +15,8 @@ for those events). SubagentStart leases a task only to workers (`task-worker` an
 of BACKLOG_SUBAGENT_ASSIGN, never the planner or Claude Code's read-only helpers);
 SubagentStop and SessionEnd let go of what the subagent or the session still holds.
 Hooks write as `claude:<session_id>`: their own undo key, and the session their leases
-belong to.
+belong to. Hooks that only read answer from the summary a hook left beside the store
+(hooks/summary.py) while it is fresh, and open the store (and save a new one) when it is not.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIV
 READY = "+READY -ACTIVE"  # what SessionStart offers as next
 UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
 MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
+KEYS = {"zone", "at", "until", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "holders", "sessions"}
 SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
 
 
@@ -171,7 +172,7 @@ def read(root: Path) -> dict | None:
         summary = json.loads(body)
     except (OSError, ValueError):
         return None
-    return summary if isinstance(summary, dict) and summary.get("version") == VERSION else None
+    return summary if isinstance(summary, dict) and summary.get("version") == VERSION and KEYS <= summary.keys() else None
 
 
 def snapshot_token(root: Path, name: str = "tasks.json") -> list[int] | None:
