@@ -1,6 +1,7 @@
 """A derived summary beside the store, so that read-only hooks need not open it (issue 14).
 
-`<data dir>/summary.json` is written by a hook that opened the whole store, never fsynced:
+`<data dir>/summary.json` is written by the MCP server once it is idle after its commits and at
+its exit (`keep`, mcp/opening.py), and by a hook that opened the whole store; never fsynced:
 it is no part of the store's format, and a missing, stale or damaged one is only a reason
 to open the store and write it again. It holds what SessionStart prints (counts, active
 tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
@@ -147,6 +148,19 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
         if all(ranked[a][0] > high[b] or (steady[a] and steady[b]) for a, b in pairs):
             return top, format_utc(end)
     return top, ctx.now_s
+
+
+def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
+    """Save the summary of the loaded `store` beside it, as a process that commits does (the MCP
+    server: mcp/opening.py). Files backend only; a failure is silent (derived data: the next
+    reader that finds it stale rebuilds it)."""
+    from backlog.store.files import FileBackend
+
+    if isinstance(store.backend, FileBackend):
+        try:
+            save(store.backend.root, build(store, now, tz, zone))
+        except Exception:  # noqa: BLE001, S110 - derived data, never a reason to fail the process
+            pass
 
 
 def save(root: Path, summary: dict) -> None:
