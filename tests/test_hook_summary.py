@@ -1,16 +1,18 @@
 """The hooks' summary (hooks/summary.py) tells what a from-scratch computation tells, or is rebuilt.
 
 Real stores in tmp dirs; hooks run in process through `events.main` (stdin bytes, env dict),
-one CLI subprocess stands for another process's write.
+one CLI subprocess stands for another process's write; `backlog serve` over stdio keeps it.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from backlog.hooks import events, summary
 from backlog.store.files import FileBackend
 from backlog.store.store import Store
 from tests.conftest import NOW, run_backlog
+from tests.server_support import server_env
+from tests.test_server_process import INITIALIZE, INITIALIZED, answer, call, lines, start
 
 ZONES = ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/Los_Angeles")
 LATER = (timedelta(minutes=7), timedelta(minutes=59), timedelta(hours=5))  # NOW itself: in the test
@@ -232,19 +236,78 @@ def test_subagent_start_assigns_a_task_added_after_the_summary(tmp_path):
     assert "Fresh work" in hook("SubagentStart", root, NOW, agent_type="task-worker", agent_id="w1")
 
 
-def test_a_fresh_summary_answers_without_the_store_the_engine_or_orjson(busy, clean_env):
-    env = {**clean_env, **env_for(busy, NOW)}
+def session_start_process(env: dict) -> tuple[str, set[str]]:
+    """(what SessionStart as a fresh process adds to the context, the heavy modules it imported:
+    any of the store, the engine, core.dates, orjson, typing, dataclasses, uuid)."""
     payload = json.dumps({"session_id": "s1", "source": "startup"})
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "SessionStart"],
                             input=payload, capture_output=True, text=True, env=env, timeout=60)
-    assert "Fix the login" in result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
     modules = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     loaded = {m for m in modules if m.startswith(("backlog.store", "backlog.engine", "backlog.core.dates"))}
     heavy = {"orjson", "typing", "dataclasses", "uuid"} & modules
-    assert not loaded and not heavy, sorted(loaded | heavy)
+    return json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"], loaded | heavy
+
+
+def test_a_fresh_summary_answers_without_the_store_the_engine_or_orjson(busy, clean_env):
+    text, heavy = session_start_process({**clean_env, **env_for(busy, NOW)})
+    assert "Fix the login" in text
+    assert not heavy, sorted(heavy)
 
 
 def test_a_sessions_own_commits_do_not_make_session_end_open_the_store(busy):
     hook("TaskCreated", busy, NOW, task_id="1", task_subject="Mirror me")  # writes as claude:s1
     ending = events.Hook("SessionEnd", {"session_id": "s1"}, env_for(busy, NOW), str(busy.parent))
     assert ending.holds_nothing("session", "s1")  # "s1" is in the tail, but in no lease
+
+
+# -- kept by the MCP server (mcp/opening.py) -------------------------------------------------
+
+def serve_and_commit(tmp_path: Path) -> tuple[subprocess.Popen, dict]:
+    """A server over stdio that has added two tasks and claimed one (answers read)."""
+    env = server_env(tmp_path)
+    server = start(env)
+    server.stdin.write(lines(INITIALIZE, INITIALIZED,
+                             call(1, "task_add", description="Fix the login", priority="H", due="2026-11-25T09:00:00Z"),
+                             call(2, "task_add", description="Write the docs", project="web"),
+                             call(3, "task_claim", agent="w1", id=2)))
+    server.stdin.flush()
+    assert [answer(server)["id"] for _ in range(4)] == [0, 1, 2, 3]
+    return server, env
+
+
+def assert_answered_from_the_summary(root: Path, env: dict) -> None:
+    """SessionStart answers from the saved summary (no store opened) what a from-scratch computation tells."""
+    assert summary.fresh(summary.read(root) or {}, root, NOW, "TZ=UTC")
+    text, heavy = session_start_process(env)
+    assert not heavy, sorted(heavy)
+    assert text == from_scratch(root, NOW, "UTC")
+
+
+@pytest.mark.wallclock  # the server's idle wait is a timed one (it never times out under faketime)
+def test_a_server_idle_after_its_commits_leaves_a_fresh_summary(tmp_path):
+    server, env = serve_and_commit(tmp_path)
+    root = Path(env["TASKDATA"])
+    try:
+        deadline = time.monotonic() + 60  # a generous bound on a loaded machine: the server waits ~1 s
+        while not summary.fresh(summary.read(root) or {}, root, NOW, "TZ=UTC") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert_answered_from_the_summary(root, env)
+        assert summary.read(root)["holders"] == ["w1"]
+    finally:
+        server.stdin.close()
+        assert server.wait(timeout=60) == 0
+
+
+@pytest.mark.parametrize("end", ["end of input", "SIGTERM"])
+def test_a_server_that_exits_after_its_commits_leaves_a_fresh_summary(tmp_path, end):
+    server, env = serve_and_commit(tmp_path)
+    root = Path(env["TASKDATA"])
+    if end == "SIGTERM":
+        server.send_signal(signal.SIGTERM)
+    server.stdin.close()
+    assert server.wait(timeout=60) == 0, server.stderr.read().decode()[-2000:]
+    server.stderr.close()
+    server.stdout.close()
+    assert_answered_from_the_summary(root, env)
+    assert summary.read(root)["holders"] == []  # saved after the exit released the claim
