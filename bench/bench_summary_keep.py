@@ -2,9 +2,10 @@
 
 usage: python bench/bench_summary_keep.py [--sizes 10000 100000] [--runs 9] [--cache DIR] [--code DIR ...]
 
-1. The common flow: a server commits (`task_add` over stdio), goes quiet for 1.5 s, then a
-   new session's SessionStart runs as a fresh process; median CPU (user + system of the
-   child) and wall of --runs such rounds, beside `python -c pass`. Each --code is another
+1. The common flow: a server commits (`task_add` over stdio) and exits on end of input
+   ("exit"), or stays on until its summary.json is replaced (at most 5 s: "quiet"), then a new
+   session's SessionStart runs as a fresh process; median CPU (user + system of the child)
+   and wall of --runs such rounds, beside `python -c pass`. Each --code is another
    checkout's `server/` (e.g. `git archive <commit> server | tar -x -C DIR`) whose server
    and hooks run instead, for "before" rows; this checkout's is always measured.
 2. What a refresh costs the server, in process through `Opening` itself: the engine lock's
@@ -35,7 +36,7 @@ from bench_server import Rpc  # noqa: E402
 from scale import NOW_ISO, build  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-QUIET_S = 1.5  # the server's idle wait (1 s) and some
+QUIET_S = 5.0  # at most this long for the server's summary (its 1 s idle wait, then the build)
 
 
 def fresh_store(cache: Path, n: int) -> tuple[Path, Path, dict]:
@@ -49,27 +50,39 @@ def fresh_store(cache: Path, n: int) -> tuple[Path, Path, dict]:
     return tmp, data, env
 
 
-def after_a_server(cache: Path, n: int, runs: int, code: Path | None) -> tuple[float, float]:
-    """(median CPU ms, median wall ms) of SessionStart right after a server's commit and quiet."""
+def after_a_server(cache: Path, n: int, runs: int, code: Path | None, flow: str) -> tuple[float, float]:
+    """(median CPU ms, median wall ms) of SessionStart after a server's commit: while that server
+    stays on, once its summary.json was replaced (at most QUIET_S; flow "quiet"), or after the
+    server exited on end of input (flow "exit": a server per round)."""
     tmp, data, env = fresh_store(cache, n)
     if code is not None:
         env["PYTHONPATH"] = str(code)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(code or REPO / "server")], check=True)
     bindir = Path(sys.executable).parent
-    server = Rpc([str(bindir / "backlog"), "serve"], env)
-    server.call("task_list", {"filter": "+READY", "limit": 1})  # opened
-    cpus, walls = [], []
+    summary = data / "summary.json"
+    cpus, walls, server = [], [], None
     try:
         for i in range(runs):
+            if server is None:
+                server = Rpc([str(bindir / "backlog"), "serve"], env)
+            before = summary.stat().st_mtime_ns if summary.exists() else None
             server.call("task_add", {"description": f"session work {i}", "priority": "H"})
-            time.sleep(QUIET_S)
+            if flow == "exit":
+                server.proc.stdin.close()
+                server.proc.wait(timeout=120)
+                server = None
+            else:
+                deadline = time.monotonic() + QUIET_S
+                while time.monotonic() < deadline and (summary.stat().st_mtime_ns if summary.exists() else None) == before:
+                    time.sleep(0.05)
             wall, cpu = run_many([str(bindir / "backlog"), "hook", "SessionStart"], env,
                                  [payload("SessionStart", i, source="startup")])
             walls.append(wall)
             cpus.append(cpu)
     finally:
-        server.proc.stdin.close()
-        server.proc.wait(timeout=120)
+        if server is not None:
+            server.proc.stdin.close()
+            server.proc.wait(timeout=120)
     if (data / "hooks.log").exists():
         sys.exit(f"hooks logged problems:\n{(data / 'hooks.log').read_text()[:2000]}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -130,12 +143,13 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for n in args.sizes:
-        print(f"\n{n} tasks: SessionStart after a server's commit and {QUIET_S} s quiet, medians of {args.runs}, ms")
+        print(f"\n{n} tasks: SessionStart after a server's commit, medians of {args.runs}, ms")
         floor = run_many([sys.executable, "-c", "pass"], env, [b""] * args.runs)
         print(f"{'python -c pass (floor)':52} cpu {floor[1]:>7} wall {floor[0]:>7}")
-        for code in [*args.code, None]:
-            cpu, wall = after_a_server(cache, n, args.runs, Path(code) if code else None)
-            print(f"{'SessionStart, code ' + (code or 'this checkout'):52} cpu {cpu:>7} wall {wall:>7}")
+        for flow in ("exit", "quiet"):
+            for code in [*args.code, None]:
+                cpu, wall = after_a_server(cache, n, args.runs, Path(code) if code else None, flow)
+                print(f"{'SessionStart (' + flow + '), ' + (code or 'this checkout'):52} cpu {cpu:>7} wall {wall:>7}")
         print(f"{n} tasks: a refresh in the server (in process), medians of {args.runs}, ms")
         for name, value in refresh_cost(cache, n, args.runs).items():
             print(f"{name:52} {value:>7.2f}")

@@ -150,15 +150,21 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
     return top, ctx.now_s
 
 
+def beside(store: Store) -> Path | None:
+    """The data dir a summary of `store` is kept in; None on S3 (there hooks open the store)."""
+    from backlog.store.files import FileBackend
+
+    return store.backend.root if isinstance(store.backend, FileBackend) else None
+
+
 def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
     """Save the summary of the loaded `store` beside it, as a process that commits does (the MCP
     server: mcp/opening.py). Files backend only; a failure is silent (derived data: the next
     reader that finds it stale rebuilds it)."""
-    from backlog.store.files import FileBackend
-
-    if isinstance(store.backend, FileBackend):
+    root = beside(store)
+    if root is not None:
         try:
-            save(store.backend.root, build(store, now, tz, zone))
+            save(root, build(store, now, tz, zone))
         except Exception:  # noqa: BLE001, S110 - derived data, never a reason to fail the process
             pass
 

@@ -22,6 +22,7 @@ client's name and the first 6 characters of the session key) unless BACKLOG_AGEN
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -120,6 +121,8 @@ class Opening:
 
     def _keep(self) -> None:
         self._thread.join()
+        if self._backlog is not None and summary.beside(self._backlog.store) is None:
+            return  # S3: no summary (a refresh there would cost a request)
         while self._moved.wait() and not self._stopped.is_set():
             quiet = IDLE - (time.monotonic() - self._last)
             if quiet > 0:
@@ -143,6 +146,7 @@ class Opening:
             child = os.fork()
             if child == 0:  # the child: one thread, a private copy of the store
                 try:
+                    gc.disable()  # nor finalize the parent's garbage; it lives a moment
                     signal.set_wakeup_fd(-1)  # a signal to it must not reach the server's loop
                     for signum in (signal.SIGINT, signal.SIGTERM):
                         signal.signal(signum, signal.SIG_DFL)
