@@ -8,10 +8,10 @@ usage: python bench/bench_summary_keep.py [--sizes 10000 100000] [--runs 9] [--c
    and wall of --runs such rounds, beside `python -c pass`. Each --code is another
    checkout's `server/` (e.g. `git archive <commit> server | tar -x -C DIR`) whose server
    and hooks run instead, for "before" rows; this checkout's is always measured.
-2. What a refresh costs the server, in process through `Opening` itself: the engine lock's
-   hold (the `_fork_summary` call up to the fork; measured from a call waiting for the
-   lock), the child's CPU, and `task_info` while that child builds against the same call
-   with no child (copy-on-write faults and the shared cores).
+2. What a refresh costs the server, in process through `Opening` itself: how long
+   `_fork_summary` holds the engine lock (refresh + fork), the child's CPU, and `task_info`
+   while that child builds against the same call with no child (copy-on-write faults and
+   the shared cores).
 Stores come from bench/scale.py (`build`, cached under --cache), copied fresh, clock pinned,
 TZ=UTC, bytecode compiled first.
 """
@@ -89,17 +89,34 @@ def after_a_server(cache: Path, n: int, runs: int, code: Path | None, flow: str)
     return round(statistics.median(cpus), 1), round(statistics.median(walls), 1)
 
 
+class TimedLock:
+    """The engine lock, timing how long the thread named `keeper` holds it (the refresh's hold)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock, self.holds = lock, []
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.current_thread().name == "keeper":
+            self.holds.append((time.perf_counter() - self.start) * 1000)
+        self.lock.release()
+
+
 def refresh_cost(cache: Path, n: int, runs: int) -> dict[str, float]:
-    """In process: lock hold of a refresh (as a call waiting for it sees it), child CPU, task_info with and without a child."""
+    """In process: the engine lock's hold by a refresh, the child's CPU, task_info with and without a child building."""
     from backlog.mcp import opening as opening_module
     from backlog.mcp.opening import Opening
 
     tmp, _, env = fresh_store(cache, n)
     opening = Opening(env, str(tmp / "project"))
+    opening._lock = timed = TimedLock(opening._lock)
     with opening.use() as backlog:
         backlog.list("+READY", limit=5)
         backlog.info("1")
-    holds, child_cpu, busy_info, idle_info = [], [], [], []
+    child_cpu, busy_info, idle_info = [], [], []
 
     def info_ms() -> float:
         start = time.perf_counter()
@@ -113,11 +130,9 @@ def refresh_cost(cache: Path, n: int, runs: int) -> dict[str, float]:
         idle_info.extend(info_ms() for _ in range(5))
         opening._last -= opening_module.IDLE  # as if quiet for a second
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
-        keeper = threading.Thread(target=opening._fork_summary)
+        keeper = threading.Thread(target=opening._fork_summary, name="keeper")
         keeper.start()
-        while not opening._lock.locked() and keeper.is_alive():  # the keeper has taken the lock: a call now waits
-            time.sleep(0)
-        holds.append(info_ms())  # waits for the hold (refresh + fork), then runs
+        time.sleep(0.02)
         while keeper.is_alive():  # task_info while the child builds
             busy_info.append(info_ms())
             time.sleep(0.005)
@@ -127,7 +142,7 @@ def refresh_cost(cache: Path, n: int, runs: int) -> dict[str, float]:
     opening.close()
     shutil.rmtree(tmp, ignore_errors=True)
     med = statistics.median
-    return {"call waiting for the hold (incl. its own task_info)": med(holds),
+    return {"engine lock held by a refresh (refresh + fork)": med(timed.holds),
             "task_info, no child": med(idle_info), "task_info while the child builds": med(busy_info) if busy_info else float("nan"),
             "child CPU (build + save)": med(child_cpu)}
 

@@ -12,9 +12,10 @@ renewals and the lease expires; the thread never keeps the process alive. A clea
 `keep` keeps the hooks' summary (hooks/summary.py) fresh: once the server has had no call for
 `IDLE` seconds after the store moved (its commits, or others' picked up by a call), a forked
 child builds it from the copy-on-write image of the in-memory store and indexes and saves it,
-so the engine lock is held only for the fork (~1.5 ms at 10k tasks, ~7 ms at 100k) and the
-build (~70 ms / ~0.7 s of CPU) runs beside the server's GIL, not under it. A clean exit
-builds it once more, in process, after releasing the leases. Failures are silent (derived data).
+so the engine lock is held only for a refresh and the fork (~2 ms at 10k tasks, ~9 ms at
+100k) and the build (~90 ms / ~0.8 s of CPU) runs beside the server's GIL, not under it. A
+clean exit builds it once more, in process, after releasing the leases (the exit takes that
+much longer). Failures are silent (derived data). bench/bench_summary_keep.py measures it.
 
 `meet` names the server's writer in history after the MCP client (`claude-code#1a2b3c`: the
 client's name and the first 6 characters of the session key) unless BACKLOG_AGENT_ID names it.
