@@ -13,7 +13,7 @@ renewals and the lease expires; the thread never keeps the process alive. A clea
 `IDLE` seconds after the store moved (its commits, or others' picked up by a call), a forked
 child builds it from the copy-on-write image of the in-memory store and indexes and saves it,
 so the engine lock is held only for a refresh and the fork (~2 ms at 10k tasks, ~9 ms at
-100k) and the build (~90 ms / ~0.8 s of CPU) runs beside the server's GIL, not under it. A
+100k) and the build (~90 ms / ~0.8 s of CPU in the child) runs beside the server's GIL, not under it. A
 clean exit builds it once more, in process, after releasing the leases (the exit takes that
 much longer). Failures are silent (derived data). bench/bench_summary_keep.py measures it.
 
