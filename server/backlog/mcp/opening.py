@@ -13,9 +13,10 @@ renewals and the lease expires; the thread never keeps the process alive. A clea
 `IDLE` seconds after the store moved (its commits, or others' picked up by a call), a forked
 child builds it from the copy-on-write image of the in-memory store and indexes and saves it,
 so the engine lock is held only for a refresh and the fork (~2 ms at 10k tasks, ~9 ms at
-100k) and the build (~90 ms / ~0.8 s of CPU in the child) runs beside the server's GIL, not under it. A
-clean exit builds it once more, in process, after releasing the leases (the exit takes that
-much longer). Failures are silent (derived data). bench/bench_summary_keep.py measures it.
+100k) and the build (~90 ms / ~0.8 s of CPU in the child) runs beside the server's GIL, not
+under it. A clean exit builds it once more, in process, after releasing the leases (the exit
+takes that much longer). Failures are silent (derived data). bench/bench_summary_keep.py
+measures it.
 
 `meet` names the server's writer in history after the MCP client (`claude-code#1a2b3c`: the
 client's name and the first 6 characters of the session key) unless BACKLOG_AGENT_ID names it.
@@ -144,7 +145,12 @@ class Opening:
                 return
             self._kept = store.position()
             now, tz = self._backlog.clock(), self._backlog.tz
-            child = os.fork()
+            try:
+                child = os.fork()
+            except OSError:  # no memory or processes to spare: a second later it tries again
+                self._moved.set()
+                self._last = time.monotonic()
+                return
             if child == 0:  # the child: one thread, a private copy of the store
                 try:
                     gc.disable()  # nor finalize the parent's garbage; it lives a moment
