@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 
 from backlog.engine.backlog import Backlog
-from backlog.runtime import utc_now
+from backlog.clock import utc_now
 from backlog.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent

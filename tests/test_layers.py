@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "server" / "backlog"
 # Layer of each top-level name in the package; a module may import its own layer or lower.
 LAYERS = {
-    "errors": 0, "core": 1, "paths": 1, "store": 2, "engine": 3, "runtime": 4,
+    "errors": 0, "core": 1, "paths": 1, "clock": 1, "store": 2, "engine": 3, "runtime": 4,
     "mcp": 5, "hooks": 5, "cli": 6, "board": 6, "__main__": 7, "__init__": 0,
 }
 

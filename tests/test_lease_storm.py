@@ -15,7 +15,7 @@ from datetime import timezone
 import pytest
 
 from backlog.engine.backlog import Backlog
-from backlog.runtime import utc_now
+from backlog.clock import utc_now
 from backlog.store.store import Store
 from tests.conftest import REPO
 

@@ -15,7 +15,8 @@ for those events). SubagentStart leases a task only to workers (`task-worker` an
 of BACKLOG_SUBAGENT_ASSIGN, never the planner or Claude Code's read-only helpers);
 SubagentStop and SessionEnd let go of what the subagent or the session still holds.
 Hooks write as `claude:<session_id>`: their own undo key, and the session their leases
-belong to.
+belong to. Hooks that only read answer from the summary a hook left beside the store
+(hooks/summary.py) while it is fresh, and open the store (and save a new one) when it is not.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from collections.abc import Callable, Mapping
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+    from pathlib import Path
     from typing import IO
 
 from backlog.errors import BacklogError
@@ -35,8 +38,6 @@ from backlog.errors import BacklogError
 PLUGIN_PREFIX = "mcp__plugin_backlog_tasks__"  # the server key `tasks` in .claude-plugin/plugin.json
 MAX_CONTEXT = 1500
 MAX_LOG_BYTES = 1 << 20
-READY_SHOWN = 5
-ACTIVE_SHOWN = 5
 # What the active tasks are to a session that continues (SessionStart `source`).
 RESUMED = {"compact": "Active before the context was compacted (continue these)",
            "resume": "Active (continue these)", "clear": "Active (still in progress)"}
@@ -82,11 +83,52 @@ class Hook:
         return open_backlog(self.env, self.cwd, channel=f"hook:{self.event}", payload_cwd=self.text("cwd"),
                             agent=agent, writer=f"claude:{session}" if session else "", session=session)
 
+    def summary_dir(self) -> Path | None:
+        """The data dir whose summary (hooks/summary.py) a read-only hook may answer from; None on S3."""
+        if (self.env.get("BACKLOG_BACKEND") or "files") != "files":
+            return None
+        from backlog.paths import resolve_data_dir
+
+        return resolve_data_dir(self.env, self.cwd, self.text("cwd"))
+
+    def fresh_summary(self) -> tuple[dict | None, datetime]:
+        """(the saved summary if it is fresh now, else None; now)."""
+        from backlog.clock import clock_from_env
+        from backlog.hooks import summary
+
+        now, root = clock_from_env(self.env)(), self.summary_dir()
+        found = summary.read(root) if root is not None else None
+        return (found if found is not None and summary.fresh(found, root, now, summary.zone_key(self.env)) else None), now
+
+    def summary(self) -> tuple[dict, datetime]:
+        """(the summary, now): the saved one when fresh, else made from a full open and saved."""
+        found, now = self.fresh_summary()
+        if found is not None:
+            return found, now
+        from backlog.hooks import summary
+
+        backlog = self.backlog()
+        now = backlog.clock()
+        made = summary.build(backlog.store, now, backlog.tz, summary.zone_key(self.env))
+        root = self.summary_dir()
+        if root is not None:
+            summary.save(root, made)
+        return made, now
+
+    def holds_nothing(self, kind: str, name: str) -> bool:
+        """True when the saved summary proves that no lease names `name` as its `kind`
+        (holder or session), commits since included: nothing to release, no need to open."""
+        from backlog.hooks import summary
+
+        root = self.summary_dir()
+        found = summary.read(root) if root is not None else None
+        return found is not None and name not in found[kind + "s"] and summary.untouched(found, root, kind, name)
+
     def log(self, message: str) -> None:
         """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""
         try:
             from backlog.paths import resolve_data_dir
-            from backlog.runtime import clock_from_env, utc_now
+            from backlog.clock import clock_from_env, utc_now
 
             try:
                 now = clock_from_env(self.env)()
@@ -154,11 +196,14 @@ def agent_name(name: str | None) -> str | None:
 def session_start(hook: Hook) -> str:
     """Brief the session (any source: startup, resume, clear, compact): the backlog is the task list
     to use; then its counts, active tasks and the most urgent ready ones; one line when empty."""
-    backlog = hook.backlog()
-    ctx = backlog.context()
-    counts = {name: len(backlog.select(query, ctx)) for name, query in (
-        ("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
-        ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))}
+    summary, now = hook.summary()
+    return brief(hook, summary["counts"], summary["active"], summary["ready"], now)
+
+
+def brief(hook: Hook, counts: dict[str, int], active: dict, ready: list[dict], now: datetime,
+          tz: tzinfo | None = None) -> str:
+    """SessionStart's text: `counts` by name, `active` = {"tasks": first rows, "total": n}, the
+    `ready` tasks to show (their local due day as `due_day`, else computed in `tz`) at `now`."""
     if not counts["pending"]:
         plan = " or plan bigger work with /backlog:plan" if hook.plugin else ""
         return (f"This project's persistent task list is backlog (empty so far): add work with "
@@ -166,16 +211,14 @@ def session_start(hook: Hook) -> str:
     head = ", ".join(f"{n} {name}" for name, n in counts.items() if n or name != "waiting")
     lines = [f"Backlog is this project's persistent task list (tools {hook.tool('task_')}*): {head}. "
              "Use it, not a list in your context, to plan and track work across sessions and agents."]
-    active = backlog.list("+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     if active["tasks"]:
         shown = "; ".join(f"#{t['id']} {_cut(t['description'], 60)} ({t.get('agent', 'no agent')})"
                           for t in active["tasks"])
-        more = f"; +{active['total'] - len(active['tasks'])} more" if active["truncated"] else ""
+        more = f"; +{active['total'] - len(active['tasks'])} more" if active["total"] > len(active["tasks"]) else ""
         lines.append(f"{RESUMED.get(hook.text('source') or '', 'Active')}: {shown}{more}")
-    ready = backlog.list("+READY -ACTIVE", limit=READY_SHOWN)["tasks"]
     if ready:
         lines.append("Next ready, most urgent first:")
-        lines += [f"#{t['id']} {_cut(t['description'], 90)}{_facts(t, backlog)}" for t in ready]
+        lines += [f"#{t['id']} {_cut(t['description'], 90)}{_facts(t, now, tz)}" for t in ready]
     if hook.plugin:
         lines.append("/backlog:tasks shows and triages the backlog; /backlog:implement picks up the next task.")
     else:
@@ -238,9 +281,12 @@ def subagent_start(hook: Hook) -> str | None:
     name = subagent_name(hook)
     if not assignable(hook.text("agent_type") or "", hook.env):
         return None
-    backlog = hook.backlog(name)
-    ready = "+READY -CLAIMED"
-    task = backlog.assign(name) if backlog.count(ready)["count"] else None  # no lock taken when idle
+    summary, _ = hook.fresh_summary()
+    if summary is not None and not summary["unclaimed"]:
+        task = None  # nothing to assign, and the store was not even opened
+    else:
+        backlog = hook.backlog(name)
+        task = backlog.assign(name) if backlog.count("+READY -CLAIMED")["count"] else None  # no lock taken when idle
     claim = f'{hook.tool("task_claim")}(agent="{name}"'
     who = f'Your backlog agent name is "{name}": pass it as agent to every backlog tool call.'
     if task is None:
@@ -251,7 +297,7 @@ def subagent_start(hook: Hook) -> str | None:
            if task.get("has_doc") else f" It has no doc; {hook.tool('task_info')}(id=\"{tid}\") shows its notes.")
     return _fit([
         f"Backlog task #{tid} is assigned to you until {task['lease']['expires']}: "
-        f"{_cut(task['description'], 200)}{_facts(task, backlog, agent=False)}.{doc} {who}",
+        f"{_cut(task['description'], 200)}{_facts(task, backlog.clock(), backlog.tz, agent=False)}.{doc} {who}",
         f"Start it with {claim}, id=\"{tid}\"), record progress with {hook.tool('task_annotate')}"
         f"(id=\"{tid}\", text=..., agent=\"{name}\") and finish with {hook.tool('task_done')}(id=\"{tid}\", agent=\"{name}\").",
         f"If it is not your job, leave it: the assignment ends when you finish, and "
@@ -263,6 +309,8 @@ def subagent_stop(hook: Hook) -> None:
     """Let go of what the subagent holds: an unclaimed assignment ends; a claimed task it left
     active is annotated with its last message and released."""
     name = subagent_name(hook)
+    if hook.holds_nothing("holder", name):
+        return None  # the summary shows no lease of it: the store was not even opened
     backlog = hook.backlog(name)
     if not any(t.get("lease", {}).get("holder") == name for t in backlog.store.tasks.values()):
         return None  # nothing held: no lock taken, nothing written
@@ -276,6 +324,8 @@ def session_end(hook: Hook) -> None:
     if not session:
         raise Ignored("no session_id")
     if reason == "clear":
+        return None
+    if hook.holds_nothing("session", session):
         return None
     backlog = hook.backlog()
     if any(t.get("lease", {}).get("session") == session for t in backlog.store.tasks.values()):
@@ -300,14 +350,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _facts(task: dict, backlog, agent: bool = True) -> str:
-    """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; local dates."""
-    from backlog.core.model import format_utc, parse_utc
+def _facts(task: dict, now: datetime, tz: tzinfo | None, agent: bool = True) -> str:
+    """` [H, due 2026-11-28 (overdue), project web, doc, agent x]` with only what is set; the due
+    day is local: the task's `due_day` (a summary's row), else computed in `tz`."""
+    from backlog.core.model import format_utc
+    from backlog.hooks.summary import local_day
 
     facts = [task["priority"]] if task.get("priority") else []
     if task.get("due"):
-        late = " (overdue)" if task["due"] < format_utc(backlog.clock()) else ""
-        facts.append(f"due {parse_utc(task['due']).astimezone(backlog.tz):%Y-%m-%d}{late}")
+        late = " (overdue)" if task["due"] < format_utc(now) else ""
+        facts.append(f"due {task.get('due_day') or local_day(task['due'], tz)}{late}")  # type: ignore[arg-type]
     if task.get("project"):
         facts.append(f"project {task['project']}")
     if task.get("has_doc"):

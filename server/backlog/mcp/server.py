@@ -5,8 +5,8 @@
 generator needs), starts opening the backlog on a background thread (`Opening`), then imports
 the SDK (the slow part: ~0.5 s idle, ~3 s on a loaded machine) and the tool definitions
 (`backlog.mcp.tools`), and runs until stdin closes or SIGINT/SIGTERM arrives, answering every
-request received first (`backlog.mcp.stdio`). The backlog stays open for the process's life; on a clean exit the
-leases taken through the server are released.
+request received first (`backlog.mcp.stdio`). The backlog stays open for the process's life; the hooks' summary is
+kept fresh when idle; on a clean exit the leases taken through the server are released.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def serve(env: dict, cwd: str) -> None:
     early = EarlyStdin(None if env.get("BACKLOG_EARLY_HANDSHAKE") == "off" else load_shipped()).start()
     opening = Opening(env, cwd)
     opening.heartbeat()
+    opening.keep()
     import anyio
 
     from backlog.mcp.stdio import run_stdio

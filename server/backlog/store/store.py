@@ -277,6 +277,11 @@ class Store:
             elif size < self._offset:
                 raise self._cut(f"is {size:,} bytes long, but {self._offset:,} were read from it")
 
+    def position(self) -> tuple[object, int, int]:
+        """(snapshot token, journal generation, bytes of it read): where this view stands. The
+        backend's snapshot_token() and journal_size(gen) equal them while nothing was committed since."""
+        return self._token, self.gen, self._offset
+
     def sealed(self, gen: int) -> bool:
         """True when journal generation `gen` must carry checksums (written in format 2)."""
         return self.since is not None and gen >= self.since

@@ -1,0 +1,241 @@
+"""A derived summary beside the store, so that read-only hooks need not open it (issue 14).
+
+`<data dir>/summary.json` is written by the MCP server once it is idle after its commits and at
+its exit (`keep`, mcp/opening.py), and by a hook that opened the whole store; never fsynced:
+it is no part of the store's format, and a missing, stale or damaged one is only a reason
+to open the store and write it again. It holds what SessionStart prints (counts, active
+tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
+SubagentStop and SessionEnd decide from (how many ready tasks nobody holds; the holders and
+sessions of all leases). Its first line is the CRC-32 of the JSON after it.
+
+Fresh means (`fresh`):
+- the store is where it was: the same snapshot file (inode, mtime, size: FileBackend's
+  snapshot_token) and the same length of the same journal file as `Store.position()`;
+- the same zone settings (TZ, else the machine's /etc/localtime: `zone_key`);
+- `at <= now < until`. `until` is the first instant at which a pending task's due, wait
+  or scheduled date or lease expiry is crossed (READY, OVERDUE, WAITING, CLAIMED and the
+  "(overdue)" mark change only there), at most `HORIZON` after `at`, and no later than the
+  order of the top ready tasks is proven to hold: urgency's age and due terms only grow, so
+  with each task's urgency at `at` as a lower bound and at `until` as an upper bound
+  (store/view.py `horizon_bounds`), each shown task stays above the next, and the last one
+  above every other ready task, unless both are constant (then id breaks the tie, as the
+  default sort does). When no such instant is found within `SETTLE[-1]`, `until` is `at`.
+Leases do not depend on time: `untouched` also answers "does any lease name X" across the
+commits made since, by looking for `"holder":"X"` (or `"session":…`) in the journal's tail.
+Reading it imports neither the store, the engine nor orjson (hooks start fast). Files backend
+only: on S3 the hooks open the store as before (a summary there would cost a request).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from datetime import timedelta
+from pathlib import Path
+from collections.abc import Mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
+    from backlog.store.store import Store
+
+FILE = "summary.json"
+VERSION = 2
+HORIZON = timedelta(hours=1)  # a summary answers for at most this long after it was made
+SETTLE = (timedelta(minutes=10), timedelta(minutes=1), timedelta(seconds=10))  # shorter windows tried in turn
+LOCALTIME = "/etc/localtime"
+READY_SHOWN = 5
+ACTIVE_SHOWN = 5
+COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
+          ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))
+READY = "+READY -ACTIVE"  # what SessionStart offers as next
+UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
+MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
+KEYS = {"zone", "at", "until", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "holders", "sessions"}
+SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
+
+
+def zone_key(env: Mapping[str, str]) -> str:
+    """What the local zone is made of (core/dates.py local_zone): TZ, else /etc/localtime's target or file."""
+    if "TZ" in env:
+        return "TZ=" + env["TZ"]
+    try:
+        return "link:" + os.readlink(LOCALTIME)
+    except OSError:
+        pass
+    try:
+        st = os.stat(LOCALTIME)
+        return f"file:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+    except OSError:
+        return "libc"
+
+
+def local_day(due: str, tz: tzinfo) -> str:
+    """The local `YYYY-MM-DD` of a stored date."""
+    from backlog.core.model import parse_utc
+
+    return f"{parse_utc(due).astimezone(tz):%Y-%m-%d}"
+
+
+def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
+    """The summary of the loaded `store` at `now` in `tz` (whose `zone_key` is `zone`)."""
+    from backlog.core.model import format_utc
+    from backlog.engine.queries import list_tasks
+    from backlog.engine.scope import Scope
+
+    scope = Scope(store, tz=tz, clock=lambda: now, channel="hook:summary")
+    ctx = scope.context(now)
+    holders, sessions, until, now_s = set(), set(), format_utc(now + HORIZON), ctx.now_s
+    for task in store.tasks.values():
+        lease = task.get("lease")
+        if lease:
+            holders.add(lease.get("holder"))
+            sessions.add(lease.get("session"))
+        if task["status"] != "pending":
+            continue
+        for name in MOVING:
+            value = task.get(name)
+            if value is not None and now_s <= value < until:
+                until = value
+        if lease and now_s <= lease.get("expires", "") < until:
+            until = lease["expires"]
+    top, until = _settled(scope.select(READY, ctx), ctx, until)
+    active = list_tasks(scope, "+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
+    token, gen, offset = store.position()
+    return {
+        "version": VERSION, "zone": zone, "at": ctx.now_s, "until": until,
+        "snapshot": {"token": list(token) if token else None},  # type: ignore[call-overload]
+        "journal": {"name": store.backend.journal_name(gen), "size": offset},
+        "counts": {name: len(scope.select(query, ctx)) for name, query in COUNTS},
+        "active": {"tasks": [{k: t[k] for k in ("id", "description", "agent") if k in t} for t in active["tasks"]],
+                   "total": active["total"]},
+        "ready": [{**{k: t[k] for k in SHOWN if k in t}, **({"due_day": local_day(t["due"], tz)} if "due" in t else {})}
+                  for t in top],
+        "unclaimed": len(scope.select(UNCLAIMED, ctx)),
+        "holders": sorted(h for h in holders if isinstance(h, str)),
+        "sessions": sorted(s for s in sessions if isinstance(s, str)),
+    }
+
+
+def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
+    """(the READY_SHOWN most urgent of `ready` at ctx.now, the latest instant ≤ `until` before which
+    that list and its order cannot change; ctx.now_s when none was found)."""
+    from backlog.core.model import format_utc, parse_utc
+    from backlog.core.sort import parse_sort, sort_tasks
+    from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS
+    from backlog.store.view import horizon_bounds
+
+    top = sort_tasks(ready, parse_sort(None), ctx, READY_SHOWN)  # as task_list picks them
+    if len(ready) <= 1:
+        return top, until
+    blocking, term = ctx.blocking_uuids, COEFFICIENTS["blocking"]
+
+    def highest(tasks: list[dict], end: datetime) -> list[float]:
+        return [bound + term * (t["uuid"] in blocking) for bound, t in zip(horizon_bounds(tasks, ctx.tasks, end, ctx.tz), tasks)]
+
+    # Only a task that can reach the last shown one's urgency by `until` can ever change the list.
+    floor = ctx.urgencies(top)[-1]
+    ends = [parse_utc(until)] + [ctx.now + span for span in SETTLE if ctx.now + span < parse_utc(until)]
+    rivals = [t for t, high in zip(ready, highest(ready, ends[0])) if high >= floor]
+    ranked = sorted(zip(ctx.urgencies(rivals), rivals), key=lambda pair: (-pair[0], pair[1]["id"]))
+    tasks, shown = [t for _, t in ranked], len(top)
+    pairs = [(i, i + 1) for i in range(shown - 1)] + [(shown - 1, j) for j in range(shown, len(ranked))]
+    for end in ends:
+        high = highest(tasks, end)
+        steady = [h - low <= 2 * BOUND_MARGIN for h, (low, _) in zip(high, ranked)]  # constant all along
+        if all(ranked[a][0] > high[b] or (steady[a] and steady[b]) for a, b in pairs):
+            return top, format_utc(end)
+    return top, ctx.now_s
+
+
+def beside(store: Store) -> Path | None:
+    """The data dir a summary of `store` is kept in; None on S3 (there hooks open the store)."""
+    from backlog.store.files import FileBackend
+
+    return store.backend.root if isinstance(store.backend, FileBackend) else None
+
+
+def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
+    """Save the summary of the loaded `store` beside it, as a process that commits does (the MCP
+    server: mcp/opening.py). Files backend only; a failure is silent (derived data: the next
+    reader that finds it stale rebuilds it)."""
+    root = beside(store)
+    if root is not None:
+        try:
+            save(root, build(store, now, tz, zone))
+        except Exception:  # noqa: BLE001, S110 - derived data, never a reason to fail the process
+            pass
+
+
+def save(root: Path, summary: dict) -> None:
+    """Replace `<root>/summary.json` (atomically, not durably); an unwritable one is left as it is."""
+    body = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+    # Not a name files.is_temp matches: a writer sweeping crashed writers' temp files under its
+    # lock must not race this rename (this process holds no lock).
+    tmp = root / f"summary.{os.getpid()}.part"
+    try:
+        tmp.write_bytes(b"%08x\n%s" % (zlib.crc32(body), body))
+        os.replace(tmp, root / FILE)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def read(root: Path) -> dict | None:
+    """The summary saved in `root`; None when there is none or it is damaged or of another version."""
+    try:
+        data = (root / FILE).read_bytes()
+        body = data[9:]
+        if data[8:9] != b"\n" or data[:8] != b"%08x" % zlib.crc32(body):
+            return None
+        summary = json.loads(body)
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and summary.get("version") == VERSION and KEYS <= summary.keys() else None
+
+
+def snapshot_token(root: Path, name: str = "tasks.json") -> list[int] | None:
+    """FileBackend.snapshot_token (store/files.py) without importing the store: [inode, mtime, size]."""
+    try:
+        st = os.stat(root / name)
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_mtime_ns, st.st_size]
+
+
+def _journal_size(root: Path, summary: dict) -> int:
+    try:
+        return os.stat(root / summary["journal"]["name"]).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
+    """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`."""
+    try:
+        from backlog.core.model import format_utc
+
+        if summary["zone"] != zone or not summary["at"] <= format_utc(now) < summary["until"]:
+            return False
+        return (snapshot_token(root) == summary["snapshot"]["token"]
+                and _journal_size(root, summary) == summary["journal"]["size"])
+    except (KeyError, TypeError, ValueError, OSError):
+        return False
+
+
+def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
+    """True when no commit since `summary` was made can hold `"field":"value"` (a lease's holder
+    or session): the same snapshot, and the journal's tail after the summary's position does
+    not contain those bytes (as orjson writes them, or with non-ASCII escaped)."""
+    try:
+        offset = summary["journal"]["size"]
+        if snapshot_token(root) != summary["snapshot"]["token"] or _journal_size(root, summary) < offset:
+            return False
+        with open(root / summary["journal"]["name"], "rb") as f:
+            f.seek(offset)
+            tail = f.read()
+        needles = {f'"{field}":{json.dumps(value)}'.encode(), f'"{field}":{json.dumps(value, ensure_ascii=False)}'.encode()}
+        return not any(needle in tail for needle in needles)
+    except (KeyError, TypeError, ValueError, OSError):
+        return False
