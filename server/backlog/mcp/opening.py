@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("backlog")
 IDLE = 1.0  # seconds without a call after the store moved before the summary is refreshed
+CHILD_LIMIT_S = 60  # the summary's child is killed after this long (it takes ~0.1 s at 10k tasks, ~1 s at 100k)
 
 
 class Opening:
@@ -155,8 +156,9 @@ class Opening:
                 try:
                     gc.disable()  # nor finalize the parent's garbage; it lives a moment
                     signal.set_wakeup_fd(-1)  # a signal to it must not reach the server's loop
-                    for signum in (signal.SIGINT, signal.SIGTERM):
+                    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
                         signal.signal(signum, signal.SIG_DFL)
+                    signal.alarm(CHILD_LIMIT_S)  # a child stuck on a lock another thread held at the fork dies
                     os.closerange(0, 3)  # nor hold the client's pipes open
                     summary.keep(store, now, tz, summary.zone_key(self._env))
                 finally:
