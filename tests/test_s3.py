@@ -197,6 +197,34 @@ def test_the_cli_adds_and_lists_on_s3(clean_env, place):
     assert f"{place.prefix}/txn/000000000001" in keys
 
 
+def session_start_on_s3(env: dict, at: datetime) -> tuple[str, set[str]]:
+    """(SessionStart's text as a fresh process at `at`, the store modules it imported)."""
+    payload = '{"session_id": "s1", "source": "startup"}'
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "SessionStart"],
+                            input=payload, capture_output=True, text=True, timeout=120,
+                            env={**env, "BACKLOG_NOW": at.isoformat().replace("+00:00", "Z")})
+    assert result.returncode == 0 and result.stdout, result.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    import json
+
+    return (json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"],
+            {m for m in modules if m in ("backlog.store.store", "backlog.store.s3", "backlog.store.s3light")})
+
+
+def test_session_start_on_s3_answers_from_this_machines_summary_for_a_minute_and_says_how_old(clean_env, place):
+    env = {**clean_env, **place.env}
+    assert run_backlog(["add", "shared task"], {**env, "BACKLOG_NOW": NOW.isoformat()}).returncode == 0
+    first, opened = session_start_on_s3(env, NOW)
+    assert "#1 shared task" in first and "saw it" not in first and opened  # nothing kept yet: it opened the store
+    assert run_backlog(["add", "added by another machine"], {**env, "XDG_CACHE_HOME": str(Path(env["XDG_CACHE_HOME"]) / "other"),
+                                                            "BACKLOG_NOW": NOW.isoformat()}).returncode == 0
+    cached, opened = session_start_on_s3(env, NOW + timedelta(seconds=30))
+    assert not opened, opened  # answered from the summary: no request, no store
+    assert "#1 shared task" in cached and "The shared backlog as this machine saw it 30 s ago." in cached
+    later, opened = session_start_on_s3(env, NOW + timedelta(seconds=61))
+    assert opened and "saw it" not in later and "2 pending" in later  # older than a minute: asked the bucket
+
+
 # -- the per-machine cache -----------------------------------------------------------------
 def test_a_warm_cache_answers_the_immutable_objects(place):
     store = place.open(compact_every=3)

@@ -124,3 +124,13 @@ def s3_prefix(env: Mapping[str, str], project: Path) -> str | None:
         raise BacklogError("BACKLOG_NAMESPACE", f"'{namespace}' is not a valid namespace",
                            "use letters, digits, '_', '-' and '.', e.g. 'frontend'")
     return base.strip("/") + (f"/ns/{namespace}" if namespace else "")
+
+
+def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
+    """This machine's cache of one bucket prefix (`conf`: store/s3bucket.py settings):
+    XDG_CACHE_HOME (else ~/.cache)/backlog/s3/<hash>."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    import hashlib  # lazy here, in paths.slug and for docs in the store: it loads OpenSSL (~3–10 ms)
+
+    place = f"{conf['endpoint'] or 'aws'}|{conf['bucket']}|{conf['prefix']}".encode()
+    return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]

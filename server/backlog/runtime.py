@@ -10,9 +10,7 @@ BACKLOG_NOW (a test seam: the fixed instant every reading of the clock returns).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from datetime import datetime
 
 from backlog.clock import clock_from_env
@@ -20,7 +18,7 @@ from backlog.core.dates import local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
-from backlog.paths import data_dir, project_dir, s3_prefix
+from backlog.paths import data_dir, project_dir, s3_cache_dir, s3_prefix
 from backlog.store.store import COMPACT_EVERY, Store
 from backlog.store.strays import record_project
 
@@ -61,15 +59,6 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
 def server_clock(server_now: Callable[[], datetime | None], fallback: Callable[[], datetime]) -> Callable[[], datetime]:
     """The clock of an S3 store: the server's time as its answers tell it, `fallback` before the first."""
     return lambda: server_now() or fallback()
-
-
-def s3_cache_dir(env: Mapping[str, str], conf: dict) -> Path:
-    """This machine's cache of one bucket prefix: XDG_CACHE_HOME (else ~/.cache)/backlog/s3/<hash>."""
-    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
-    import hashlib  # lazy here, in paths.slug and for docs in the store: it loads OpenSSL (~3–10 ms)
-
-    place = f"{conf['endpoint'] or 'aws'}|{conf['bucket']}|{conf['prefix']}".encode()
-    return Path(base) / "backlog" / "s3" / hashlib.sha256(place).hexdigest()[:16]
 
 
 def s3_backend(env: Mapping[str, str], prefix: str | None, light: bool = False) -> Backend:

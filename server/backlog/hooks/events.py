@@ -84,9 +84,14 @@ class Hook:
                             agent=agent, writer=f"claude:{session}" if session else "", session=session)
 
     def summary_dir(self) -> Path | None:
-        """The data dir whose summary (hooks/summary.py) a read-only hook may answer from; None on S3."""
-        if (self.env.get("BACKLOG_BACKEND") or "files") != "files":
-            return None
+        """Where the summary (hooks/summary.py) a read-only hook may answer from is kept: the data
+        dir, or on S3 this machine's cache of the bucket prefix."""
+        if (self.env.get("BACKLOG_BACKEND") or "files") == "s3":
+            from backlog.paths import project_dir, s3_cache_dir, s3_prefix
+            from backlog.store.s3bucket import settings
+
+            project = project_dir(self.env, self.cwd, self.text("cwd"))
+            return s3_cache_dir(self.env, settings(self.env, s3_prefix(self.env, project)))
         from backlog.paths import resolve_data_dir
 
         return resolve_data_dir(self.env, self.cwd, self.text("cwd"))
@@ -110,7 +115,7 @@ class Hook:
         backlog = self.backlog()
         now = backlog.clock()
         made = summary.build(backlog.store, now, backlog.tz, summary.zone_key(self.env))
-        root = self.summary_dir()
+        root = summary.beside(backlog.store)
         if root is not None:
             summary.save(root, made)
         return made, now
@@ -122,7 +127,8 @@ class Hook:
 
         root = self.summary_dir()
         found = summary.read(root) if root is not None else None
-        return found is not None and name not in found[kind + "s"] and summary.untouched(found, root, kind, name)
+        return (found is not None and not found["remote"] and name not in found[kind + "s"]
+                and summary.untouched(found, root, kind, name))
 
     def log(self, message: str) -> None:
         """Append `<time> <event> <message>` to `<data dir>/hooks.log`; never raises."""
@@ -197,7 +203,14 @@ def session_start(hook: Hook) -> str:
     """Brief the session (any source: startup, resume, clear, compact): the backlog is the task list
     to use; then its counts, active tasks and the most urgent ready ones; one line when empty."""
     summary, now = hook.summary()
-    return brief(hook, summary["counts"], summary["active"], summary["ready"], now)
+    text = brief(hook, summary["counts"], summary["active"], summary["ready"], now)
+    if summary["remote"]:  # this machine's copy of a shared backlog: say how old it is
+        from backlog.core.model import parse_utc
+
+        age = int((now - parse_utc(summary["at"])).total_seconds())
+        if age > 0:
+            text += f"\n(The shared backlog as this machine saw it {age} s ago.)"
+    return text
 
 
 def brief(hook: Hook, counts: dict[str, int], active: dict, ready: list[dict], now: datetime,
@@ -282,7 +295,7 @@ def subagent_start(hook: Hook) -> str | None:
     if not assignable(hook.text("agent_type") or "", hook.env):
         return None
     summary, _ = hook.fresh_summary()
-    if summary is not None and not summary["unclaimed"]:
+    if summary is not None and not summary["unclaimed"] and not summary["remote"]:
         task = None  # nothing to assign, and the store was not even opened
     else:
         backlog = hook.backlog(name)

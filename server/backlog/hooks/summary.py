@@ -22,8 +22,12 @@ Fresh means (`fresh`):
   default sort does). When no such instant is found within `SETTLE[-1]`, `until` is `at`.
 Leases do not depend on time: `untouched` also answers "does any lease name X" across the
 commits made since, by looking for `"holder":"X"` (or `"session":…`) in the journal's tail.
-Reading it imports neither the store, the engine nor orjson (hooks start fast). Files backend
-only: on S3 the hooks open the store as before (a summary there would cost a request).
+Reading it imports neither the store, the engine nor orjson (hooks start fast).
+
+On S3 (`remote`) a summary is this machine's: it lives in the bucket prefix's local cache
+directory and cannot tell, without a request, whether another machine committed since. So
+there only SessionStart answers from it, for at most `REMOTE_AGE` after it was made, and says
+how old it is; the hooks that assign or release open the store.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ if TYPE_CHECKING:
     from backlog.store.store import Store
 
 FILE = "summary.json"
-VERSION = 2
+VERSION = 3
 HORIZON = timedelta(hours=1)  # a summary answers for at most this long after it was made
+REMOTE_AGE = timedelta(seconds=60)  # on S3, a summary answers SessionStart for at most this long
 SETTLE = (timedelta(minutes=10), timedelta(minutes=1), timedelta(seconds=10))  # shorter windows tried in turn
 LOCALTIME = "/etc/localtime"
 READY_SHOWN = 5
@@ -53,7 +58,7 @@ COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIV
 READY = "+READY -ACTIVE"  # what SessionStart offers as next
 UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
 MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
-KEYS = {"zone", "at", "until", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "holders", "sessions"}
+KEYS = {"zone", "at", "until", "remote", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "holders", "sessions"}
 SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
 
 
@@ -106,7 +111,8 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
     token, gen, offset = store.position()
     return {
         "version": VERSION, "zone": zone, "at": ctx.now_s, "until": until,
-        "snapshot": {"token": list(token) if token else None},  # type: ignore[call-overload]
+        "remote": bool(getattr(store.backend, "remote", False)),
+        "snapshot": {"token": list(token) if isinstance(token, tuple) else token},  # S3's is a number
         "journal": {"name": store.backend.journal_name(gen), "size": offset},
         "counts": {name: len(scope.select(query, ctx)) for name, query in COUNTS},
         "active": {"tasks": [{k: t[k] for k in ("id", "description", "agent") if k in t} for t in active["tasks"]],
@@ -151,16 +157,19 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
 
 
 def beside(store: Store) -> Path | None:
-    """The data dir a summary of `store` is kept in; None on S3 (there hooks open the store)."""
+    """Where a summary of `store` is kept: its data dir, or on S3 this machine's cache of the
+    prefix (None without one)."""
     from backlog.store.files import FileBackend
 
-    return store.backend.root if isinstance(store.backend, FileBackend) else None
+    if isinstance(store.backend, FileBackend):
+        return store.backend.root
+    return getattr(getattr(store.backend, "cache", None), "root", None)
 
 
 def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
     """Save the summary of the loaded `store` beside it, as a process that commits does (the MCP
-    server: mcp/opening.py). Files backend only; a failure is silent (derived data: the next
-    reader that finds it stale rebuilds it)."""
+    server: mcp/opening.py); a failure is silent (derived data: the next reader that finds it
+    stale rebuilds it)."""
     root = beside(store)
     if root is not None:
         try:
@@ -214,10 +223,12 @@ def _journal_size(root: Path, summary: dict) -> int:
 def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
     """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`."""
     try:
-        from backlog.core.model import format_utc
+        from backlog.core.model import format_utc, parse_utc
 
         if summary["zone"] != zone or not summary["at"] <= format_utc(now) < summary["until"]:
             return False
+        if summary["remote"]:
+            return format_utc(now) < format_utc(parse_utc(summary["at"]) + REMOTE_AGE)
         return (snapshot_token(root) == summary["snapshot"]["token"]
                 and _journal_size(root, summary) == summary["journal"]["size"])
     except (KeyError, TypeError, ValueError, OSError):
