@@ -5,8 +5,9 @@
 ARG BASE=python:3.12-slim
 
 FROM ${BASE} AS build
-# EXTRAS: optional dependencies to install, e.g. `s3` once the S3 backend exists (none yet).
-ARG EXTRAS=
+# EXTRAS: optional dependencies to install: `s3` (boto3, ~30 MB) so a team can point the
+# server at a bucket with BACKLOG_BACKEND=s3; `--build-arg EXTRAS=` leaves it out.
+ARG EXTRAS=s3
 # PIP_CERT: a CA bundle path for pip, when downloads go through a TLS-re-signing proxy
 # (bind-mount the host's bundle for the build; it is never copied into the image).
 ARG PIP_CERT

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import NOW_ISO, REPO, require_tool
+from s3_support import BUCKET, CREDENTIALS, client, moto_server
 
 pytestmark = pytest.mark.needs_tools
 
@@ -173,3 +174,22 @@ def test_podman_stop_ends_the_server_within_two_seconds(podman, image):
             run(["podman", "rm", "-f", name], podman)
             server.kill()
         server.wait()
+
+
+def test_a_run_with_the_s3_variables_shares_its_tasks_through_the_bucket(podman, image):
+    """The image carries the s3 extra: two runs (two "machines") with the README's S3 variables
+    against moto on the host's loopback (`--network host`) share one backlog; nothing is kept in
+    the container."""
+    with moto_server() as endpoint:
+        variables = {"BACKLOG_BACKEND": "s3", "BACKLOG_S3_BUCKET": BUCKET, "BACKLOG_S3_PREFIX": "team/shop",
+                     "BACKLOG_S3_ENDPOINT": endpoint, "BACKLOG_S3_REGION": "us-east-1", **CREDENTIALS}
+        options = ["--network", "host", *(arg for key, value in variables.items() for arg in ("-e", f"{key}={value}"))]
+        added = podman_run(image, podman, *options,
+                           stdin=INITIALIZE + INITIALIZED + call(2, "task_add", {"description": "shared from a container"}))
+        assert added.returncode == 0, added.stderr
+        assert answer(added, 2)["structuredContent"]["task"]["description"] == "shared from a container"
+        keys = [o["Key"] for o in client(endpoint).list_objects_v2(Bucket=BUCKET, Prefix="team/shop/txn/")["Contents"]]
+        assert keys == ["team/shop/txn/000000000001"]
+        listed = podman_run(image, podman, *options, stdin=INITIALIZE + INITIALIZED + call(2, "task_list", {}))
+        assert listed.returncode == 0, listed.stderr
+        assert [t["description"] for t in answer(listed, 2)["structuredContent"]["tasks"]] == ["shared from a container"]
