@@ -134,6 +134,7 @@ def acks(out: str) -> dict[str, int]:
     return {line.split()[1]: int(line.split()[2]) for line in out.splitlines() if line.startswith("ack ")}
 
 
+@pytest.mark.clockfree
 def test_concurrent_writers_lose_nothing_and_share_no_id(place):
     per = 100 if place.kind == "s3" else 50  # the 4 x 100 on S3 through boto3
     procs = [worker(place, f"w{n}", per) for n in range(4)]
@@ -148,6 +149,7 @@ def test_concurrent_writers_lose_nothing_and_share_no_id(place):
     assert len(set(acked.values())) == len(acked)
 
 
+@pytest.mark.clockfree
 def test_every_acknowledged_add_survives_sigkill(place):
     acked: dict[str, int] = {}
     for round_ in range(10):

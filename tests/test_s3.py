@@ -134,6 +134,7 @@ def test_a_commit_whose_outcome_cannot_be_told_says_so_and_points_at_history(pla
 FATES = ["503", "503-after", "slow", "drop-after", "reset"]
 
 
+@pytest.mark.clockfree
 def test_faults_on_a_schedule_lose_no_acknowledged_write_and_duplicate_none(place, tmp_path):
     count = iter(range(10**6))
 
