@@ -55,7 +55,8 @@ def payload(event: str, i: int, **extra: str) -> bytes:
     return json.dumps({"session_id": f"bench-{event}-{i}", "hook_event_name": event, **extra}).encode()
 
 
-def measure(cache: Path, n: int, runs: int, code: Path | None) -> list[tuple[str, float, float]]:
+def fresh_store(cache: Path, n: int) -> tuple[Path, Path, dict]:
+    """(a temp dir, a copy of the cached `n`-task store in it, the environment of hooks on it)."""
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-hook-summary-{n}-"))
     data, project = tmp / "data", tmp / "project"
     shutil.copytree(build(cache, n), data)
@@ -63,6 +64,11 @@ def measure(cache: Path, n: int, runs: int, code: Path | None) -> list[tuple[str
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TASKDATA", "BACKLOG_", "CLAUDE_")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(TASKDATA=str(data), BACKLOG_NOW=NOW_ISO, TZ="UTC", CLAUDE_PROJECT_DIR=str(project))
+    return tmp, data, env
+
+
+def measure(cache: Path, n: int, runs: int, code: Path | None) -> list[tuple[str, float, float]]:
+    tmp, data, env = fresh_store(cache, n)
     if code is not None:
         env["PYTHONPATH"] = str(code)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(code or REPO / "server")], check=True)

@@ -31,23 +31,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_hook_summary import payload, run_many  # noqa: E402
+from bench_hook_summary import fresh_store, payload, run_many  # noqa: E402
 from bench_server import Rpc  # noqa: E402
-from scale import NOW_ISO, build  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 QUIET_S = 5.0  # at most this long for the server's summary (its 1 s idle wait, then the build)
-
-
-def fresh_store(cache: Path, n: int) -> tuple[Path, Path, dict]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-summary-keep-{n}-"))
-    data, project = tmp / "data", tmp / "project"
-    shutil.copytree(build(cache, n), data)
-    project.mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TASKDATA", "BACKLOG_", "CLAUDE_")) and k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(TASKDATA=str(data), BACKLOG_NOW=NOW_ISO, TZ="UTC", CLAUDE_PROJECT_DIR=str(project))
-    return tmp, data, env
 
 
 def after_a_server(cache: Path, n: int, runs: int, code: Path | None, flow: str) -> tuple[float, float]:
