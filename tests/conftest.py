@@ -95,3 +95,21 @@ def error(call, *args, **kwargs) -> str:
     message = str(caught.value)
     assert "\n" not in message
     return message
+
+
+# -- a real S3 for the S3 test modules (tests/s3_support.py) -------------------------------
+@pytest.fixture(scope="module")
+def endpoint():
+    """A moto server on 127.0.0.1 for the module's S3 tests (its bucket made), stopped after it."""
+    from s3_support import moto_server
+
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def s3(endpoint: str) -> object:
+    """One boto3 client for the module's backends (making one costs ~0.4 s)."""
+    from s3_support import client
+
+    return client(endpoint)

@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import REPO
-from s3_support import Place, moto_server
+from s3_support import Place
 
 from backlog.errors import FormatError, StoreError
 from backlog.store.sealed import seal
@@ -26,13 +26,6 @@ from backlog.store.store import Store
 AT = "2026-11-24T10:00:00Z"
 UUIDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(4)]
 WORKER_TIMEOUT_S = 300
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto server for this module's S3 runs."""
-    with moto_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["files", "s3", "s3-light"])

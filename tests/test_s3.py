@@ -7,7 +7,6 @@ import glob
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,12 +23,6 @@ from backlog.store.store import Store
 
 AT = "2026-11-24T10:00:00Z"
 TIMEOUT_S = 300
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 @pytest.fixture

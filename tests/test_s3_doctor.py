@@ -4,7 +4,6 @@ under `damaged/<time>/`, and a second run finds nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,25 +11,13 @@ import orjson
 import pytest
 
 from conftest import NOW, run_backlog
-from s3_support import BUCKET, Bucket, client, moto_server
+from s3_support import BUCKET, Bucket, client
 
 from backlog.store import doctor
 from backlog.store.store import Store
 
 AT = "2026-11-24T10:00:00Z"
 UUIDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(6)]
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint: str) -> object:
-    """One boto3 client for the module's backends (making one costs ~0.4 s)."""
-    return client(endpoint)
 
 
 

@@ -4,13 +4,12 @@ longer referenced collected once they are old enough by the server's clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from s3_support import BUCKET, Bucket, client, moto_server
+from s3_support import BUCKET, Bucket, client
 
 from backlog.store import doctor
 from backlog.store.store import Store
@@ -18,17 +17,6 @@ from backlog.store.store import Store
 AT = "2026-11-24T10:00:00Z"
 UUIDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(3)]
 OPTIONS = {"compact_every": 3, "undo_depth": 1}  # the undo window: 5 records (UNDO_SCAN × undo_depth)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint: str) -> object:
-    return client(endpoint)
 
 
 @pytest.fixture
