@@ -269,10 +269,14 @@ def serve_and_commit(tmp_path: Path) -> tuple[subprocess.Popen, dict]:
     server = start(env)
     server.stdin.write(lines(INITIALIZE, INITIALIZED,
                              call(1, "task_add", description="Fix the login", priority="H", due="2026-11-25T09:00:00Z"),
-                             call(2, "task_add", description="Write the docs", project="web"),
-                             call(3, "task_claim", agent="w1", id=2)))
+                             call(2, "task_add", description="Write the docs", project="web")))
     server.stdin.flush()
-    assert [answer(server)["id"] for _ in range(4)] == [0, 1, 2, 3]
+    # calls run concurrently and may be answered in any order: the claim goes once task 2 exists
+    assert sorted(answer(server)["id"] for _ in range(3)) == [0, 1, 2]
+    server.stdin.write(lines(call(3, "task_claim", agent="w1", id=2)))
+    server.stdin.flush()
+    claimed = answer(server)
+    assert claimed["id"] == 3 and not claimed["result"].get("isError"), claimed
     return server, env
 
 
