@@ -6,10 +6,10 @@ change or delete more than `ASK_ABOVE` tasks asks on a terminal and needs `--yes
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -19,6 +19,7 @@ from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
 from backlog.cli.table import View, grid, history_lines, task_table
 from backlog.core.edits import extra_key, near_key
+from backlog.core.value import Value
 from backlog.errors import Action, BacklogError, StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -32,8 +33,7 @@ REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active":
 VERBS = {"done": "complete", "modify": "change"}  # the verb of the confirmation question, else the command
 
 
-@dataclass
-class Terminal:
+class Terminal(Value):
     """Where output goes and how to ask the user: stdout, stderr, and stdin when it is a terminal."""
 
     env: dict
@@ -361,6 +361,7 @@ def completion_script(inv: Invocation, term: Terminal) -> None:
 
 
 def serve(term: Terminal) -> None:
+    gc.enable()  # main paused it for a one-shot command; a server runs for hours
     from backlog.mcp.server import serve as serve_mcp
     serve_mcp(term.env, os.getcwd())
 
@@ -370,6 +371,7 @@ def board(inv: Invocation, term: Terminal) -> int:
     port = count_option(inv, "port", 0)
     if port > 65535:
         raise BacklogError("--port", f"'{port}' is not a port", "use 1024–65535, or leave it out for a free one")
+    gc.enable()  # main paused it for a one-shot command; the board runs until stopped
     from backlog.board.serve import serve_board
     return serve_board(term.env, os.getcwd(), port=port, open_page=not inv.options.get("no-open"),
                        read_only=bool(inv.options.get("read-only")), out=term.out)

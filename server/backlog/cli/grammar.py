@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
+from backlog.core.value import Value
 from backlog.errors import Action, BacklogError
 
 # kind: how the words after the command are read
@@ -21,8 +21,7 @@ from backlog.errors import Action, BacklogError
 KINDS = ("report", "create", "tasks", "change", "text", "words", "none")
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Value):
     kind: str
     help: str
     options: tuple[str, ...] = ()
@@ -103,14 +102,13 @@ def spell_command(action: Action) -> str:
     return " ".join(["backlog", command, *args])
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(Value):
     """One parsed command line: the command, its filter words, its other words and options."""
 
     command: str
     filter: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
-    options: dict[str, str | bool] = field(default_factory=dict)
+    options: dict[str, str | bool]
 
 
 def is_ids(word: str) -> bool:

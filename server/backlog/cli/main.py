@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 bad input or refused operation (one line on stderr), 2 store
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Claude Code runs this on every event: no grammar, no tables, no CLI-only imports.
         from backlog.hooks.events import main as hook_main
         return hook_main(words[1], sys.stdin.buffer.read(), dict(os.environ), os.getcwd(), sys.stdout)
+    # One command, then the process exits: the cyclic collector would only walk the loaded store
+    # again and again (tasks hold no cycles). `serve` and `board`, which stay, turn it back on;
+    # frozen at the end, the interpreter's last collection at exit has nothing to walk either.
+    gc.disable()
+    try:
+        return command(words)
+    finally:
+        gc.freeze()
+
+
+def command(words: list[str]) -> int:
+    """Run one CLI command line; errors become one line on stderr and the exit code."""
     from backlog.errors import BacklogError, StoreError
 
     try:

@@ -8,7 +8,6 @@ two columns); piped output is never cut, one row per line, cells separated by ta
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 import orjson
@@ -17,6 +16,7 @@ from backlog.cli import look
 from backlog.core import display
 from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
+from backlog.core.value import Value
 
 # The columns of `list` when no --fields is given: (field, header), shown when some row has it.
 DEFAULT_COLUMNS = (("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"), ("due", "Due"),
@@ -41,8 +41,7 @@ def cell(value: object, key: str, tz: tzinfo) -> str:
     return orjson.dumps(value).decode() if isinstance(value, (dict, list, bool)) else str(value)
 
 
-@dataclass(frozen=True)
-class View:
+class View(Value):
     """How rows are shown: zone and now for dates, terminal width (None: piped), colour, date style."""
 
     tz: tzinfo

@@ -86,8 +86,14 @@ def format_utc(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    """The aware UTC datetime of a stored date string."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    """The aware UTC datetime of a stored date string (`YYYY-MM-DDTHH:MM:SSZ`); ValueError otherwise.
+
+    Through `fromisoformat` on the checked shape: `strptime` costs ~10 ms at its first call
+    (it imports `_strptime`, `calendar` and `locale`), a tenth of a CLI command's budget.
+    """
+    if not _STORED_DATE.fullmatch(text):
+        raise ValueError(f"'{text}' is not YYYY-MM-DDTHH:MM:SSZ")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
 
 
 def is_uuid(text: str) -> bool:
