@@ -30,12 +30,12 @@ from __future__ import annotations
 import calendar
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from backlog.core.limits import EARLIEST, LATEST
+from backlog.core.value import Value
 from backlog.errors import BacklogError
 
 SOMEDAY = LATEST
@@ -93,8 +93,7 @@ _POSIX_TZ = re.compile(  # e.g. 'CET-1CEST,M3.5.0,M10.5.0/3', 'JST-9'
 )
 
 
-@dataclass(frozen=True)
-class Duration:
+class Duration(Value):
     """A span: calendar `months`, calendar `days` and exact `seconds` (each may be negative)."""
 
     months: int = 0
