@@ -16,7 +16,6 @@ from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
 from backlog.cli.table import View, as_json, grid, history_lines, task_table
-from backlog.core.edits import extra_key, near_key
 from backlog.core.value import Value
 from backlog.errors import Action, BacklogError, StoreError
 
@@ -162,6 +161,8 @@ def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def known_key(key: str, udas: Mapping[str, str]) -> bool:
     """True for an attribute name (or an unambiguous prefix of one), a UDA some task has, or a near typo of one."""
+    from backlog.core.edits import extra_key, near_key  # only commands that write import edits
+
     return extra_key(key) is not None or key in udas or near_key(key, udas) is not None
 
 

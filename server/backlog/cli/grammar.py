@@ -8,10 +8,10 @@ is `next`. `Invocation` says which words filter and which words change or descri
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from backlog.core.value import Value
+from backlog.core.patterns import Pattern
 from backlog.errors import Action, BacklogError
 
 # kind: how the words after the command are read
@@ -80,9 +80,9 @@ FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "n
 EVERYWHERE = ("json", "help", "color")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"
-_IDS = re.compile(rf"{_ID_PART}(?:,{_ID_PART})*")
-_PLAIN_ID = re.compile(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
-_KEY = re.compile(r"[a-z_][a-z0-9_.]*")
+_IDS = Pattern(rf"{_ID_PART}(?:,{_ID_PART})*")
+_PLAIN_ID = Pattern(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
+_KEY = Pattern(r"[a-z_][a-z0-9_.]*")
 
 
 COMMAND_OF_TOOL = {"doc_write": "doc", "doc_read": "doc --show", "doc_delete": "doc --delete"}

@@ -27,7 +27,6 @@ Decisions where SPEC §6 is silent:
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from datetime import datetime, timezone, tzinfo
@@ -213,6 +212,8 @@ def _resolve_name(word: str, names: Mapping[str, str], what: str, raw: str, pos:
     if starts:
         raise _fail(f"{what} {where} is too short to abbreviate", f"use {listed}")
     listing = ", ".join(sorted(names))
+    import difflib  # only for a mistake: most processes never need it
+
     close = difflib.get_close_matches(word, list(names), n=1)
     if close:
         known = f" {what}s: {listing}" if what == "attribute" else ""
@@ -253,6 +254,8 @@ def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
     if not is_tag_name(name):
         raise _fail(f"'{raw}' at {pos} is not a valid tag", "tags use letters, digits and '_', '.', ':', '-'")
     if name.isupper():
+        import difflib  # only for a mistake: most processes never need it
+
         close = difflib.get_close_matches(name, sorted(VIRTUAL_TAGS), n=1, cutoff=0.8)
         if close:
             raise _fail(f"unknown virtual tag '{raw}' at {pos}", f"did you mean '{sign}{close[0]}'?")

@@ -9,7 +9,6 @@ Absent values sort last in both directions. With a small `limit` only the top is
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from itertools import compress
 from collections.abc import Sequence
@@ -40,6 +39,8 @@ def parse_sort(text: str | None) -> list[tuple[str, bool]]:
         if name in FIELDS and name not in SORT_FIELDS:
             raise BacklogError("sort", f"cannot sort by '{name}'", f"use one of {', '.join(SORT_FIELDS)}")
         if name not in SORT_FIELDS:
+            import difflib  # only for a mistake: most processes never need it
+
             close = difflib.get_close_matches(name, SORT_FIELDS, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise BacklogError("sort", f"unknown field '{name}'", f"{hint}use one of {', '.join(SORT_FIELDS)}")
