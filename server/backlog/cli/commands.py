@@ -411,17 +411,17 @@ def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Te
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
-    as_json = inv.options.get("json")
+    json_out = inv.options.get("json")
     if inv.options.get("repair"):
         report = checks.repair(place, clock_from_env(term.env)())
-        if as_json:
+        if json_out:
             left = checks.check(place)
             term.out(as_json({"ok": not left, "problems": left, "repaired": report}))
         else:
             term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
     problems = checks.check(place)
-    if as_json:
+    if json_out:
         term.out(as_json({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}))
     elif problems:
         term.out("\n".join(problems + ["run `backlog doctor --repair` to restore the newest consistent state"] + notes))
