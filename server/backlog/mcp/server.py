@@ -5,7 +5,8 @@
 generator needs), starts opening the backlog on a background thread (`Opening`), then imports
 the SDK (the slow part: ~0.5 s idle, ~3 s on a loaded machine) and the tool definitions
 (`backlog.mcp.tools`), and runs until stdin closes or SIGINT/SIGTERM arrives, answering every
-request received first (`backlog.mcp.stdio`). The backlog stays open for the process's life; the hooks' summary is
+request received first (`backlog.mcp.stdio`; tool results are encoded once, by orjson:
+`backlog.mcp.wire`). The backlog stays open for the process's life; the hooks' summary is
 kept fresh when idle; on a clean exit the leases taken through the server are released.
 """
 
@@ -25,9 +26,11 @@ def serve(env: dict, cwd: str) -> None:
 
     from backlog.mcp.stdio import run_stdio
     from backlog.mcp.tools import build_server  # imports mcp while the store opens
+    from backlog.mcp.wire import Wire
 
+    wire = Wire()
     try:
-        anyio.run(run_stdio, build_server(opening).lowlevel, early)
+        anyio.run(run_stdio, build_server(opening, wire).lowlevel, early, wire)
         opening.release()  # a clean exit lets go of its leases; after a crash they expire
     finally:
         opening.close()

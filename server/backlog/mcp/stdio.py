@@ -30,19 +30,21 @@ from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
 from backlog.mcp.early import EarlyStdin
+from backlog.mcp.wire import Wire
 
 GRACE_S = 10.0
 
 
-async def run_stdio(server: Server, early: EarlyStdin) -> None:
+async def run_stdio(server: Server, early: EarlyStdin, wire: Wire | None = None) -> None:
     """Serve `server` on stdin/stdout until end-of-file or SIGINT/SIGTERM, answering every request
-    received (but the handshake `early` answered already)."""
+    received (but the handshake `early` answered already); answers holding a result for `wire`
+    are written by it."""
     inflight = InFlight()
     lines = StdinLines(inflight, early)
     async with anyio.create_task_group() as tg:
         tg.start_soon(_stop_on_signal, lines, early)
         async with stdio_server(stdin=lines) as (read, write):  # type: ignore[arg-type]
-            await server.run(HeldReads(read, inflight), Answers(write, inflight, early),
+            await server.run(HeldReads(read, inflight), Answers(write, inflight, early, wire),
                              server.create_initialization_options())
         tg.cancel_scope.cancel()
 
@@ -188,15 +190,17 @@ class HeldReads:
 
 class Answers:
     """The SDK's write stream, settling each request as its answer goes out; its answer to an
-    `initialize` that `early` answered already is dropped."""
+    `initialize` that `early` answered already is dropped; an answer holding a result for
+    `wire` goes out as `wire` encodes it."""
 
-    def __init__(self, inner: Any, inflight: InFlight, early: EarlyStdin) -> None:
-        self.inner, self.inflight, self.early = inner, inflight, early
+    def __init__(self, inner: Any, inflight: InFlight, early: EarlyStdin, wire: Wire | None = None) -> None:
+        self.inner, self.inflight, self.early, self.wire = inner, inflight, early, wire
 
     async def send(self, item: SessionMessage) -> None:
         message = item.message
         if not (isinstance(message, JSONRPCResponse) and self.early.consume_answer(message.id)):
-            await self.inner.send(item)
+            encoded = self.wire.line(message) if self.wire is not None else None
+            await self.inner.send(item if encoded is None else SessionMessage(encoded, item.metadata))  # type: ignore[arg-type]
         self.inflight.answered(message)
 
     def close(self) -> None:
