@@ -18,14 +18,18 @@ def sdk_answer(wire: Wire, result: dict, request_id: int = 7, **envelope: object
 
 def test_the_held_result_is_put_back_as_structured_content_and_text():
     wire = Wire()
-    result = {"tasks": [{"id": 1, "description": 'héllo "q" \u2028 ✓', "urgency": 0.9}], "total": 1, "truncated": False}
+    result = {"tasks": [{"id": 1, "description": 'héllo "q" \\ \\" \n\x01\x7f \u2028 ✓', "urgency": 0.9}], "total": 1, "truncated": False}
     line = wire.line(sdk_answer(wire, result, _meta={"k": "v"}, resultType="complete"))
     assert line is not None
-    sent = json.loads(line.model_dump_json(by_alias=True, exclude_unset=True))
+    sent = json.loads(b"".join(line.model_dump_json(by_alias=True, exclude_unset=True).parts))
     assert sent == {"jsonrpc": "2.0", "id": 7, "result": {
         "content": [{"type": "text", "text": json.dumps(result, separators=(",", ":"), ensure_ascii=False)}],
         "structuredContent": result, "isError": False, "_meta": {"k": "v"}, "resultType": "complete"}}
     assert wire.line(sdk_answer(Wire(), result)) is None  # a stand-in this wire does not hold: left to the SDK
+    stand_in = wire.hold({}).structured_content
+    bare = wire.line(JSONRPCResponse(jsonrpc="2.0", id="s", result={"structuredContent": stand_in}))
+    assert json.loads(b"".join(bare.model_dump_json().parts)) == {"jsonrpc": "2.0", "id": "s", "result": {
+        "content": [{"type": "text", "text": "{}"}], "structuredContent": {}}}
 
 
 def test_answers_holding_nothing_are_left_to_the_sdk():
@@ -39,7 +43,7 @@ def test_results_of_answers_never_written_are_dropped_oldest_first():
     wire = Wire()
     answers = [sdk_answer(wire, {"n": n}, request_id=n) for n in range(HELD + 3)]
     assert [wire.line(answer) is None for answer in answers[:3]] == [True] * 3
-    assert json.loads(wire.line(answers[3]).model_dump_json())["result"]["structuredContent"] == {"n": 3}
+    assert json.loads(b"".join(wire.line(answers[3]).model_dump_json().parts))["result"]["structuredContent"] == {"n": 3}
 
 
 def test_big_and_failing_answers_over_stdio(tmp_path):
