@@ -19,6 +19,7 @@ from backlog.mcp.opening import Opening
 def serve(env: dict, cwd: str) -> None:
     """Run the MCP server on stdio for the backlog of `cwd` until the client disconnects."""
     early = EarlyStdin(None if env.get("BACKLOG_EARLY_HANDSHAKE") == "off" else load_shipped()).start()
+    unmap_big_buffers()
     opening = Opening(env, cwd)
     opening.heartbeat()
     opening.keep()
@@ -34,3 +35,16 @@ def serve(env: dict, cwd: str) -> None:
         opening.release()  # a clean exit lets go of its leases; after a crash they expire
     finally:
         opening.close()
+
+
+def unmap_big_buffers() -> None:
+    """Buffers of 1 MiB and more (a big answer's JSON) mapped apart and handed back when freed
+    (glibc's M_MMAP_THRESHOLD fixed). By default glibc raises that threshold to the size of each
+    big buffer freed, so the next answers' buffers come from the heap and stay in the process's
+    RSS: 100k tasks with `limit=0` lists peaked at 311 MB, 294 MB with it. No glibc: nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD = -3
+    except (OSError, AttributeError):
+        pass
