@@ -6,7 +6,7 @@ import json
 
 from mcp.types import JSONRPCResponse
 
-from backlog.mcp.wire import HELD, MARK, Wire
+from backlog.mcp.wire import MARK, STALE_S, Wire
 from tests.server_support import McpServer, server_env
 
 
@@ -39,11 +39,15 @@ def test_answers_holding_nothing_are_left_to_the_sdk():
     assert wire.line(JSONRPCResponse(jsonrpc="2.0", id=2, result={"tools": []})) is None
 
 
-def test_results_of_answers_never_written_are_dropped_oldest_first():
-    wire = Wire()
-    answers = [sdk_answer(wire, {"n": n}, request_id=n) for n in range(HELD + 3)]
-    assert [wire.line(answer) is None for answer in answers[:3]] == [True] * 3
-    assert json.loads(b"".join(wire.line(answers[3]).model_dump_json().parts))["result"]["structuredContent"] == {"n": 3}
+def test_results_whose_answers_were_never_written_are_dropped_once_stale():
+    now = [0.0]
+    wire = Wire(clock=lambda: now[0])
+    answers = [sdk_answer(wire, {"n": n}, request_id=n) for n in range(200)]  # no count pushes one out
+    now[0] = STALE_S + 0.5
+    later = sdk_answer(wire, {"n": "later"})  # holding drops what was held longer than STALE_S
+    assert [wire.line(answer) for answer in answers] == [None] * 200
+    assert json.loads(b"".join(wire.line(later).model_dump_json().parts))["result"]["structuredContent"] == {"n": "later"}
+    assert wire.line(later) is None  # taken once
 
 
 def test_big_and_failing_answers_over_stdio(tmp_path):

@@ -12,35 +12,46 @@ client's pipe (`backlog.mcp.stdio.WireOut`): no str of the whole line, no encode
 The answer on the wire is the same JSON the SDK would have written. At 100k tasks a `limit=0`
 list (75k rows, 10 MB of JSON) cost ~190 MB and 3.7 s of CPU through the SDK, ~30 MB and 1.3 s here.
 
-A held result is taken when its answer is written; one whose call was cancelled is never
-written, so at most HELD results are kept (the oldest dropped).
+A held result is taken when its answer is written. A cancelled call's answer is never written:
+its result is dropped once it was held STALE_S (no live call waits that long for its answer to
+be written), so at most that long's cancelled results are kept, and no count of calls in flight
+can push a live result out.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import threading
+import time
+from typing import Any, Callable
 
 import orjson
 from mcp.types import CallToolResult, JSONRPCResponse, TextContent
 
 MARK = "backlog:held"
-HELD = 64
+STALE_S = 600.0
 
 
 class Wire:
-    """Results held by the tools until their answers are written."""
+    """Results held by the tools until their answers are written; `clock` is monotonic seconds."""
 
-    def __init__(self) -> None:
-        self._held: dict[int, dict] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._held: dict[int, tuple[float, dict]] = {}  # in the order held: the oldest first
         self._numbers = itertools.count()
+        self._lock = threading.Lock()  # tools hold on worker threads, answers are written on the loop's
+        self._clock = clock
 
     def hold(self, result: dict) -> CallToolResult:
         """The stand-in the SDK carries for `result` (taken back by `line`)."""
-        number = next(self._numbers)
-        self._held[number] = result
-        while len(self._held) > HELD:
-            self._held.pop(next(iter(self._held)), None)
+        now = self._clock()
+        with self._lock:
+            while self._held:
+                oldest = next(iter(self._held))
+                if now - self._held[oldest][0] <= STALE_S:
+                    break
+                del self._held[oldest]
+            number = next(self._numbers)
+            self._held[number] = (now, result)
         return CallToolResult(content=[TextContent(type="text", text=MARK)], structured_content={MARK: number})
 
     def line(self, message: Any) -> Encoded | None:
@@ -50,10 +61,9 @@ class Wire:
         stand_in = message.result.get("structuredContent")
         if not isinstance(stand_in, dict) or len(stand_in) != 1 or MARK not in stand_in:
             return None
-        result = self._held.pop(stand_in[MARK], None)
-        if result is None:
-            return None
-        return Encoded(message.id, message.result, result)
+        with self._lock:
+            held = self._held.pop(stand_in[MARK], None)
+        return None if held is None else Encoded(message.id, message.result, held[1])
 
 
 class Encoded:
