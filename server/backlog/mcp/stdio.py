@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import suppress
 from typing import Any, BinaryIO
 
 import anyio
@@ -218,14 +219,17 @@ class WireOut:
         except OSError:
             os.close(private)
             return cls(sys.stdout.buffer, None)
-        return cls(os.fdopen(private, "wb", closefd=False), private)
+        return cls(os.fdopen(private, "wb"), private)
 
     def restore(self) -> None:
         """fd 1 back on the client's pipe (what is written after serving reaches it again)."""
         if self.private is not None:
-            self.pipe.flush()
-            os.dup2(self.private, 1)
-            os.close(self.private)
+            with suppress(OSError):  # the client is gone: nothing reaches it any more
+                self.pipe.flush()
+            with suppress(OSError):
+                os.dup2(self.private, 1)
+            with suppress(OSError):
+                self.pipe.close()  # and the private descriptor with it: nothing left to flush later
             self.private = None
 
     def _write(self, data: str | Line) -> None:
