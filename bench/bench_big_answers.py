@@ -10,6 +10,8 @@ process spent on it, which other jobs on the shared cores do not inflate the way
 wall time, beside the same for the SDK floor (bench_server's minimal MCPServer answering the very
 result object ours answered). Also: spawn → first `tools/list` (wall, and the server's CPU up to
 then) beside the floor's, and the server's peak RSS (VmHWM) after the calls. The clock is pinned.
+The `+READY` mean includes the server's second list, which builds its ranking and kept scores;
+"first task_info" includes the rest of the SDK's import (it runs beside the store's opening).
 """
 
 from __future__ import annotations
