@@ -163,8 +163,8 @@ class Tools:
         tags='bug,auth', priority='H', due='friday'."""
         with self.opening.use() as backlog:
             return self.answer(backlog.add(description, project=project, tags=text_list(tags), priority=priority,
-                                      due=due, depends=text_list(depends), wait=wait, scheduled=scheduled,
-                                      recur=recur, until=until, agent=agent, extra=extra))
+                                           due=due, depends=text_list(depends), wait=wait, scheduled=scheduled,
+                                           recur=recur, until=until, agent=agent, extra=extra))
 
     @tool()
     def task_log(self, description: Description, project: Project = None, tags: Tags = None,
@@ -173,7 +173,7 @@ class Tools:
         list). Example: description='Reviewed PR 42', project='web'."""
         with self.opening.use() as backlog:
             return self.answer(backlog.log(description, project=project, tags=text_list(tags), priority=priority,
-                                      agent=agent, extra=extra))
+                                           agent=agent, extra=extra))
 
     @tool()
     def task_duplicate(self, id: TaskId, description: NewDescription = None, project: Project = None,
@@ -184,7 +184,7 @@ class Tools:
         id=12, due='next week'."""
         with self.opening.use() as backlog:
             return self.answer(backlog.duplicate(id, description=description, project=project, tags=text_list(tags),
-                                            priority=priority, due=due, agent=agent, extra=extra))
+                                                 priority=priority, due=due, agent=agent, extra=extra))
 
     @tool()
     def task_import(self, tasks: Annotated[str, Field(description="JSON array of task objects")]) -> CallToolResult:
@@ -210,8 +210,8 @@ class Tools:
         due='tomorrow'; filter='project:web +bug', tags='urgent,-triage'."""
         with self.opening.use() as backlog:
             return self.answer(backlog.modify(filter, description=description, project=project, tags=text_list(tags),
-                                         priority=priority, due=due, depends=text_list(depends), wait=wait,
-                                         scheduled=scheduled, recur=recur, until=until, agent=agent, extra=extra))
+                                              priority=priority, due=due, depends=text_list(depends), wait=wait,
+                                              scheduled=scheduled, recur=recur, until=until, agent=agent, extra=extra))
 
     @tool()
     def task_done(self, id: TaskId, agent: Caller = None) -> CallToolResult:
