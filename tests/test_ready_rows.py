@@ -126,6 +126,19 @@ def test_cached_rows_equal_rows_made_afresh(steps):
 
 
 
+def test_the_rows_kept_per_set_of_fields_stop_at_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "ROWS_KEPT", 3)  # a 75k-row list would keep ~30 MB of rows
+    store = store_with([task(slot, "pending", "p", [], [], {}) for slot in range(6)], str(tmp_path))
+    try:
+        ctx = Context(store.tasks, NOW, timezone.utc, index=store.index)
+        every, fields = list(store.tasks.values()), render.parse_fields(None)
+        afresh = render.rows(every, Context(store.tasks, NOW, timezone.utc), fields)
+        assert [render.rows(every, ctx, fields) for _ in range(3)] == [afresh] * 3
+        assert len(store.index().rows[tuple(f for f in fields if f not in ("depends", "urgency"))]) == 3
+    finally:
+        store.close()
+
+
 # Instants on and beside the steps of the tasks of test_store_index (entry 2026-11-01, due
 # 2026-11-23 and 2027-03-01, scheduled 2026-12-24, wait 2027-01-01), forward and back.
 INSTANTS = [NOW, NOW + timedelta(hours=1, microseconds=500), NOW - timedelta(days=2)] + [

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from itertools import repeat
 
 from backlog.errors import BacklogError
-from backlog.store.view import Context
+from backlog.store.view import ROWS_KEPT, Context
 from backlog.core.model import COMPACT_FIELDS, FIELD_SET, FIELDS
 from backlog.core.urgency import urgency
 
@@ -49,7 +49,8 @@ def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_
     with `archived` beside it listing the dependencies that are archived.
 
     The plain fields of a hot task's row are made once per task version and kept by the store
-    (`Context.made_rows`); depends (ids can move to the archive) and urgency (time) are added fresh.
+    (`Context.made_rows`, at most ROWS_KEPT per set of fields: memory over speed for the biggest
+    lists); depends (ids can move to the archive) and urgency (time) are added fresh.
     """
     tasks = list(tasks)
     plain = tuple(f for f in fields if f not in ("depends", "urgency"))
@@ -63,7 +64,7 @@ def rows(tasks: Iterable[dict], ctx: Context, fields: tuple[str, ...] = COMPACT_
             shown = kept[1]
         else:
             shown = {name: task[name] for name in plain if name in task}
-            if made is not None and hot.get(task["uuid"]) is task:
+            if made is not None and hot.get(task["uuid"]) is task and (kept is not None or len(made) < ROWS_KEPT):
                 made[task["uuid"]] = (task, shown)
         if with_depends and "depends" in task:
             shown = shown.copy()

@@ -8,43 +8,54 @@ piped in right before end-of-file is never answered) and leaves SIGINT to Python
   SDK sees its read stream end only once every request received has been answered (a
   cancelled request needs no answer), so the SDK flushes every answer and returns;
 - a call still running GRACE_S after that point is abandoned: the process exits 1 with one
-  line on stderr (the store's journal makes an interrupted write safe).
+  line on stderr (the store's journal makes an interrupted write safe);
+- answers go out through `WireOut`, which writes the answers `backlog.mcp.wire` encoded as
+  their byte parts (the SDK's own stdout would want one str of the whole line).
 A signal ends the process with 0 when nothing was abandoned, the same as PID 1 in a container.
 """
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import signal
 import sys
 import threading
-from typing import Any
+from contextlib import suppress
+from typing import Any, BinaryIO
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+import anyio.to_thread
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
 from backlog.mcp.early import EarlyStdin
+from backlog.mcp.wire import Line, Wire
 
 GRACE_S = 10.0
 
 
-async def run_stdio(server: Server, early: EarlyStdin) -> None:
+async def run_stdio(server: Server, early: EarlyStdin, wire: Wire | None = None) -> None:
     """Serve `server` on stdin/stdout until end-of-file or SIGINT/SIGTERM, answering every request
-    received (but the handshake `early` answered already)."""
+    received (but the handshake `early` answered already); answers holding a result for `wire`
+    are written by it."""
     inflight = InFlight()
     lines = StdinLines(inflight, early)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, lines, early)
-        async with stdio_server(stdin=lines) as (read, write):  # type: ignore[arg-type]
-            await server.run(HeldReads(read, inflight), Answers(write, inflight, early),
-                             server.create_initialization_options())
-        tg.cancel_scope.cancel()
+    out = WireOut.claim()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_stop_on_signal, lines, early)
+            async with stdio_server(stdin=lines, stdout=out) as (read, write):  # type: ignore[arg-type]
+                await server.run(HeldReads(read, inflight), Answers(write, inflight, early, wire),
+                                 server.create_initialization_options())
+            tg.cancel_scope.cancel()
+    finally:
+        out.restore()
 
 
 async def _stop_on_signal(lines: StdinLines, early: EarlyStdin) -> None:
@@ -186,17 +197,68 @@ class HeldReads:
         await self.aclose()
 
 
+class WireOut:
+    """The client's pipe for the SDK's stdio writer: its text lines are encoded, `Line`s (answers
+    `Wire` encoded) are written as the byte parts they are. As the SDK's own stdout, fd 1 is
+    moved to a private descriptor and pointed at stderr while serving, so a stray print cannot
+    corrupt the protocol."""
+
+    def __init__(self, pipe: BinaryIO, private: int | None) -> None:
+        self.pipe, self.private = pipe, private
+
+    @classmethod
+    def claim(cls) -> WireOut:
+        """fd 1 for the protocol alone (stdout's own buffer when it cannot be moved)."""
+        sys.stdout.flush()
+        try:
+            private = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+        except OSError:
+            return cls(sys.stdout.buffer, None)
+        try:
+            os.dup2(2, 1)
+        except OSError:
+            os.close(private)
+            return cls(sys.stdout.buffer, None)
+        return cls(os.fdopen(private, "wb"), private)
+
+    def restore(self) -> None:
+        """fd 1 back on the client's pipe (what is written after serving reaches it again)."""
+        if self.private is not None:
+            with suppress(OSError):  # the client is gone: nothing reaches it any more
+                self.pipe.flush()
+            with suppress(OSError):
+                os.dup2(self.private, 1)
+            with suppress(OSError):
+                self.pipe.close()  # and the private descriptor with it: nothing left to flush later
+            self.private = None
+
+    def _write(self, data: str | Line) -> None:
+        if isinstance(data, Line):
+            for part in data.parts:
+                self.pipe.write(part)
+        else:
+            self.pipe.write(data.encode())
+
+    async def write(self, data: str | Line) -> None:
+        await anyio.to_thread.run_sync(self._write, data)
+
+    async def flush(self) -> None:
+        await anyio.to_thread.run_sync(self.pipe.flush)
+
+
 class Answers:
     """The SDK's write stream, settling each request as its answer goes out; its answer to an
-    `initialize` that `early` answered already is dropped."""
+    `initialize` that `early` answered already is dropped; an answer holding a result for
+    `wire` goes out as `wire` encodes it."""
 
-    def __init__(self, inner: Any, inflight: InFlight, early: EarlyStdin) -> None:
-        self.inner, self.inflight, self.early = inner, inflight, early
+    def __init__(self, inner: Any, inflight: InFlight, early: EarlyStdin, wire: Wire | None = None) -> None:
+        self.inner, self.inflight, self.early, self.wire = inner, inflight, early, wire
 
     async def send(self, item: SessionMessage) -> None:
         message = item.message
         if not (isinstance(message, JSONRPCResponse) and self.early.consume_answer(message.id)):
-            await self.inner.send(item)
+            encoded = self.wire.line(message) if self.wire is not None else None
+            await self.inner.send(item if encoded is None else SessionMessage(encoded, item.metadata))  # type: ignore[arg-type]
         self.inflight.answered(message)
 
     def close(self) -> None:

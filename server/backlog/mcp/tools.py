@@ -2,7 +2,8 @@
 
 Each tool maps its parameters straight onto one `engine.Backlog` method and answers
 with the method's result object twice: as `structuredContent` and as the same object
-in compact JSON text. Failures are raised and turned into one-line `isError` results by
+in compact JSON text (over `backlog serve`'s stdio both encoded once, by orjson:
+`backlog.mcp.wire`). Failures are raised and turned into one-line `isError` results by
 `BacklogServer.call_tool`, the single error handler (engine errors, store errors,
 argument validation, unknown parameters, crashes). Tools declare no output schema: the
 SDK would re-validate every result against it (slow for long lists), and the shapes are
@@ -31,6 +32,7 @@ from backlog.errors import BacklogError, StoreError
 from backlog.mcp.instructions import INSTRUCTIONS
 from backlog.mcp.lines import compact_schema, failure_line, unknown_parameter_line, validation_line
 from backlog.mcp.opening import Opening
+from backlog.mcp.wire import Wire
 
 log = logging.getLogger("backlog")
 
@@ -63,7 +65,8 @@ def tool(*, read_only: bool = False, destructive: bool = False, idempotent: bool
 
 
 def answer(result: dict) -> CallToolResult:
-    """A success: the engine's result object as structuredContent and as compact JSON text."""
+    """A success: the engine's result object as structuredContent and as compact JSON text (the
+    SDK encodes it; over our stdio `Wire` does instead)."""
     return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(result).decode())],
                           structured_content=result)
 
@@ -76,10 +79,12 @@ def text_list(value: str | int | list | None) -> str | None:
 
 
 class Tools:
-    """The tools of one server; every engine call goes through `Opening.use`."""
+    """The tools of one server; every engine call goes through `Opening.use`; with a `wire`, the
+    results are held for it to encode (`backlog.mcp.wire`)."""
 
-    def __init__(self, opening: Opening) -> None:
+    def __init__(self, opening: Opening, wire: Wire | None = None) -> None:
         self.opening = opening
+        self.answer: Callable[[dict], CallToolResult] = answer if wire is None else wire.hold
 
     # -- reading ----------------------------------------------------------------------
     @tool(read_only=True)
@@ -96,14 +101,14 @@ class Tools:
         fields; archived = ids in depends that are archived); task_info shows everything. Returns {tasks, total, truncated}; truncated means
         more matched than limit. Example: filter='project:web +READY', sort='due+', limit=10."""
         with self.opening.use() as backlog:
-            return answer(backlog.list(filter, sort=sort, limit=limit, fields=fields))
+            return self.answer(backlog.list(filter, sort=sort, limit=limit, fields=fields))
 
     @tool(read_only=True)
     def task_count(self, filter: Annotated[str, Field(description="as in task_list")] = "") -> CallToolResult:
         """Count tasks matching a filter (same syntax and pending default as task_list); cheaper than
         listing when only the number matters. Returns {count}. Example: filter='+OVERDUE'."""
         with self.opening.use() as backlog:
-            return answer(backlog.count(filter))
+            return self.answer(backlog.count(filter))
 
     @tool(read_only=True)
     def task_info(self, id: TaskId) -> CallToolResult:
@@ -111,21 +116,21 @@ class Tools:
         archived (its dependencies that are archived), doc_size when it has a doc (read it with
         task_doc_read). Returns {task}. Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.info(id))
+            return self.answer(backlog.info(id))
 
     @tool(read_only=True)
     def task_projects(self) -> CallToolResult:
         """Project names in use (pending and recurring tasks) with pending counts, by name. Check it
         before adding tasks, to reuse an existing project. Returns {items: [{name, pending}]}."""
         with self.opening.use() as backlog:
-            return answer(backlog.projects())
+            return self.answer(backlog.projects())
 
     @tool(read_only=True)
     def task_tags(self) -> CallToolResult:
         """Tags in use (pending and recurring tasks) with pending counts, by name. Check it before
         tagging, to reuse existing tags. Returns {items: [{name, pending}]}."""
         with self.opening.use() as backlog:
-            return answer(backlog.tags())
+            return self.answer(backlog.tags())
 
     @tool(read_only=True)
     def task_search(self, query: Annotated[str, Field(description="words to look for")],
@@ -135,7 +140,7 @@ class Tools:
         docs of tasks in any status. Use it to find tasks by topic when no filter fits. Returns
         {results: [{...task row, score, snippet}]}, best first. Example: query='login cookie'."""
         with self.opening.use() as backlog:
-            return answer(backlog.search(query, limit=limit))
+            return self.answer(backlog.search(query, limit=limit))
 
     @tool(read_only=True)
     def task_history(self, id: TaskId) -> CallToolResult:
@@ -143,7 +148,7 @@ class Tools:
         e.g. task_modify, hook:TaskCreated, cli:done) and each changed field as [old, new].
         Returns {entries}. Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.history(id))
+            return self.answer(backlog.history(id))
 
     # -- creating -----------------------------------------------------------------------
     @tool()
@@ -157,9 +162,9 @@ class Tools:
         plus its first instance. Example: description='Fix login redirect', project='web',
         tags='bug,auth', priority='H', due='friday'."""
         with self.opening.use() as backlog:
-            return answer(backlog.add(description, project=project, tags=text_list(tags), priority=priority,
-                                      due=due, depends=text_list(depends), wait=wait, scheduled=scheduled,
-                                      recur=recur, until=until, agent=agent, extra=extra))
+            return self.answer(backlog.add(description, project=project, tags=text_list(tags), priority=priority,
+                                           due=due, depends=text_list(depends), wait=wait, scheduled=scheduled,
+                                           recur=recur, until=until, agent=agent, extra=extra))
 
     @tool()
     def task_log(self, description: Description, project: Project = None, tags: Tags = None,
@@ -167,8 +172,8 @@ class Tools:
         """Record work that is already done, as a completed task (for the record, not the to-do
         list). Example: description='Reviewed PR 42', project='web'."""
         with self.opening.use() as backlog:
-            return answer(backlog.log(description, project=project, tags=text_list(tags), priority=priority,
-                                      agent=agent, extra=extra))
+            return self.answer(backlog.log(description, project=project, tags=text_list(tags), priority=priority,
+                                           agent=agent, extra=extra))
 
     @tool()
     def task_duplicate(self, id: TaskId, description: NewDescription = None, project: Project = None,
@@ -178,8 +183,8 @@ class Tools:
         (agent); no start, end, annotations or doc (the message names what was left). Example:
         id=12, due='next week'."""
         with self.opening.use() as backlog:
-            return answer(backlog.duplicate(id, description=description, project=project, tags=text_list(tags),
-                                            priority=priority, due=due, agent=agent, extra=extra))
+            return self.answer(backlog.duplicate(id, description=description, project=project, tags=text_list(tags),
+                                                 priority=priority, due=due, agent=agent, extra=extra))
 
     @tool()
     def task_import(self, tasks: Annotated[str, Field(description="JSON array of task objects")]) -> CallToolResult:
@@ -190,7 +195,7 @@ class Tools:
         is dropped: only a doc sets it). Re-importing identical tasks changes nothing. Returns {message, ids}.
         Example: tasks='[{"description":"Write tests","project":"api","tags":["test"]}]'."""
         with self.opening.use() as backlog:
-            return answer(backlog.import_tasks(tasks))
+            return self.answer(backlog.import_tasks(tasks))
 
     # -- changing -----------------------------------------------------------------------
     @tool(destructive=True, idempotent=True)
@@ -204,9 +209,9 @@ class Tools:
         Returns {message, ids} of the changed tasks. Example: filter='12', priority='H',
         due='tomorrow'; filter='project:web +bug', tags='urgent,-triage'."""
         with self.opening.use() as backlog:
-            return answer(backlog.modify(filter, description=description, project=project, tags=text_list(tags),
-                                         priority=priority, due=due, depends=text_list(depends), wait=wait,
-                                         scheduled=scheduled, recur=recur, until=until, agent=agent, extra=extra))
+            return self.answer(backlog.modify(filter, description=description, project=project, tags=text_list(tags),
+                                              priority=priority, due=due, depends=text_list(depends), wait=wait,
+                                              scheduled=scheduled, recur=recur, until=until, agent=agent, extra=extra))
 
     @tool()
     def task_done(self, id: TaskId, agent: Caller = None) -> CallToolResult:
@@ -214,28 +219,28 @@ class Tools:
         the next one. Refused when your lease on it expired and another agent took it over.
         Example: id=12, agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.done(id, agent=agent))
+            return self.answer(backlog.done(id, agent=agent))
 
     @tool(destructive=True)
     def task_delete(self, id: TaskId) -> CallToolResult:
         """Delete a task (status deleted; task_undo restores it, task_purge removes it for good).
         Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.delete(id))
+            return self.answer(backlog.delete(id))
 
     @tool(idempotent=True)
     def task_start(self, id: TaskId, agent: Caller = None) -> CallToolResult:
         """Mark a pending task active when you begin work on it (task_claim also makes you its
         owner and leases it to you). Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.start(id, agent=agent))
+            return self.answer(backlog.start(id, agent=agent))
 
     @tool()
     def task_stop(self, id: TaskId, agent: Caller = None) -> CallToolResult:
         """Make an active task inactive again and release its claim, e.g. when pausing or handing
         off. Example: id=12, agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.stop(id, agent=agent))
+            return self.answer(backlog.stop(id, agent=agent))
 
     @tool(idempotent=True)
     def task_claim(self, agent: Annotated[str, Field(description="your agent name")], id: TaskId | None = None,
@@ -248,7 +253,7 @@ class Tools:
         Pass the same agent to task_done/annotate. When finished, task_done; to hand it back,
         task_stop. Example: agent='worker-1', filter='project:api'."""
         with self.opening.use() as backlog:
-            return answer(backlog.claim(agent, id=id, filter=filter))
+            return self.answer(backlog.claim(agent, id=id, filter=filter))
 
     @tool()
     def task_annotate(self, id: TaskId, text: Annotated[str, Field(description="the note")],
@@ -256,7 +261,7 @@ class Tools:
         """Add a timestamped note to a task: progress, findings, links. Example: id=12,
         text='Root cause: stale cookie path'."""
         with self.opening.use() as backlog:
-            return answer(backlog.annotate(id, text, agent=agent))
+            return self.answer(backlog.annotate(id, text, agent=agent))
 
     @tool(destructive=True)
     def task_denotate(self, id: TaskId,
@@ -264,7 +269,7 @@ class Tools:
         """Remove the annotation with exactly this text from a task. Example: id=12,
         text='Root cause: stale cookie path'."""
         with self.opening.use() as backlog:
-            return answer(backlog.denotate(id, text))
+            return self.answer(backlog.denotate(id, text))
 
     @tool(destructive=True)
     def task_undo(self, agent: Annotated[str | None, Field(description="undo only this agent's changes")] = None,
@@ -274,13 +279,13 @@ class Tools:
         step, doc changes included); refused when someone else changed that task since. Call
         again to go further back. Returns {message, ids}. Example: agent='worker-1'."""
         with self.opening.use() as backlog:
-            return answer(backlog.undo(agent=agent, everyone=scope == "any"))
+            return self.answer(backlog.undo(agent=agent, everyone=scope == "any"))
 
     @tool(destructive=True)
     def task_purge(self, id: TaskId) -> CallToolResult:
         """Permanently remove a deleted task and its doc (task_delete it first). Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.purge(id))
+            return self.answer(backlog.purge(id))
 
     # -- docs -----------------------------------------------------------------------------
     @tool(destructive=True, idempotent=True)
@@ -290,19 +295,19 @@ class Tools:
         for the description. Adds the tag doc, which only a doc sets. Example: id=12,
         content='# Plan\\n1. ...'."""
         with self.opening.use() as backlog:
-            return answer(backlog.doc_write(id, content))
+            return self.answer(backlog.doc_write(id, content))
 
     @tool(read_only=True)
     def task_doc_read(self, id: TaskId) -> CallToolResult:
         """Read a task's doc. Returns {content}. Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.doc_read(id))
+            return self.answer(backlog.doc_read(id))
 
     @tool(destructive=True)
     def task_doc_delete(self, id: TaskId) -> CallToolResult:
         """Remove a task's doc and its tag doc (undoable). Example: id=12."""
         with self.opening.use() as backlog:
-            return answer(backlog.doc_delete(id))
+            return self.answer(backlog.doc_delete(id))
 
     # -- archive --------------------------------------------------------------------------
     @tool()
@@ -312,20 +317,20 @@ class Tools:
         active store into quarterly segments (2026-Q3), keeping lists fast; 0 moves every one.
         Returns {message, ids}. Example: older_than_days=30."""
         with self.opening.use() as backlog:
-            return answer(backlog.archive(older_than_days))
+            return self.answer(backlog.archive(older_than_days))
 
     @tool(read_only=True)
     def task_archive_list(self) -> CallToolResult:
         """Archive segments with their task counts. Returns {items: [{segment, count}]}."""
         with self.opening.use() as backlog:
-            return answer(backlog.archive_list())
+            return self.answer(backlog.archive_list())
 
     @tool(read_only=True)
     def task_archive_load(self, segment: Annotated[str, Field(description="e.g. '2026-Q3'")]) -> CallToolResult:
         """The archived tasks of one segment (see task_archive_list). Returns {tasks}.
         Example: segment='2026-Q3'."""
         with self.opening.use() as backlog:
-            return answer(backlog.archive_load(segment))
+            return self.answer(backlog.archive_load(segment))
 
 
 # MCPServer always registers prompt and resource handlers, so the SDK declares both capabilities
@@ -403,6 +408,7 @@ def build_tools(tools: Tools) -> list[Tool]:
     return built
 
 
-def build_server(opening: Opening) -> BacklogServer:
-    """The MCP server exposing every tool on the backlog `opening` provides."""
-    return BacklogServer(build_tools(Tools(opening)), opening)
+def build_server(opening: Opening, wire: Wire | None = None) -> BacklogServer:
+    """The MCP server exposing every tool on the backlog `opening` provides (answers held for
+    `wire` when given)."""
+    return BacklogServer(build_tools(Tools(opening, wire)), opening)

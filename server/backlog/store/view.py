@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to examine
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
 ROW_SETS = 4  # the store caches rows for at most this many sets of fields
+ROWS_KEPT = 20_000  # and at most this many rows per set (75k rows would hold ~30 MB)
 
 
 class Context:
@@ -210,8 +211,9 @@ class Context:
 
     def made_rows(self, fields: tuple[str, ...]) -> dict[str, tuple[dict, dict]] | None:
         """The store's cache of rows showing `fields` (uuid → (task, row); an entry holds while the
-        task is that very object), kept for the few field sets asked last; None without an
-        index, and the first time these fields are asked for (kept from the next time on)."""
+        task is that very object; at most ROWS_KEPT are added), kept for the few field sets asked
+        last; None without an index, and the first time these fields are asked for (kept from
+        the next time on)."""
         index = self.index
         if index is None:
             return None
