@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import orjson
 
 from backlog.cli import look
 from backlog.core import display
-from backlog.cli.table import View, history_lines
+from backlog.cli.table import View, as_json, history_lines
 from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
 
@@ -76,7 +75,7 @@ def value(item: object, key: str, view: View) -> str:
         return f"{item:.1f}"
     if key == "tags" and isinstance(item, list):
         return " ".join(item)
-    return item if isinstance(item, str) else orjson.dumps(item).decode()
+    return item if isinstance(item, str) else as_json(item)
 
 
 def lease_text(lease: Mapping, view: View) -> str:

@@ -6,19 +6,17 @@ change or delete more than `ASK_ABOVE` tasks asks on a terminal and needs `--yes
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-
-import orjson
 
 from backlog import __version__
 from backlog.cli import grammar
 from backlog.cli.grammar import Invocation, filter_text
-from backlog.cli.table import View, grid, history_lines, task_table
-from backlog.core.edits import extra_key, near_key
+from backlog.cli.table import View, as_json, grid, history_lines, task_table
+from backlog.core.value import Value
 from backlog.errors import Action, BacklogError, StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -32,8 +30,7 @@ REPORTS = {"next": "+READY", "ready": "+READY", "blocked": "+BLOCKED", "active":
 VERBS = {"done": "complete", "modify": "change"}  # the verb of the confirmation question, else the command
 
 
-@dataclass
-class Terminal:
+class Terminal(Value):
     """Where output goes and how to ask the user: stdout, stderr, and stdin when it is a terminal."""
 
     env: dict
@@ -65,7 +62,7 @@ def run(inv: Invocation, term: Terminal) -> int:
 
 def answer(result: dict, inv: Invocation, term: Terminal) -> None:
     """The result object as JSON with --json, else its message."""
-    term.out(orjson.dumps(result).decode() if inv.options.get("json") else result["message"])
+    term.out(as_json(result) if inv.options.get("json") else result["message"])
 
 
 def count_option(inv: Invocation, name: str, default: int) -> int:
@@ -105,7 +102,7 @@ def confirm(verb: str, ids: list[str], inv: Invocation, term: Terminal) -> None:
 def rows_out(result: dict, inv: Invocation, backlog: Backlog, term: Terminal, fields: str | None) -> None:
     """Task rows as a table (or tab-separated), with a note when the limit cut them."""
     if inv.options.get("json"):
-        term.out(orjson.dumps(result).decode())
+        term.out(as_json(result))
         return
     tasks = result["tasks"]
     if not tasks:
@@ -137,10 +134,10 @@ def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     text = filter_text(inv.filter)
     if inv.command == "count":
         result = backlog.count(text)
-        term.out(orjson.dumps(result).decode() if inv.options.get("json") else str(result["count"]))
+        term.out(as_json(result) if inv.options.get("json") else str(result["count"]))
         return
     if inv.command == "export":
-        term.out(orjson.dumps(backlog.export(text), option=orjson.OPT_INDENT_2).decode())
+        term.out(as_json(backlog.export(text), indent=True))
         return
     if inv.command == "claim":
         agent = str(inv.options.get("agent") or backlog.agent)
@@ -164,6 +161,8 @@ def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def known_key(key: str, udas: Mapping[str, str]) -> bool:
     """True for an attribute name (or an unambiguous prefix of one), a UDA some task has, or a near typo of one."""
+    from backlog.core.edits import extra_key, near_key  # only commands that write import edits
+
     return extra_key(key) is not None or key in udas or near_key(key, udas) is not None
 
 
@@ -216,7 +215,7 @@ def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     for ref in targets(backlog, inv.filter):
         result = backlog.info(ref) if inv.command == "info" else backlog.history(ref)
         if inv.options.get("json"):
-            blocks.append(orjson.dumps(result).decode())
+            blocks.append(as_json(result))
         elif inv.command == "info":
             entries = backlog.history(ref)["entries"]
             from backlog.cli.card import card  # lazy imports here and below: only their commands pay for them
@@ -248,7 +247,7 @@ def names(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """projects / tags with their pending counts."""
     result = getattr(backlog, inv.command)()
     if inv.options.get("json"):
-        term.out(orjson.dumps(result).decode())
+        term.out(as_json(result))
     elif not result["items"]:
         term.out(f"no {inv.command}")
     else:
@@ -260,7 +259,7 @@ def search(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """Tasks of any status ranked by relevance to the words, with a snippet of where they matched."""
     result = backlog.search(" ".join(inv.words), limit=count_option(inv, "limit", 100))
     if inv.options.get("json"):
-        term.out(orjson.dumps(result).decode())
+        term.out(as_json(result))
     elif not result["results"]:
         term.out("no matching tasks")
     else:
@@ -361,6 +360,7 @@ def completion_script(inv: Invocation, term: Terminal) -> None:
 
 
 def serve(term: Terminal) -> None:
+    gc.enable()  # main paused it for a one-shot command; a server runs for hours
     from backlog.mcp.server import serve as serve_mcp
     serve_mcp(term.env, os.getcwd())
 
@@ -370,6 +370,7 @@ def board(inv: Invocation, term: Terminal) -> int:
     port = count_option(inv, "port", 0)
     if port > 65535:
         raise BacklogError("--port", f"'{port}' is not a port", "use 1024–65535, or leave it out for a free one")
+    gc.enable()  # main paused it for a one-shot command; the board runs until stopped
     from backlog.board.serve import serve_board
     return serve_board(term.env, os.getcwd(), port=port, open_page=not inv.options.get("no-open"),
                        read_only=bool(inv.options.get("read-only")), out=term.out)
@@ -410,18 +411,18 @@ def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Te
     from backlog.runtime import clock_from_env
     from backlog.store import doctor as checks
 
-    as_json = inv.options.get("json")
+    json_out = inv.options.get("json")
     if inv.options.get("repair"):
         report = checks.repair(place, clock_from_env(term.env)())
-        if as_json:
+        if json_out:
             left = checks.check(place)
-            term.out(orjson.dumps({"ok": not left, "problems": left, "repaired": report}).decode())
+            term.out(as_json({"ok": not left, "problems": left, "repaired": report}))
         else:
             term.out("\n".join(report) if report else f"{root}: healthy, nothing to repair")
         return 0
     problems = checks.check(place)
-    if as_json:
-        term.out(orjson.dumps({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}).decode())
+    if json_out:
+        term.out(as_json({"ok": not problems, "problems": problems, **({"strays": strays} if strays else {})}))
     elif problems:
         term.out("\n".join(problems + ["run `backlog doctor --repair` to restore the newest consistent state"] + notes))
     else:
@@ -452,7 +453,7 @@ def migrate(inv: Invocation, term: Terminal) -> int:
         target = FileBackend(data_dir({k: v for k, v in term.env.items() if k != "BACKLOG_BACKEND"}, project))
     line = copy_backlog(source, target)
     if inv.options.get("json"):
-        term.out(orjson.dumps({"ok": True, "message": line}).decode())
+        term.out(as_json({"ok": True, "message": line}))
     else:
         term.out(f"{line}; {'set BACKLOG_BACKEND=s3' if to == 's3' else 'unset BACKLOG_BACKEND'} to use it")
     return 0

@@ -8,10 +8,10 @@ is `next`. `Invocation` says which words filter and which words change or descri
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
+from backlog.core.value import Value
+from backlog.core.patterns import Pattern
 from backlog.errors import Action, BacklogError
 
 # kind: how the words after the command are read
@@ -21,8 +21,7 @@ from backlog.errors import Action, BacklogError
 KINDS = ("report", "create", "tasks", "change", "text", "words", "none")
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Value):
     kind: str
     help: str
     options: tuple[str, ...] = ()
@@ -81,9 +80,9 @@ FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "n
 EVERYWHERE = ("json", "help", "color")
 
 _ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"
-_IDS = re.compile(rf"{_ID_PART}(?:,{_ID_PART})*")
-_PLAIN_ID = re.compile(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
-_KEY = re.compile(r"[a-z_][a-z0-9_.]*")
+_IDS = Pattern(rf"{_ID_PART}(?:,{_ID_PART})*")
+_PLAIN_ID = Pattern(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
+_KEY = Pattern(r"[a-z_][a-z0-9_.]*")
 
 
 COMMAND_OF_TOOL = {"doc_write": "doc", "doc_read": "doc --show", "doc_delete": "doc --delete"}
@@ -103,14 +102,13 @@ def spell_command(action: Action) -> str:
     return " ".join(["backlog", command, *args])
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(Value):
     """One parsed command line: the command, its filter words, its other words and options."""
 
     command: str
     filter: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
-    options: dict[str, str | bool] = field(default_factory=dict)
+    options: dict[str, str | bool]
 
 
 def is_ids(word: str) -> bool:

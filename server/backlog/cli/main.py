@@ -7,9 +7,14 @@ Exit codes: 0 ok, 1 bad input or refused operation (one line on stderr), 2 store
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,6 +23,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Claude Code runs this on every event: no grammar, no tables, no CLI-only imports.
         from backlog.hooks.events import main as hook_main
         return hook_main(words[1], sys.stdin.buffer.read(), dict(os.environ), os.getcwd(), sys.stdout)
+    # One command, then the process exits: the cyclic collector would only walk the loaded store
+    # again and again (tasks hold no cycles). `serve` and `board`, which stay, turn it back on.
+    gc.disable()
+    code = command(words)
+    if argv is None and not gc.isenabled():
+        leave(code)
+    gc.enable()
+    return code
+
+
+def leave(code: int) -> NoReturn:
+    """End this one-shot process now: output flushed, no teardown.
+
+    A normal exit frees the loaded store object by object and collects once more (~7 ms at 10k
+    tasks, ~30 ms at 100k); nothing needs it: backlog registers no exit handlers, the command's
+    writes are fsynced before it returns, and its lock goes with the process.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more to say
+            pass
+    os._exit(code)
+
+
+def command(words: list[str]) -> int:
+    """Run one CLI command line; errors become one line on stderr and the exit code."""
     from backlog.errors import BacklogError, StoreError
 
     try:

@@ -7,16 +7,15 @@ two columns); piped output is never cut, one row per line, cells separated by ta
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
-
-import orjson
 
 from backlog.cli import look
 from backlog.core import display
 from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
+from backlog.core.value import Value
 
 # The columns of `list` when no --fields is given: (field, header), shown when some row has it.
 DEFAULT_COLUMNS = (("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"), ("due", "Due"),
@@ -38,11 +37,29 @@ def cell(value: object, key: str, tz: tzinfo) -> str:
         return ",".join(map(str, value))
     if isinstance(value, str):
         return " ".join(value.split())  # no tabs or newlines inside a cell
-    return orjson.dumps(value).decode() if isinstance(value, (dict, list, bool)) else str(value)
+    return as_json(value) if isinstance(value, (dict, list, bool)) else str(value)
 
 
-@dataclass(frozen=True)
-class View:
+def as_json(value: object, indent: bool = False) -> str:
+    """`value` as JSON text, as the MCP tools write it (orjson's compact form, or indented).
+
+    orjson is imported on first use: with the `dataclasses`, `inspect`, `uuid` and `platform`
+    it pulls in, its import costs ~35 ms, which a command printing a table or card need not pay.
+    Strings, whole numbers, booleans, null and flat lists of them (a cell, a history change)
+    come out of the standard library byte for byte as orjson writes them.
+    """
+    if not indent and (_plain(value) or isinstance(value, list) and all(map(_plain, value))):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else None).decode()
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, (str, int))  # bool is an int
+
+
+class View(Value):
     """How rows are shown: zone and now for dates, terminal width (None: piped), colour, date style."""
 
     tz: tzinfo
@@ -101,7 +118,7 @@ def task_table(tasks: list[dict], view: View, fields: Sequence[str] | None = Non
 def history_lines(entries: list[dict], tz: tzinfo) -> list[str]:
     """One line per history entry: local time, who, through what, and each change as `field: old → new`."""
     def show(value: object) -> str:
-        return "–" if value is None else value if isinstance(value, str) else orjson.dumps(value).decode()
+        return "–" if value is None else value if isinstance(value, str) else as_json(value)
 
     return [f"{local_time(e['at'], tz)} {e['agent']} {e['tool']}"
             + ("" if "undoes" not in e else " (undo)") + ": "

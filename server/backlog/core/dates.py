@@ -27,15 +27,15 @@ ISO time is local wall time; an ISO time with an offset is that instant. Bare nu
 
 from __future__ import annotations
 
-import calendar
 import os
 import re
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from backlog.core.limits import EARLIEST, LATEST
+from backlog.core.patterns import Pattern
+from backlog.core.value import Value
 from backlog.errors import BacklogError
 
 SOMEDAY = LATEST
@@ -70,31 +70,30 @@ MONTHS: Mapping[str, int] = {
 
 _MAX_LENGTH = 100
 _DEFAULT_EXAMPLES = ("tomorrow", "2026-12-01", "+3d")
-_ISO = re.compile(
+_ISO = Pattern(
     r"(\d{4})-(\d\d)-(\d\d)(?:[t ](\d\d):(\d\d)(?::(\d\d)(?:[.,]\d+)?)?(z|[+-]\d\d(?::?\d\d)?)?)?"
 )
-_COMPACT = re.compile(r"(\d{4})(\d\d)(\d\d)t(\d\d)(\d\d)(\d\d)(z?)")
-_TERM = re.compile(r"(\d+) ?([a-z]+) ?")
-_TERMS = re.compile(r"(?:\d+ ?[a-z]+ ?)+")
-_ISO_DURATION = re.compile(
+_COMPACT = Pattern(r"(\d{4})(\d\d)(\d\d)t(\d\d)(\d\d)(\d\d)(z?)")
+_TERM = Pattern(r"(\d+) ?([a-z]+) ?")
+_TERMS = Pattern(r"(?:\d+ ?[a-z]+ ?)+")
+_ISO_DURATION = Pattern(
     r"p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?)?"
 )
-_ORDINAL = re.compile(r"(\d\d?)(st|nd|rd|th)")
-_MATH = re.compile(r"(.+?) ?([+-]) ?([^+-]+)")
-_M_UNIT = re.compile(r"(?<![a-z])([+-]?)(\d*) ?m$")
-_UNKNOWN_UNIT = re.compile(r"(?<![a-z\d])([+-]?\d+) ?([a-z]+)$")
-_NUMBER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"\d[.,]\d")
-_YEAR_MONTH = re.compile(r"(\d{4})-(\d\d)")
-_POSIX_TZ = re.compile(  # e.g. 'CET-1CEST,M3.5.0,M10.5.0/3', 'JST-9'
+_ORDINAL = Pattern(r"(\d\d?)(st|nd|rd|th)")
+_MATH = Pattern(r"(.+?) ?([+-]) ?([^+-]+)")
+_M_UNIT = Pattern(r"(?<![a-z])([+-]?)(\d*) ?m$")
+_UNKNOWN_UNIT = Pattern(r"(?<![a-z\d])([+-]?\d+) ?([a-z]+)$")
+_NUMBER = Pattern(r"[+-]?\d+")
+_DECIMAL = Pattern(r"\d[.,]\d")
+_YEAR_MONTH = Pattern(r"(\d{4})-(\d\d)")
+_POSIX_TZ = Pattern(  # e.g. 'CET-1CEST,M3.5.0,M10.5.0/3', 'JST-9'
     r"[a-z]{3,}[+-]?\d{1,2}(?::\d\d){0,2}(?:[a-z]{3,}(?:[+-]?\d{1,2}(?::\d\d){0,2})?"
     r"(?:,[mj]?[\d.]+(?:/[+-]?\d+(?::\d\d){0,2})?){2})?",
     re.IGNORECASE,
 )
 
 
-@dataclass(frozen=True)
-class Duration:
+class Duration(Value):
     """A span: calendar `months`, calendar `days` and exact `seconds` (each may be negative)."""
 
     months: int = 0
@@ -103,6 +102,11 @@ class Duration:
 
     def __neg__(self) -> Duration:
         return Duration(-self.months, -self.days, -self.seconds)
+
+
+def _month_days(year: int, month: int) -> int:
+    """How many days `month` of `year` has (`calendar.monthrange`'s second value, without its import)."""
+    return 31 if month == 12 else (date(year, month + 1, 1) - date(year, month, 1)).days  # to year 9999
 
 
 class _Unreadable(Exception):
@@ -122,7 +126,7 @@ def add_months(wall: datetime, n: int) -> datetime:
     """`wall` n months on (or back), its day clamped to the target month's length."""
     year, month = divmod(wall.month - 1 + n, 12)
     year += wall.year
-    return wall.replace(year=year, month=month + 1, day=min(wall.day, calendar.monthrange(year, month + 1)[1]))
+    return wall.replace(year=year, month=month + 1, day=min(wall.day, _month_days(year, month + 1)))
 
 
 def shift(moment: datetime, duration: Duration, tz: tzinfo) -> datetime:
@@ -295,7 +299,7 @@ def _iso(match: re.Match[str], tz: tzinfo) -> datetime:
     y, mo, d = int(year), int(month), int(day)
     if not 1 <= mo <= 12:
         raise _Unreadable(f"there is no month {month}", (f"{year}-12-{day}", f"{year}-01-{day}", "som"))
-    last = calendar.monthrange(y, mo)[1]
+    last = _month_days(y, mo)
     if not 1 <= d <= last:
         name = _MONTH_NAMES[mo - 1].capitalize()
         raise _Unreadable(
@@ -322,11 +326,11 @@ def _iso(match: re.Match[str], tz: tzinfo) -> datetime:
 def _next_ordinal(wall: datetime, day: int) -> datetime:
     """Midnight of the next `day` of month strictly after `wall`'s day, clamped to short months."""
     this = datetime(wall.year, wall.month, 1)
-    candidate = this.replace(day=min(day, calendar.monthrange(this.year, this.month)[1]))
+    candidate = this.replace(day=min(day, _month_days(this.year, this.month)))
     if candidate.date() > wall.date():
         return candidate
     after = add_months(this, 1)
-    return after.replace(day=min(day, calendar.monthrange(after.year, after.month)[1]))
+    return after.replace(day=min(day, _month_days(after.year, after.month)))
 
 
 def _resolve(norm: str, now: datetime, tz: tzinfo) -> datetime | None:

@@ -1,6 +1,6 @@
 """The filter language (SPEC §6): text → tokens → AST → generated Python → tasks.
 
-`parse_filter` turns text into an AST of frozen dataclasses that print their parse.
+`parse_filter` turns text into an AST of immutable nodes (`core.value.Value`) that print their parse.
 `compile_filter` applies the default status rule, resolves every date once, and turns
 the AST into the source of one list comprehension (`[t for t in tasks if <expr>]`),
 compiled with `exec`: the generated code is the evaluator, for `select` and `matches`
@@ -27,10 +27,8 @@ Decisions where SPEC §6 is silent:
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from types import CodeType, MappingProxyType
@@ -40,6 +38,7 @@ from backlog.core.dates import parse_date
 from backlog.core.limits import MAX_FILTER_CHARS, MAX_FILTER_NESTING, MAX_FILTER_TERMS, check_length
 from backlog.errors import BacklogError
 from backlog.core.model import VIRTUAL_TAGS, is_tag_name
+from backlog.core.value import Value
 from backlog.core.terms import (
     ATTRIBUTES, MODIFIERS, Emitter, TermError, attribute_source, ids_source, tag_source, word_source,
 )
@@ -61,31 +60,29 @@ _REFERENCE_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 # --- AST -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class All:
+class All(Value):
     """The empty filter: every task."""
 
     def __str__(self) -> str:
         return "(all)"
 
 
-@dataclass(frozen=True)
-class Attr:
+class Attr(Value):
     """`name.modifier:value`; modifier '' = none (canonical names, synonyms resolved)."""
 
     name: str
     modifier: str
     value: str
-    token: str = field(default="", compare=False, repr=False)
-    pos: int = field(default=0, compare=False, repr=False)
+    token: str = ""
+    pos: int = 0
+    HIDDEN = ("token", "pos")  # where it was written: not part of its meaning
 
     def __str__(self) -> str:
         mod = f" {self.modifier}" if self.modifier else ""
         return f"(attr {self.name}{mod} {self.value!r})"
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(Value):
     """`+name` / `-name`: an ordinary (case-sensitive) tag."""
 
     name: str
@@ -95,8 +92,7 @@ class Tag:
         return f"(tag {'+' if self.present else '-'} {self.name})"
 
 
-@dataclass(frozen=True)
-class Virtual:
+class Virtual(Value):
     """`+NAME` / `-NAME`: a virtual tag of SPEC §6."""
 
     name: str
@@ -106,8 +102,7 @@ class Virtual:
         return f"(virtual {'+' if self.present else '-'} {self.name})"
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(Value):
     """A bare word or quoted string: case-insensitive text in description or annotations."""
 
     text: str
@@ -116,8 +111,7 @@ class Word:
         return f"(word {self.text!r})"
 
 
-@dataclass(frozen=True)
-class Ids:
+class Ids(Value):
     """Id ranges (single ids are `(n, n)`) and full uuids or uuid prefixes; any one matches."""
 
     ranges: tuple[tuple[int, int], ...] = ()
@@ -128,32 +122,28 @@ class Ids:
         return "(ids " + " ".join(parts + [f"uuid:{u}" for u in self.uuids]) + ")"
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(Value):
     item: Node
 
     def __str__(self) -> str:
         return f"(not {self.item})"
 
 
-@dataclass(frozen=True)
-class And:
+class And(Value):
     items: tuple[Node, ...]
 
     def __str__(self) -> str:
         return "(and " + " ".join(map(str, self.items)) + ")"
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(Value):
     items: tuple[Node, ...]
 
     def __str__(self) -> str:
         return "(or " + " ".join(map(str, self.items)) + ")"
 
 
-@dataclass(frozen=True)
-class Xor:
+class Xor(Value):
     left: Node
     right: Node
 
@@ -166,8 +156,7 @@ Node = All | Attr | Tag | Virtual | Word | Ids | Not | And | Or | Xor
 
 # --- tokens ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(Value):
     kind: str  # '(' ')' op word term
     text: str  # unquoted text (op: canonical operator)
     raw: str  # as written
@@ -223,6 +212,8 @@ def _resolve_name(word: str, names: Mapping[str, str], what: str, raw: str, pos:
     if starts:
         raise _fail(f"{what} {where} is too short to abbreviate", f"use {listed}")
     listing = ", ".join(sorted(names))
+    import difflib  # only for a mistake: most processes never need it
+
     close = difflib.get_close_matches(word, list(names), n=1)
     if close:
         known = f" {what}s: {listing}" if what == "attribute" else ""
@@ -263,6 +254,8 @@ def _tag(sign: str, name: str, raw: str, pos: int) -> Node:
     if not is_tag_name(name):
         raise _fail(f"'{raw}' at {pos} is not a valid tag", "tags use letters, digits and '_', '.', ':', '-'")
     if name.isupper():
+        import difflib  # only for a mistake: most processes never need it
+
         close = difflib.get_close_matches(name, sorted(VIRTUAL_TAGS), n=1, cutoff=0.8)
         if close:
             raise _fail(f"unknown virtual tag '{raw}' at {pos}", f"did you mean '{sign}{close[0]}'?")

@@ -9,7 +9,6 @@ Absent values sort last in both directions. With a small `limit` only the top is
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from itertools import compress
 from collections.abc import Sequence
@@ -40,6 +39,8 @@ def parse_sort(text: str | None) -> list[tuple[str, bool]]:
         if name in FIELDS and name not in SORT_FIELDS:
             raise BacklogError("sort", f"cannot sort by '{name}'", f"use one of {', '.join(SORT_FIELDS)}")
         if name not in SORT_FIELDS:
+            import difflib  # only for a mistake: most processes never need it
+
             close = difflib.get_close_matches(name, SORT_FIELDS, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise BacklogError("sort", f"unknown field '{name}'", f"{hint}use one of {', '.join(SORT_FIELDS)}")
@@ -75,15 +76,25 @@ def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, l
     """The tasks that can reach the first `limit` places; all of them unless a cheap bound helps.
 
     For `urgency-` first: the view gives an upper bound of each task's urgency (cached per
-    task by the store). The exact urgencies of the `limit` tasks with the highest bounds
-    set a floor that the `limit`-th place reaches; a task whose bound is below it cannot
-    make the cut.
+    task by the store). Walking the tasks by bound, highest first, a chunk at a time, the
+    exact urgencies seen set a floor (the `limit`-th highest); once the next bound is below
+    it, no task left can pass it, and a task whose bound is below it cannot make the cut.
+    A loose bound (due or age at their largest) scores a few hundred of 7k tasks, not 2k.
     """
     if keys[0] != ("urgency", True) or limit >= len(tasks):
         return tasks
     bounds = ctx.urgency_bounds(tasks)
-    best = heapq.nlargest(limit, range(len(tasks)), key=bounds.__getitem__)
-    floor = min(ctx.urgencies([tasks[i] for i in best]))
+    order = sorted(range(len(tasks)), key=bounds.__getitem__, reverse=True)
+    best: list[float] = []  # the `limit` highest exact urgencies so far (a min-heap)
+    start, step = 0, max(limit, 64)
+    while start < len(order) and not (len(best) == limit and bounds[order[start]] < best[0]):
+        for value in ctx.urgencies([tasks[i] for i in order[start:start + step]]):
+            if len(best) < limit:
+                heapq.heappush(best, value)
+            elif value > best[0]:
+                heapq.heapreplace(best, value)
+        start += step
+    floor = best[0]
     return list(compress(tasks, map(floor.__le__, bounds)))
 
 

@@ -7,7 +7,6 @@ go through an `Emitter`, so the compiled predicate does no parsing per task. Rai
 
 from __future__ import annotations
 
-import difflib
 import operator
 import re
 from datetime import datetime, tzinfo
@@ -285,6 +284,8 @@ _COMPARE: Mapping[str, Callable[[object, object], bool]] = MappingProxyType({
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
     choices = list(choices)
+    import difflib  # only for a mistake: most processes never need it
+
     close = difflib.get_close_matches(word, choices, n=1)
     listing = ", ".join(choices)
     return f"did you mean '{close[0]}'? use one of {listing}" if close else f"use one of {listing}"

@@ -10,7 +10,7 @@ Terms, checked one by one against `task export` of Taskwarrior 2.6.2:
 - WAITING, BLOCKED and BLOCKING are the virtual-tag expressions of `backlog.core.virtual`.
 
 Speed: the per-task code (`_BODY`) is generated once at import into a loop (`urgencies`)
-and a closure (`scorer`); `own_bound` bounds a task's urgency from above from the task
+and a closure (`scorer`); `own_bounds` bounds tasks' urgencies from above from the task
 alone, for top-n selection (the store caches it per task). Dates are compared as strings; only
 due dates inside the 21-day ramp and entries younger than a year are converted, through
 per-call caches keyed by day.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import MappingProxyType
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 from backlog.core.model import format_utc
 from backlog.core.virtual import PENDING_AND, VIRTUAL, needs
@@ -150,37 +150,47 @@ _PRIORITY = {level: _C[f"priority.{level}"] for level in "HML"}
 BOUND_MARGIN = 1e-6  # float sums in another order may differ in the last bits
 
 
-def own_bound(t: dict) -> float:
-    """An upper bound of `t`'s urgency at any time, except the blocking term (`ctx`'s to add).
+def own_bounds(tasks: Iterable[dict], blocking: Container[str]) -> list[float]:
+    """An upper bound of each task's urgency at any time, in order; `blocking`: the uuids that
+    get the blocking term.
 
-    It reads `t` alone (no clock, no other task), so a store may cache it per task until the
-    task changes: the time terms count at their largest (due 12, scheduled 5, age AGE_MAX),
-    waiting and blocked at 0. Non-pending tasks: 0.
+    The rest reads each task alone (no clock, no other task), so a store may cache it per task
+    until the task changes: the time terms count at their largest (due 12, scheduled 5, age
+    AGE_MAX), waiting and blocked at 0; non-pending tasks 0. One loop, no call per task: a
+    fresh `backlog list` bounds 7k tasks.
     """
-    if t["status"] != "pending":
-        return 0.0
-    u = AGE_MAX + BOUND_MARGIN
-    tags = t.get("tags")
-    if tags:
-        n = len(tags)
-        u += _TAGS_TERM[n] if n < 3 else _C["tags"]
-        if "next" in tags:
-            u += _C["next"]
-    if "annotations" in t:
-        n = len(t["annotations"])
-        u += _NOTES_TERM[n] if n < 3 else _C["annotations"]
-    if "project" in t:
-        u += _C["project"]
-    if "priority" in t:
-        u += _PRIORITY.get(t["priority"], 0.0)
-    if "due" in t:
-        u += _C["due"]
-    if "start" in t:
-        u += _C["active"]
-    if "scheduled" in t:
-        u += _C["scheduled"]
-    return u
-
+    c, tags_term, notes_term, priority = _C, _TAGS_TERM, _NOTES_TERM, _PRIORITY
+    c_tags, c_next, c_notes, c_project = c["tags"], c["next"], c["annotations"], c["project"]
+    c_due, c_active, c_scheduled, c_blocking = c["due"], c["active"], c["scheduled"], c["blocking"]
+    out: list[float] = []
+    append = out.append
+    for t in tasks:
+        u = 0.0
+        if t["status"] == "pending":
+            u = AGE_MAX + BOUND_MARGIN
+            tags = t.get("tags")
+            if tags:
+                n = len(tags)
+                u += tags_term[n] if n < 3 else c_tags
+                if "next" in tags:
+                    u += c_next
+            if "annotations" in t:
+                n = len(t["annotations"])
+                u += notes_term[n] if n < 3 else c_notes
+            if "project" in t:
+                u += c_project
+            if "priority" in t:
+                u += priority.get(t["priority"], 0.0)
+            if "due" in t:
+                u += c_due
+            if "start" in t:
+                u += c_active
+            if "scheduled" in t:
+                u += c_scheduled
+        if t["uuid"] in blocking:
+            u += c_blocking
+        append(u)
+    return out
 
 def urgency(task: dict, ctx: Context) -> float:
     """Urgency of one task (0.0 unless pending)."""

@@ -10,55 +10,71 @@ class only names them (modules whose names the methods take are imported under o
 from __future__ import annotations
 
 import functools
+import importlib
 import time
 from collections.abc import Callable
 
-from backlog.engine import archive as archiving, claims, docs, exchange, history as changes, queries, search as searching, tasks
 from backlog.engine.scope import Scope
 from backlog.errors import Conflict, StoreError
 
 CONFLICT_WAIT_S = 60  # how long one use case keeps losing races before it gives up (optimistic backends)
 
 
+class UseCase:
+    """A method of Backlog: function `name` of area module `area`, imported on first use, then
+    set on the class in its place (wrapped by `rerun_on_conflict`)."""
+
+    def __init__(self, area: str, name: str) -> None:
+        self.area, self.name = area, name
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.owner, self.attr = owner, attr
+
+    def __get__(self, obj: object, owner: type | None = None) -> Callable:
+        function = rerun_on_conflict(getattr(importlib.import_module(f"backlog.engine.{self.area}"), self.name))
+        setattr(self.owner, self.attr, function)
+        return function if obj is None else function.__get__(obj, owner)
+
+
 class Backlog(Scope):
     """The use cases of one backlog, as methods."""
 
-    list = queries.list_tasks
-    count = queries.count
-    info = queries.info
-    projects = queries.projects
-    tags = queries.tags
-    search = searching.search
-    history = changes.history
-    activity = changes.activity
-    undo = changes.undo
-    add = tasks.add
-    log = tasks.log
-    duplicate = tasks.duplicate
-    modify = tasks.modify
-    done = tasks.done
-    delete = tasks.delete
-    start = tasks.start
-    stop = tasks.stop
-    annotate = tasks.annotate
-    denotate = tasks.denotate
-    purge = tasks.purge
-    claim = claims.claim
-    assign = claims.assign
-    release = claims.release
-    release_session = claims.release_session
-    release_task = claims.release_task
-    release_writer = claims.release_writer
-    renew_leases = claims.renew_leases
-    complete_external = claims.complete_external
-    doc_read = docs.doc_read
-    doc_write = docs.doc_write
-    doc_delete = docs.doc_delete
-    import_tasks = exchange.import_tasks
-    export = exchange.export
-    archive = archiving.archive
-    archive_list = archiving.archive_list
-    archive_load = archiving.archive_load
+    list = UseCase("queries", "list_tasks")
+    count = UseCase("queries", "count")
+    info = UseCase("queries", "info")
+    projects = UseCase("queries", "projects")
+    tags = UseCase("queries", "tags")
+    search = UseCase("search", "search")
+    history = UseCase("history", "history")
+    activity = UseCase("history", "activity")
+    undo = UseCase("history", "undo")
+    add = UseCase("tasks", "add")
+    log = UseCase("tasks", "log")
+    duplicate = UseCase("tasks", "duplicate")
+    modify = UseCase("tasks", "modify")
+    done = UseCase("tasks", "done")
+    delete = UseCase("tasks", "delete")
+    start = UseCase("tasks", "start")
+    stop = UseCase("tasks", "stop")
+    annotate = UseCase("tasks", "annotate")
+    denotate = UseCase("tasks", "denotate")
+    purge = UseCase("tasks", "purge")
+    claim = UseCase("claims", "claim")
+    assign = UseCase("claims", "assign")
+    release = UseCase("claims", "release")
+    release_session = UseCase("claims", "release_session")
+    release_task = UseCase("claims", "release_task")
+    release_writer = UseCase("claims", "release_writer")
+    renew_leases = UseCase("claims", "renew_leases")
+    complete_external = UseCase("claims", "complete_external")
+    doc_read = UseCase("docs", "doc_read")
+    doc_write = UseCase("docs", "doc_write")
+    doc_delete = UseCase("docs", "doc_delete")
+    import_tasks = UseCase("exchange", "import_tasks")
+    export = UseCase("exchange", "export")
+    archive = UseCase("archive", "archive")
+    archive_list = UseCase("archive", "archive_list")
+    archive_load = UseCase("archive", "archive_load")
 
 
 def rerun_on_conflict(use_case: Callable) -> Callable:
@@ -83,8 +99,3 @@ def rerun_on_conflict(use_case: Callable) -> Callable:
                 time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
     return run
 
-
-for _name, _use_case in list(vars(Backlog).items()):
-    if not _name.startswith("_") and callable(_use_case):
-        setattr(Backlog, _name, rerun_on_conflict(_use_case))
-del _name, _use_case

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
-
 from backlog.errors import BacklogError
 from backlog.core.filter import compile_filter
 from backlog.core.model import DOC_TAG, check_description, check_task, format_utc, is_uuid, new_uuid, sync_doc_tag
@@ -17,6 +15,8 @@ def read_json_tasks(text: object) -> list:
     """A JSON array, a single object, or one object per line (`task export` with json.array=off)."""
     if not isinstance(text, str) or not text.strip():
         raise BacklogError("tasks", "is empty", "pass a JSON array of task objects")
+    import orjson  # here: every CLI command imports this module, few import tasks
+
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as err:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterable, Iterator
 
-from backlog.core.edits import find_cycles, merge_params, parse_edits
 from backlog.core.filter import compile_filter
 from backlog.core.model import format_utc, is_uuid
 from backlog.engine import render
@@ -116,12 +115,16 @@ class Scope:
         return resolve
 
     def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
+        from backlog.core.edits import merge_params, parse_edits  # here and below: a reader never imports edits
+
         ctx = Context(self.store.tasks, now, self.tz, index=self.index)
         return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
                            lambda: ctx.udas)
 
     def check_depends(self, tasks: Iterable[dict], tx: Transaction) -> None:
         """Refuse a dependency cycle through any of `tasks`: one pass over the graph, however many."""
+        from backlog.core.edits import find_cycles
+
         cycle = find_cycles((t["uuid"] for t in tasks if t.get("depends")),
                             lambda u: (tx.get(u) or {}).get("depends", ()))
         if cycle:

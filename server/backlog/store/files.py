@@ -293,10 +293,11 @@ class FileBackend:
             return b""
 
     def journal_generations(self) -> list[int]:
-        folder = self.root / "journal"
-        if not folder.is_dir():
+        try:  # a listing, not a glob: pathlib compiles the pattern in every process (~1 ms)
+            names = os.listdir(self.root / "journal")
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(int(p.stem) for p in folder.glob("*.jsonl") if p.stem.isdigit())
+        return sorted(int(name[:-6]) for name in names if name.endswith(".jsonl") and name[:-6].isdigit())
 
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Write `line` at `offset` (cutting any torn tail beyond it) and make it durable."""

@@ -18,8 +18,8 @@ are left as they are.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from backlog.core.value import Value
 from backlog.errors import StoreError
 from backlog.store.files import FileBackend
 from backlog.store.sealed import is_sealed, unseal
@@ -28,8 +28,7 @@ MAX_FILES = 16
 _WINDOW = 1 << 16
 
 
-@dataclass
-class Merge:
+class Merge(Value):
     history: int  # the generation file that holds the history
     offset: int  # where the appended bytes go (a torn tail beyond it is cut)
     data: bytes  # the lines to append

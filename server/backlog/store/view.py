@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
-from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS, own_bound, urgencies
+from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS, own_bounds, urgencies
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -157,7 +157,7 @@ class Context:
     def urgency_bounds(self, tasks: Sequence[dict]) -> list[float]:
         """An upper bound of each task's urgency now, in order: its own part plus blocking.
 
-        Without an index the own part is `urgency.own_bound` (the task alone, any time). With
+        Without an index the own part is `urgency.own_bounds` (the task alone, any time). With
         one it is the task's urgency at the index's horizon (`horizon_bounds`), cached per task
         until the task changes or `now` passes the horizon: far tighter, so a top-n list scores
         few tasks exactly.
@@ -165,7 +165,7 @@ class Context:
         blocking, term = self.blocking_uuids, COEFFICIENTS["blocking"]
         index = self.index
         if index is None:
-            return [own_bound(t) + term if t["uuid"] in blocking else own_bound(t) for t in tasks]
+            return own_bounds(tasks, blocking)
         if index.horizon is None or self.now > index.horizon:
             index.bounds.clear()
             index.horizon = self.now + BOUND_HORIZON
