@@ -192,6 +192,7 @@ def own_bounds(tasks: Iterable[dict], blocking: Container[str]) -> list[float]:
         append(u)
     return out
 
+
 def urgency(task: dict, ctx: Context) -> float:
     """Urgency of one task (0.0 unless pending)."""
     return urgencies((task,), ctx)[0]
