@@ -30,6 +30,7 @@ def writer(root: Path, name: str, mode: str, count: int, compact_every: int) -> 
         text=True)
 
 
+@pytest.mark.clockfree
 @COMPACTION
 def test_four_processes_writing_at_once_lose_nothing(store_dir, compact_every):
     procs = [writer(store_dir, f"w{k}", "mixed", 250, compact_every) for k in range(4)]
@@ -47,6 +48,7 @@ def test_four_processes_writing_at_once_lose_nothing(store_dir, compact_every):
         assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 250, 2)]
 
 
+@pytest.mark.clockfree
 @COMPACTION
 def test_deleting_the_lock_file_while_writers_run_loses_nothing(store_dir, compact_every):
     procs = [writer(store_dir, f"w{k}", "mixed", 150, compact_every) for k in range(4)]
@@ -80,6 +82,7 @@ def test_deleting_the_lock_file_while_writers_run_loses_nothing(store_dir, compa
         assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 150, 2)]
 
 
+@pytest.mark.clockfree
 @COMPACTION
 def test_a_writer_killed_at_any_instant_leaves_every_acknowledged_change(store_dir, compact_every):
     rng = random.Random(7)

@@ -77,6 +77,14 @@ class Backlog(Scope):
     archive_load = UseCase("archive", "archive_load")
 
 
+def import_all() -> None:
+    """Bind every use case now: a long-lived server imports the areas while its store opens,
+    so its first call does not pay them."""
+    for name, value in list(vars(Backlog).items()):
+        if isinstance(value, UseCase):
+            getattr(Backlog, name)
+
+
 def rerun_on_conflict(use_case: Callable) -> Callable:
     """`use_case`, run again on the new state each time another writer took its commit's sequence.
 

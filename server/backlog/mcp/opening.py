@@ -66,8 +66,10 @@ class Opening:
 
     def _open(self) -> None:
         try:
+            from backlog.engine.backlog import import_all
             from backlog.runtime import open_backlog  # here, so the engine's imports overlap the SDK's
 
+            import_all()  # the use cases' areas too: the first call imports nothing
             self._backlog = open_backlog(self._env, self._cwd, channel="mcp", session=self.session,
                                          writer=f"mcp:{self.key}")
             self._kept = self._backlog.store.position()  # as opened: the hooks judge that summary themselves
