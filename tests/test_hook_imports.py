@@ -30,3 +30,16 @@ def test_session_start_imports_no_heavy_module(tmp_path, clean_env):
     modules = imported_modules(result.stderr)
     assert "backlog" in modules
     assert not HEAVY & modules, f"a hook imported {sorted(HEAVY & modules)}"
+
+
+def test_a_writing_hook_imports_no_lock_package(tmp_path, clean_env):
+    """TaskCreated writes under the store's own flock: no filelock (its import was ~35 ms)."""
+    env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
+    payload = json.dumps({"session_id": "s1", "hook_event_name": "TaskCreated", "task_id": "1",
+                          "task_subject": "Mirror me", "cwd": str(tmp_path)})
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "TaskCreated"],
+                            input=payload, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0
+    assert "Mirror me" in run_backlog(["list"], env).stdout  # the hook wrote
+    modules = imported_modules(result.stderr)
+    assert not ({"filelock"} | HEAVY) & modules, sorted(({"filelock"} | HEAVY) & modules)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import random
 import signal
@@ -130,6 +132,31 @@ def test_writers_beside_a_bad_lock_file_exclude_each_other_by_the_data_dir(store
         mine = sorted((t for t in tasks if t["tags"][0] == f"w{k}"), key=lambda t: int(t["description"].split()[-1]))
         assert [t["tags"] for t in mine] == [[f"w{k}", f"m{n + 1}"] for n in range(0, 100, 2)]
     assert not (store_dir.parent / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("holder", ["older version's filelock", "data dir flock"])
+def test_a_writer_waits_for_a_held_lock_then_gives_up_with_one_line(store_dir, holder):
+    """`.lock` held as earlier versions held it (the filelock package), or the data dir held as
+    this version's writers hold it: a writer waits its timeout, then says so, and writes once free."""
+    from filelock import FileLock
+
+    store_dir.mkdir(parents=True, exist_ok=True)
+    backend = FileBackend(store_dir, lock_timeout=1.0)
+    with contextlib.ExitStack() as held:
+        if holder.endswith("filelock"):
+            held.enter_context(FileLock(str(store_dir / ".lock")))
+        else:
+            fd = os.open(store_dir, os.O_RDONLY | os.O_DIRECTORY)
+            held.callback(os.close, fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(StoreError) as caught:
+            with backend.lock():
+                pass
+    assert str(caught.value) == (f"{store_dir}: could not take the write lock within 1s; "
+                                 "another backlog process is holding it, retry when it is done")
+    with backend.lock(), backend.lock():  # free again, and reentrant
+        assert backend._lock_fd is not None and backend._dir_fd is not None
+    assert backend._lock_fd is None and backend._dir_fd is None
 
 
 def test_a_journal_cut_between_concurrent_writers_stops_them_all_and_repair_names_the_cut(store_dir):

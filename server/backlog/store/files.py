@@ -28,15 +28,21 @@ import os
 import re
 import stat
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from backlog.errors import StoreError
 from backlog.store.sealed import FORMAT_FILE, HEAD_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
+
+
+class _LockTimeout(Exception):
+    """Internal: the write lock was not free before the deadline."""
+
+
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 _BLOB = re.compile(r"[0-9a-f]{64}")
 
@@ -98,7 +104,7 @@ class FileBackend:
     def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.root = root
         self.lock_timeout = lock_timeout
-        self._lock = None  # the FileLock, made by the first writer: readers never import filelock
+        self._lock_fd: int | None = None  # `.lock`, flock'ed while this backend holds the lock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
         self._dir_fd: int | None = None  # the data dir, flock'ed while this backend holds the lock
         self.removed_temps: list[str] = []  # temp files of crashed writers this backend removed
@@ -112,25 +118,22 @@ class FileBackend:
     def lock(self) -> Iterator[None]:
         """Hold the write lock (reentrant): `.lock`, then the data dir itself.
 
-        `.lock` is what every backlog version takes; an operator can delete it while writers
-        run, after which two writers could each hold a `.lock`. The flock on the data dir's
-        own inode, taken second by every writer of this version, cannot be deleted away.
-        A bad `.lock` (see lock_problem) is skipped: older versions cannot lock it, so cannot
-        write, and this version's writers exclude each other by the data dir's lock.
+        `.lock` is what every backlog version takes (a `flock`, as the `filelock` package that
+        earlier versions used takes it on Unix, so they and this one exclude each other); an
+        operator can delete it while writers run, after which two writers could each hold a
+        `.lock`. The flock on the data dir's own inode, taken second by every writer of this
+        version, cannot be deleted away. A bad `.lock` (see lock_problem) is skipped: older
+        versions cannot lock it, so cannot write, and this version's writers exclude each other
+        by the data dir's lock. Both waits together last at most `lock_timeout`.
         """
-        from filelock import FileLock, Timeout  # here, not at the top: its import costs read-only hooks ~20 ms
-
         self._ensure_dirs()
-        if self._lock is None:
-            self._lock = FileLock(str(self.root / ".lock"), timeout=self.lock_timeout, thread_local=False)
-        # a `.lock` no writer can take (a directory, a symlink, not ours) is left alone, not
-        # opened: the data dir's lock alone excludes every writer that could run then
-        outer = nullcontext() if self.lock_problem() else self._lock
+        deadline = time.monotonic() + self.lock_timeout
         try:
-            with outer, self._dir_lock(time.monotonic() + self.lock_timeout):
+            with self._held("_lock_fd", self._open_lock_file, deadline), \
+                    self._held("_dir_fd", self._open_dir, deadline):
                 self._remove_temp_files()
                 yield
-        except Timeout:
+        except _LockTimeout:
             raise StoreError(
                 f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                 "another backlog process is holding it, retry when it is done"
@@ -155,44 +158,61 @@ class FileBackend:
         """Move a `.lock` no writer can take aside to `.lock.damaged-<stamp>` and make a fresh
         one, under the data dir's lock only (never waiting on `.lock` while holding it);
         what was done, or None when `.lock` is fine."""
-        from filelock import Timeout
-
         if self.lock_problem() is None:
             return None
         self._ensure_dirs()
         try:
-            with self._dir_lock(time.monotonic() + self.lock_timeout):
+            with self._held("_dir_fd", self._open_dir, time.monotonic() + self.lock_timeout):
                 if self.lock_problem() is None:
                     return None
                 path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
                 os.rename(path, aside)
                 write_atomic(path, b"", self.root)
-        except Timeout:
+        except _LockTimeout:
             raise StoreError(f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
                              "another backlog process is holding it, retry when it is done") from None
         return f"moved the lock file no writer could take to {aside.name} and made a new one"
 
-    @contextmanager
-    def _dir_lock(self, deadline: float) -> Iterator[None]:
-        from filelock import Timeout
+    def _open_lock_file(self) -> int | None:
+        """`.lock` opened to be flock'ed, created when missing; None when it is bad (a
+        directory, a symlink, not ours: left alone, the data dir's lock alone excludes then)."""
+        if self.lock_problem():
+            return None
+        try:
+            return os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            if err.errno in (errno.ELOOP, errno.EISDIR, errno.EACCES, errno.EPERM):
+                return None  # made bad since lock_problem looked: as above
+            raise
 
-        if self._dir_fd is not None:  # reentered: already held
+    def _open_dir(self) -> int:
+        return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    @contextmanager
+    def _held(self, attr: str, open_fd: Callable[[], int | None], deadline: float) -> Iterator[None]:
+        """An exclusive flock on what `open_fd` opens, kept in `attr` while held (reentered: held
+        already). Each try opens anew, as filelock does, so a file deleted meanwhile is made again."""
+        if getattr(self, attr) is not None:
             yield
             return
-        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        while True:
+            fd = open_fd()
+            if fd is None:
+                yield
+                return
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() > deadline:
+                    raise _LockTimeout from None
+                time.sleep(0.005)
+        setattr(self, attr, fd)
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise Timeout(str(self.root)) from None
-                    time.sleep(0.005)
-            self._dir_fd = fd
             yield
         finally:
-            self._dir_fd = None
+            setattr(self, attr, None)
             os.close(fd)  # releases the flock
 
     def _remove_temp_files(self) -> None:
