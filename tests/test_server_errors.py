@@ -212,3 +212,4 @@ def test_compact_schema_drops_titles_and_null_arms_but_keeps_unions():
         "title": {"type": "string"},
         "id": {"anyOf": [{"type": "string"}, {"type": "integer"}], "description": "d"},
         "days": {"type": "integer", "default": 90}}}
+

@@ -11,7 +11,7 @@ import pytest
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.core.filter import parse_filter
-from backlog.core.model import check_project, check_tag
+from backlog.core.model import check_project, check_tag, check_uda
 from backlog.store.store import Store
 from tests.conftest import NOW, error, run_backlog
 
@@ -105,3 +105,28 @@ def test_the_cli_takes_unicode_names(clean_env, store_dir):
     assert (added.returncode, added.stdout, added.stderr) == (0, "added task 1\n", "")
     listed = run_backlog(["list", "project:données", "+été"], env)
     assert listed.returncode == 0 and listed.stdout.splitlines()[1].split()[:3] == ["1", "données", "été"]
+
+
+LONE_LINE = ("{field}: holds U+{code} at character {at}, which is not a character (a byte that was not UTF-8, "
+             "or half of a surrogate pair); send the text as UTF-8")
+
+
+def test_text_holding_a_lone_surrogate_is_refused_in_one_line_and_nothing_is_stored(backlog):
+    """A lone surrogate (JSON's "\\ud800", or a byte that was not UTF-8 kept by the OS as
+    U+DC80–U+DCFF) cannot be written: each place text is stored names its parameter."""
+    kept = backlog.add("Kept")["task"]["id"]
+    assert error(backlog.add, "bad \ud800 text") == LONE_LINE.format(field="description", code="D800", at=5)
+    assert error(check_uda, "rank", "r\udcff") == LONE_LINE.format(field="rank", code="DCFF", at=2)
+    assert error(backlog.annotate, kept, "\udc80 note") == LONE_LINE.format(field="text", code="DC80", at=1)
+    assert error(backlog.doc_write, kept, "# Doc \ud800") == LONE_LINE.format(field="content", code="D800", at=7)
+    task = backlog.info(kept)["task"]
+    assert "annotations" not in task and "doc_size" not in task
+    assert len(backlog.store.tasks) == 1
+
+
+def test_a_byte_that_is_not_utf8_on_the_command_line_is_one_line(tmp_path, clean_env):
+    env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
+    result = run_backlog(["add", "caf\udce9"], env)  # `backlog add caf$'\xe9'` in a Latin-1 shell
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "backlog: " + LONE_LINE.format(field="description", code="DCE9", at=4) + "\n"
+    assert run_backlog(["count"], env).stdout.strip() == "0"

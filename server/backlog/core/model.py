@@ -122,7 +122,7 @@ def check_uda(key: str, value: object) -> str | int | float:
     if isinstance(value, str):
         if not value:
             raise BacklogError(key, "is empty", f"leave {key} out to clear it")
-        return value
+        return check_text(value, key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BacklogError(key, f"a UDA holds text or a number, got {type(value).__name__}",
                            "use a JSON string or number")
@@ -147,11 +147,23 @@ def uda_kinds(tasks: Iterable[dict]) -> dict[str, str]:
             for name in sorted(names)}
 
 
+def check_text(value: str, field: str) -> str:
+    """`value`, when every character in it can be stored: a lone surrogate (a byte that was not
+    UTF-8, kept by the OS as U+DC80–U+DCFF, or half of a surrogate pair) is not a character."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as err:
+        raise BacklogError(field, f"holds U+{ord(value[err.start]):04X} at character {err.start + 1}, which is not a "
+                                  "character (a byte that was not UTF-8, or half of a surrogate pair)",
+                           "send the text as UTF-8") from None
+    return value
+
+
 def check_description(value: object, field: str = "description") -> str:
     """The trimmed description; raises BacklogError when empty, too long or not text."""
     if not isinstance(value, str):
         raise BacklogError(field, f"expected text, got {type(value).__name__}", "pass a string")
-    text = value.strip()
+    text = check_text(value, field).strip()
     if not text:
         raise BacklogError(field, "is empty", "give a short summary of the task")
     if len(text) > MAX_DESCRIPTION:

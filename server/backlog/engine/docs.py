@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backlog.errors import Action, BacklogError
-from backlog.core.model import format_utc, sync_doc_tag
+from backlog.core.model import check_text, format_utc, sync_doc_tag
 from backlog.engine.scope import Scope
 
 
@@ -22,7 +22,7 @@ def doc_read(scope: Scope, id: object) -> dict:
 def doc_write(scope: Scope, id: object, content: str) -> dict:
     if not isinstance(content, str) or not content.strip():
         raise BacklogError("content", "is empty", ("pass the markdown to attach; ", Action("doc_delete"), " removes a doc"))
-    size = len(content.encode())
+    size = len(check_text(content, "content").encode())
     if size > MAX_DOC_BYTES:
         raise BacklogError("content", f"is {size} bytes, the limit is {MAX_DOC_BYTES} (1 MiB)", "shorten it or split it over tasks")
     now = scope.clock()

@@ -10,7 +10,7 @@ from backlog.engine import render
 from backlog.core.edits import apply_edits, doc_tag_note
 from backlog.errors import Action, BacklogError
 from backlog.core.filter import compile_filter
-from backlog.core.model import FAR_FUTURE, check_task, format_utc, is_uda, new_uuid, sync_doc_tag
+from backlog.core.model import FAR_FUTURE, check_task, check_text, format_utc, is_uda, new_uuid, sync_doc_tag
 from backlog.core.recur import occurrence_on_or_after
 from backlog.core.dates import start_of_day
 from backlog.store.store import Transaction
@@ -220,6 +220,7 @@ def annotate(scope: Scope, id: object, text: str, agent: str | None = None) -> d
     """Add a note; it renews the lease of `agent`, and is marked late once that lease was taken over."""
     if not isinstance(text, str) or not text.strip():
         raise BacklogError("text", "is empty", "give the note to add")
+    check_text(text, "text")
     now = scope.clock()
     with scope.transaction("annotate", now, agent=agent) as tx:
         task = scope.resolve(id)
