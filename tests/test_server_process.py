@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from backlog.store.store import Store
 from tests.conftest import REPO
 from tests.server_support import server_env
 
@@ -192,3 +193,28 @@ def test_a_call_still_running_10_s_after_the_signal_is_abandoned_and_the_exit_sa
     proc.stdin.close()
     listed = subprocess.run([sys.executable, "-m", "backlog", "count"], capture_output=True, env=env, cwd=REPO, timeout=EXIT_TIMEOUT_S)
     assert listed.stdout.strip() == b"0", "the store is whole and holds nothing unacknowledged"
+
+
+def test_a_request_the_sdk_cannot_read_is_answered_with_an_error_and_the_server_goes_on(tmp_path):
+    """The SDK's reader answers nothing to a line its parser refuses (the client would wait for
+    its timeout): a request with an id gets a JSON-RPC error, the next call its answer."""
+    env = server_env(tmp_path)
+    proc = start(env)
+    surrogate = call(1, "task_add", description="bad \ud800 text")  # json.dumps writes the escape "\ud800"
+    shapeless = {"jsonrpc": "2.0", "id": "two", "method": "tools/call", "params": 7}
+    proc.stdin.write(lines(INITIALIZE, INITIALIZED, surrogate, shapeless)
+                     + b'{"jsonrpc": "2.0", "method": "notifications/x", "params": 7}\n\n{not json\n'
+                     + lines(call(3, "task_add", description="Kept")))
+    proc.stdin.close()
+    answers = {}
+    for raw in proc.stdout:
+        message = json.loads(raw)
+        answers[message["id"]] = message
+    assert proc.wait(timeout=EXIT_TIMEOUT_S) == 0
+    assert sorted(answers, key=str) == [0, 1, 3, "two"]  # nothing for the notification, the blank line or the garbage
+    assert answers[1]["error"] == {"code": -32602, "message": "params: holds U+D800, which is not a character "
+                                   "(half of a surrogate pair); send the text as UTF-8"}
+    assert answers["two"]["error"]["code"] == -32600
+    assert answers["two"]["error"]["message"].startswith("request: cannot be read (")
+    assert text(answers[3])["task"]["description"] == "Kept"
+    assert [t["description"] for t in Store.open(Path(env["TASKDATA"])).tasks.values()] == ["Kept"]

@@ -17,11 +17,13 @@ A signal ends the process with 0 when nothing was abandoned, the same as PID 1 i
 from __future__ import annotations
 
 import fcntl
+import json
 import math
 import os
 import signal
 import sys
 import threading
+from collections import deque
 from contextlib import suppress
 from typing import Any, BinaryIO
 
@@ -32,7 +34,7 @@ import anyio.to_thread
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
-from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
+from mcp_types import INVALID_PARAMS, INVALID_REQUEST, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
 from backlog.mcp.early import EarlyStdin
 from backlog.mcp.wire import Line, Wire
@@ -51,7 +53,8 @@ async def run_stdio(server: Server, early: EarlyStdin, wire: Wire | None = None)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_stop_on_signal, lines, early)
             async with stdio_server(stdin=lines, stdout=out) as (read, write):  # type: ignore[arg-type]
-                await server.run(HeldReads(read, inflight), Answers(write, inflight, early, wire),
+                answers = Answers(write, inflight, early, wire)
+                await server.run(HeldReads(read, inflight, lines, answers), answers,
                                  server.create_initialization_options())
             tg.cancel_scope.cancel()
     finally:
@@ -119,6 +122,7 @@ class StdinLines:
         self._scope: anyio.CancelScope | None = None
         self._stopped: str | None = None
         self._started = False
+        self.given: deque[str] = deque()  # lines handed to the SDK whose message it has not passed on yet
 
     def _read(self, token: Any) -> None:
         try:
@@ -148,7 +152,9 @@ class StdinLines:
         if self._stopped is None:
             with anyio.CancelScope() as self._scope:
                 try:
-                    return await self._receive.receive()
+                    line = await self._receive.receive()
+                    self.given.append(line)
+                    return line
                 except anyio.EndOfStream:
                     self._stopped = self.early.ended_by or "end-of-file"
         self.inflight.close(self._stopped or "a signal")
@@ -156,10 +162,15 @@ class StdinLines:
 
 
 class HeldReads:
-    """The SDK's read stream, noting requests; its end waits until every request is answered."""
+    """The SDK's read stream, noting requests; its end waits until every request is answered.
 
-    def __init__(self, inner: Any, inflight: InFlight) -> None:
-        self.inner, self.inflight = inner, inflight
+    The SDK's reader passes on one item per line, in order: the message, or the exception its
+    parser raised, after which it answers nothing. A request the standard library can read
+    (an id, a method) is answered here with a JSON-RPC error instead of never (`refusal`).
+    """
+
+    def __init__(self, inner: Any, inflight: InFlight, lines: StdinLines, answers: Answers) -> None:
+        self.inner, self.inflight, self.lines, self.answers = inner, inflight, lines, answers
 
     @property
     def last_context(self) -> Any:  # the SDK reads the sender's context from here
@@ -171,8 +182,13 @@ class HeldReads:
         except anyio.EndOfStream:
             await self.inflight.idle.wait()
             raise
+        line = self.lines.given.popleft() if self.lines.given else None
         if isinstance(item, SessionMessage):
             self.inflight.received(item.message)
+        elif isinstance(item, Exception) and line is not None:
+            error = refusal(line, item)
+            if error is not None:
+                await self.answers.send(SessionMessage(error))
         return item
 
     def __aiter__(self) -> HeldReads:
@@ -195,6 +211,40 @@ class HeldReads:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def refusal(line: str, failure: Exception) -> JSONRPCError | None:
+    """The error answer to a request the SDK could not read (`failure`), or None when `line` is
+    not a request with an id even to the standard library (nothing to answer)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or "method" not in message:
+        return None
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, (str, int)):
+        return None
+    code = _lone_surrogate(message)
+    if code is not None:
+        error = ErrorData(code=INVALID_PARAMS, message=f"params: holds U+{code:04X}, which is not a character (half of a "
+                                                       "surrogate pair); send the text as UTF-8")
+    else:
+        problem = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+        error = ErrorData(code=INVALID_REQUEST, message=f"request: cannot be read ({problem}); check it against the MCP schema")
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
+
+
+def _lone_surrogate(value: Any) -> int | None:
+    """The code point of the first lone surrogate in the strings (keys too) of `value`, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError as err:
+            return ord(value[err.start])
+        return None
+    parts = [*value, *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((code for code in map(_lone_surrogate, parts) if code is not None), None)
 
 
 class WireOut:
