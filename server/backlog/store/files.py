@@ -39,10 +39,6 @@ SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
 
 
-class _LockTimeout(Exception):
-    """Internal: the write lock was not free before the deadline."""
-
-
 _SEGMENT = re.compile(r"\d{4}-Q[1-4]")
 _BLOB = re.compile(r"[0-9a-f]{64}")
 
@@ -128,16 +124,9 @@ class FileBackend:
         """
         self._ensure_dirs()
         deadline = time.monotonic() + self.lock_timeout
-        try:
-            with self._held("_lock_fd", self._open_lock_file, deadline), \
-                    self._held("_dir_fd", self._open_dir, deadline):
-                self._remove_temp_files()
-                yield
-        except _LockTimeout:
-            raise StoreError(
-                f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
-                "another backlog process is holding it, retry when it is done"
-            ) from None
+        with self._held("_lock_fd", self._open_lock_file, deadline), self._held("_dir_fd", self._open_dir, deadline):
+            self._remove_temp_files()
+            yield
 
     def lock_problem(self) -> str | None:
         """What is wrong with `.lock` (not a regular file, not readable and writable), or None."""
@@ -161,16 +150,12 @@ class FileBackend:
         if self.lock_problem() is None:
             return None
         self._ensure_dirs()
-        try:
-            with self._held("_dir_fd", self._open_dir, time.monotonic() + self.lock_timeout):
-                if self.lock_problem() is None:
-                    return None
-                path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
-                os.rename(path, aside)
-                write_atomic(path, b"", self.root)
-        except _LockTimeout:
-            raise StoreError(f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
-                             "another backlog process is holding it, retry when it is done") from None
+        with self._held("_dir_fd", self._open_dir, time.monotonic() + self.lock_timeout):
+            if self.lock_problem() is None:
+                return None
+            path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
+            os.rename(path, aside)
+            write_atomic(path, b"", self.root)
         return f"moved the lock file no writer could take to {aside.name} and made a new one"
 
     def _open_lock_file(self) -> int | None:
@@ -191,7 +176,8 @@ class FileBackend:
     @contextmanager
     def _held(self, attr: str, open_fd: Callable[[], int | None], deadline: float) -> Iterator[None]:
         """An exclusive flock on what `open_fd` opens, kept in `attr` while held (reentered: held
-        already). Each try opens anew, as filelock does, so a file deleted meanwhile is made again."""
+        already). Each try opens anew, as filelock does, so a file deleted meanwhile is made again;
+        past `deadline`, one line: the write lock is taken."""
         if getattr(self, attr) is not None:
             yield
             return
@@ -206,7 +192,8 @@ class FileBackend:
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() > deadline:
-                    raise _LockTimeout from None
+                    raise StoreError(f"{self.root}: could not take the write lock within {self.lock_timeout:.0f}s; "
+                                     "another backlog process is holding it, retry when it is done") from None
                 time.sleep(0.005)
         setattr(self, attr, fd)
         try:
