@@ -122,10 +122,11 @@ def view(backlog: Backlog, inv: Invocation, term: Terminal) -> View:
 
 def blocked_by_open(backlog: Backlog) -> Callable[[dict], bool]:
     """Whether a row (with `depends` as ids) depends on a pending or waiting task."""
-    tasks, ids = backlog.store.tasks, backlog.store.ids
+    store = backlog.store
 
     def blocked(row: dict) -> bool:
-        return any((tasks.get(ids.get(dep, "")) or {}).get("status") in ("pending", "waiting") for dep in row["depends"])
+        return any((store.tasks.get(store.uuid_of(dep) or "") or {}).get("status") in ("pending", "waiting")
+                   for dep in row["depends"])
     return blocked
 
 
@@ -154,21 +155,22 @@ def report(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def add(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """add / log: free words are the description."""
-    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas))
     create = backlog.add if inv.command == "add" else backlog.log
     answer(create(description, extra=extra or None), inv, term)
 
 
-def known_key(key: str, udas: Mapping[str, str]) -> bool:
-    """True for an attribute name (or an unambiguous prefix of one), a UDA some task has, or a near typo of one."""
+def known_key(key: str, udas: Callable[[], Mapping[str, str]]) -> bool:
+    """True for an attribute name (or an unambiguous prefix of one), a UDA some task has, or a near
+    typo of one (`udas` walks every task: asked only for a key that is not an attribute)."""
     from backlog.core.edits import extra_key, near_key  # only commands that write import edits
 
-    return extra_key(key) is not None or key in udas or near_key(key, udas) is not None
+    return extra_key(key) is not None or key in udas() or near_key(key, udas()) is not None
 
 
 def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """modify (changes only, confirmed above ASK_ABOVE tasks) and duplicate (free words: the copy's description)."""
-    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas()))
+    description, extra = grammar.modifications(inv.command, inv.words, lambda k: known_key(k, backlog.udas))
     if inv.command == "duplicate":
         params = {"description": description} if description else {}
         calls = [lambda i=i: backlog.duplicate(i, extra=extra or None, **params) for i in targets(backlog, inv.filter)]
@@ -228,8 +230,8 @@ def info(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
 
 def related(backlog: Backlog) -> Callable[[int], dict | None]:
     """A hot task by its short id, for the descriptions of dependencies on a card."""
-    tasks, ids = backlog.store.tasks, backlog.store.ids
-    return lambda id: tasks.get(ids.get(id, ""))
+    store = backlog.store
+    return lambda id: store.tasks.get(store.uuid_of(id) or "")
 
 
 def note(backlog: Backlog, inv: Invocation, term: Terminal) -> None:

@@ -87,7 +87,7 @@ class Scope:
             raise BacklogError(param, f"expected a task id, got {type(ref).__name__}", "pass a number like 12 or a uuid")
         fix = ("list ids with ", Action("list"))
         if _ID.fullmatch(ref):
-            uuid = self.store.ids.get(int(ref))
+            uuid = self.store.uuid_of(int(ref))
             if uuid is None:
                 raise BacklogError(param, f"no task {ref}", fix)
             return self.store.tasks[uuid]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from backlog import __version__
 from backlog.errors import StoreError
-from backlog.store.sealed import format_record, seal
+from backlog.store.sealed import format_record, seal, seal_snapshot
 from backlog.store.store import Store
 
 TYPE_CHECKING = False
@@ -56,8 +56,8 @@ def migrate(source: Store, target: Backend) -> str:
                 target.write_segment(name, seal({"seq": source.seq, "tasks": list(tasks.values())}))
         target.write_format(format_record(0, __version__))
         _write_history(target, [seal(rec) for rec in records])
-        target.write_snapshot(seal({"gen": 1, "seq": source.seq, "next_id": source.next_id,
-                                    "tasks": list(source.tasks.values()), "docs": source.docs}))
+        target.write_snapshot(seal_snapshot({"gen": 1, "seq": source.seq, "next_id": source.next_id,
+                                             "docs": source.docs}, list(source.tasks.values())))
     return (f"copied {len(source.tasks)} tasks, {len(records)} transactions, {copied} doc bodies and "
             f"{len(source.segments())} archive segments from {source.backend.root} to {target.root}")
 

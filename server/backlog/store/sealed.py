@@ -50,6 +50,52 @@ def seal(obj: dict) -> bytes:
     return b"%s%s%08x\"}" % (body, _KEY, zlib.crc32(body))
 
 
+def seal_snapshot(head: dict, tasks: list[dict]) -> bytes:
+    """A sealed snapshot: `head`'s members, then "tasks" with one task per line (`tasks_layout`).
+
+    JSON never holds a raw newline inside a value, so any JSON reader parses it as one object.
+    When every task has a plain uuid (36 characters, no quote or backslash) and an int id,
+    each line begins `{"uuid":"<uuid>","id":<id>,` and head gains `"lines": <count>`: a reader
+    may then find one task by its uuid or id without parsing the others (store/taskmap.py).
+    """
+    import orjson
+
+    dumps = orjson.dumps
+    if all(_plain(t) for t in tasks):
+        lines = [dumps(t if _leading(t) else {"uuid": t["uuid"], "id": t["id"], **t}) for t in tasks]
+        head = {**head, "lines": len(lines)}
+    else:
+        lines = [dumps(t) for t in tasks]
+    body = b'%s,"tasks":[\n%s\n]' % (dumps(head)[:-1], b",\n".join(lines))
+    return b"%s%s%08x\"}" % (body, _KEY, zlib.crc32(body))
+
+
+def tasks_layout(data: bytes) -> tuple[bytes, bytes] | None:
+    """(head object bytes, task lines) of a sealed snapshot as `seal_snapshot` lays it out, else None.
+
+    The lines keep their separating commas; the caller checks the seal and the head's "lines".
+    """
+    start = data.find(_TASKS)
+    end = len(data) - _SUFFIX - 2
+    if start < 0 or data[end:end + 2] != b"\n]":
+        return None
+    return data[:start] + b"}", data[start + len(_TASKS):end]
+
+
+_TASKS = b',"tasks":[\n'
+
+
+def _plain(task: dict) -> bool:
+    uuid = task.get("uuid")
+    return (type(uuid) is str and len(uuid) == 36 and '"' not in uuid and "\\" not in uuid
+            and type(task.get("id")) is int)
+
+
+def _leading(task: dict) -> bool:
+    keys = iter(task)
+    return next(keys, None) == "uuid" and next(keys, None) == "id"
+
+
 def is_sealed(data: bytes) -> bool:
     """True when `data` ends in a checksum member that matches its bytes (no JSON parsing)."""
     return (data[-_SUFFIX:-10] == _KEY and data.endswith(b'"}')

@@ -31,7 +31,6 @@ than a segment file's `seq`, so a crash between journal and segment loses nothin
 
 from __future__ import annotations
 
-import gc
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +39,9 @@ from collections.abc import Iterator
 from backlog import __version__
 from backlog.store.files import SNAPSHOT, FileBackend
 from backlog.store.merge import MAX_FILES, merge_history
-from backlog.store.sealed import FORMAT, format_info, format_record, head_record, is_sealed, read_head, seal, unseal
+from backlog.store.sealed import (FORMAT, format_info, format_record, head_record, is_sealed, parse, read_head, seal,
+                                  seal_snapshot, tasks_layout, unseal)
+from backlog.store.taskmap import FREEZE_BYTES, TaskMap, bulk
 from backlog.errors import StoreError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 COMPACT_EVERY = 1000
 UNDO_DEPTH = 200
 UNDO_SCAN = 5  # a writer's undo looks back at most UNDO_SCAN × undo_depth records of anyone
-FREEZE_BYTES = 1 << 20  # a snapshot at least this large: its objects leave the collector's generations
 
 
 class UndoConflict(Exception):
@@ -81,24 +81,6 @@ def parse_record(line: bytes, where: str, sealed: bool = False) -> dict:
     except ValueError as err:
         raise doctor_hint(f"{where} is damaged ({err})") from None
     return rec
-
-
-@contextmanager
-def bulk(freeze: bool) -> Iterator[None]:
-    """The cyclic garbage collector paused while many long-lived objects are made (a 100k
-    snapshot parses in 40% of the time); with `freeze`, everything alive afterwards moves to
-    its permanent generation (gc.freeze), so later collections no longer walk every task.
-    Tasks hold no cycles: when replaced they are still freed by their reference counts; what
-    is cyclic garbage at that moment (any thread's) is never collected, a bounded one-off."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def empty_snapshot() -> dict:
@@ -218,6 +200,8 @@ class Store:
                 raise doctor_hint(f"{self.backend.describe(SNAPSHOT)} is missing")
         if data is None:
             self._reset(empty_snapshot(), token)
+        elif (snap := self._lazy_snapshot(data)) is not None:
+            self._reset(snap, token)
         else:
             with bulk(freeze=len(data) >= FREEZE_BYTES):
                 snap = parse_snapshot(data, self.backend.describe(SNAPSHOT), self.format >= FORMAT)
@@ -225,6 +209,31 @@ class Store:
                 self._reset(snap, token)
             del snap
         self._catch_up()
+
+    def _lazy_snapshot(self, data: bytes) -> dict | None:
+        """The snapshot with its tasks in a TaskMap (nothing decoded) when `data` is sealed and laid
+        out by `seal_snapshot` with plain uuids; else None (then it is parsed whole, as any JSON)."""
+        layout = tasks_layout(data) if self.format >= FORMAT and is_sealed(data) else None
+        if layout is None:
+            return None
+        try:
+            snap = parse(layout[0])
+        except ValueError:
+            return None
+        lines = layout[1]
+        if (not isinstance(snap, dict) or snap.get("lines") != (lines.count(b"\n") + 1 if lines else 0)
+                or not all(type(snap.get(k)) is int for k in ("gen", "seq", "next_id"))
+                or not isinstance(snap.get("docs"), dict)):
+            return None
+        where = self.backend.describe(SNAPSHOT)
+        snap["tasks"] = TaskMap(lines, lambda err: doctor_hint(f"{where} is damaged ({err})"),
+                                self._decoded, self._mutex)
+        return snap
+
+    def _decoded(self, lazy: TaskMap, full: dict[str, dict]) -> None:
+        """A TaskMap decoded all its lines: the store holds the plain dict from now on."""
+        if self.tasks is lazy:
+            self.tasks = full
 
     def replay_from(self, snap: dict) -> None:
         """State = `snap` plus every later journal generation replayed in full (doctor's rebuild)."""
@@ -235,7 +244,8 @@ class Store:
                 self._catch_up()
 
     def _reset(self, snap: dict, token: object) -> None:
-        self.tasks: dict[str, dict] = {t["uuid"]: t for t in snap["tasks"]}
+        tasks = snap["tasks"]
+        self.tasks: dict[str, dict] | TaskMap = tasks if type(tasks) is TaskMap else {t["uuid"]: t for t in tasks}
         self._ids: dict[int, str] | None = None
         self.docs: dict[str, str] = snap["docs"]
         self.next_id: int = snap["next_id"]
@@ -248,13 +258,31 @@ class Store:
         self._archived_ids: dict[str, int] | None = None
         self._index: Index | None = None
 
+    def all_tasks(self) -> dict[str, dict]:
+        """The hot tasks as a plain dict, every snapshot line decoded (store.tasks may be a TaskMap)."""
+        tasks = self.tasks
+        return tasks.full() if type(tasks) is TaskMap else tasks
+
+    def having(self, key: str) -> list[dict]:
+        """The hot tasks that have member `key`, in store order (only the snapshot lines that
+        mention it are decoded)."""
+        tasks = self.tasks
+        return [t for t in (tasks.with_member(key) if type(tasks) is TaskMap else tasks.values()) if key in t]
+
     @property
     def ids(self) -> dict[int, str]:
         """Short id → uuid of the hot tasks: built on first use, then kept by every applied op."""
         with self._mutex:
             if self._ids is None:
-                self._ids = {t["id"]: u for u, t in self.tasks.items()}
+                self._ids = {t["id"]: u for u, t in self.all_tasks().items()}
             return self._ids
+
+    def uuid_of(self, short_id: int) -> str | None:
+        """The uuid of hot task `short_id` (found in the snapshot's lines while they are not decoded)."""
+        with self._mutex:
+            if self._ids is None and type(self.tasks) is TaskMap:
+                return self.tasks.uuid_of(short_id)
+            return self.ids.get(short_id)
 
     def index(self) -> Index:
         """The postings over the hot tasks: built on first use, then kept by every applied op."""
@@ -262,7 +290,7 @@ class Store:
             if self._index is None:
                 from backlog.store.index import Index  # only processes that use it pay its import
 
-                self._index = Index(self.tasks, self.ids, self._mutex)
+                self._index = Index(self.all_tasks(), self.ids, self._mutex)
             return self._index
 
     def refresh(self) -> None:
@@ -649,9 +677,8 @@ class Store:
         for name in self.segments():
             self._materialize(name)
         self._collect_docs()  # on S3 only bodies older than an hour go (s3.delete_blob)
-        snap = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id,
-                "tasks": list(self.tasks.values()), "docs": self.docs}
-        self.backend.write_snapshot(seal(snap))
+        head = {"gen": self.gen + 1, "seq": self.seq, "next_id": self.next_id, "docs": self.docs}
+        self.backend.write_snapshot(seal_snapshot(head, list(self.tasks.values())))
         self._old_records[self.gen] = (self.backend.journal_size(self.gen), self._records)
         self.gen += 1
         self._records = []

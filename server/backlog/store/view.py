@@ -19,6 +19,7 @@ from backlog.core.dates import period_bounds
 from backlog.core.model import format_utc, uda_kinds
 from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS, own_bounds, urgencies
 from backlog.core.virtual import DUE_DAYS, TAG_TESTS
+from backlog.store.taskmap import TaskMap
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to e
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
 ROW_SETS = 4  # the store caches rows for at most this many sets of fields
 ROWS_KEPT = 20_000  # and at most this many rows per set (75k rows would hold ~30 MB)
+LOOKUPS = 64  # without an index, a filter naming at most this many ids looks each up (TaskMap)
 
 
 class Context:
@@ -50,6 +52,8 @@ class Context:
         """The store's Index over these very `tasks`, or None (none given, or the store has
         reloaded since this view was made): then questions scan."""
         index = self._index() if self._index is not None else None
+        if type(self.tasks) is TaskMap and self.tasks.decoded:  # decoded by building the index
+            self.tasks = self.tasks.full()
         return index if index is not None and index.tasks is self.tasks else None
 
     # --- per-call constants -------------------------------------------------------------
@@ -104,9 +108,9 @@ class Context:
         """Uuids some pending task depends on."""
         if self.index is not None:
             return self.index.blocking
-        return frozenset(
-            uuid for t in self.tasks.values() if "depends" in t and t["status"] == "pending" for uuid in t["depends"]
-        )
+        if type(self.tasks) is TaskMap and not self.tasks.decoded:
+            return _Blocking(self.tasks)
+        return _blocking(self.tasks.values())
 
     @cached_property
     def _scores(self) -> dict[int, float]:
@@ -227,7 +231,8 @@ class Context:
     def pending_dependents(self, uuid: str) -> list[dict]:
         """The pending tasks that depend on `uuid`, in the store's order."""
         if self.index is None:
-            return [t for t in self.tasks.values() if t["status"] == "pending" and uuid in t.get("depends", ())]
+            found = self.tasks.mentioning(uuid) if type(self.tasks) is TaskMap else self.tasks.values()
+            return [t for t in found if t["status"] == "pending" and uuid in t.get("depends", ())]
         tasks = self.tasks
         found = (tasks[u] for u in self.index.in_order(self.index.dependents.get(uuid, ())))
         return [t for t in found if t["status"] == "pending"]
@@ -295,7 +300,7 @@ class Context:
         """
         index = self.index
         if index is None:
-            return None
+            return self._looked_up(plan)
         sets = [self._posting(index, term) for term in plan]
         if not sets:
             return None
@@ -307,6 +312,21 @@ class Context:
             return None
         tasks = self.tasks
         return [tasks[u] for u in index.in_order(found)]
+
+    def _looked_up(self, plan: Iterable[tuple]) -> list[dict] | None:
+        """Without an index, the tasks a plan's ids and full uuids name, looked up one by one in a
+        TaskMap whose lines are not decoded (a command naming a few tasks); else None."""
+        tasks = self.tasks
+        term = next((term for term in plan if term[0] == "ids"), None)
+        if type(tasks) is not TaskMap or tasks.decoded or term is None:
+            return None
+        _, ranges, uuids = term
+        if sum(hi - lo + 1 for lo, hi in ranges) > LOOKUPS or any(len(u) != 36 for u in uuids):
+            return None
+        found = {tasks.uuid_of(i) for lo, hi in ranges for i in range(lo, hi + 1)}
+        found.update(u for u in uuids if u in tasks)
+        found.discard(None)
+        return tasks.in_order(found)
 
     def _posting(self, index: Index, term: tuple) -> set[str]:
         kind = term[0]
@@ -342,6 +362,29 @@ class Context:
     def virtual_tags(self, task: dict) -> list[str]:
         """Every virtual tag `task` carries, in `VIRTUAL` order (for task_info)."""
         return [name for name, test in TAG_TESTS.items() if test(task, self)]
+
+
+def _blocking(tasks: Iterable[dict]) -> frozenset[str]:
+    """The uuids some pending task of `tasks` depends on."""
+    return frozenset(uuid for t in tasks if "depends" in t and t["status"] == "pending" for uuid in t["depends"])
+
+
+class _Blocking:
+    """`uuid in` it: some pending task depends on `uuid`. Over a TaskMap whose lines are not decoded,
+    each question decodes only the lines that mention the uuid; once they are, one set answers."""
+
+    def __init__(self, tasks: TaskMap) -> None:
+        self.tasks, self.known, self.every = tasks, {}, None
+
+    def __contains__(self, uuid: object) -> bool:
+        if self.every is None and self.tasks.decoded:
+            self.every = _blocking(self.tasks.values())
+        if self.every is not None:
+            return uuid in self.every
+        if uuid not in self.known:
+            self.known[uuid] = isinstance(uuid, str) and any(
+                t["status"] == "pending" and uuid in t.get("depends", ()) for t in self.tasks.mentioning(uuid))
+        return self.known[uuid]
 
 
 class _Horizon(Context):

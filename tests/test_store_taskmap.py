@@ -1,0 +1,72 @@
+"""A store opens without decoding its snapshot's tasks (store/taskmap.py, issue 14).
+
+Property test: after random transactions by two stores on one data dir (undo, archive,
+compaction, the other's writes picked up by refresh), a store opened fresh answers every
+single-task question (by uuid, by short id, tasks having a member, pending dependents,
+blocking) exactly as the fully decoded store does, before anything decodes the rest; then
+its decoded tasks equal the writer's, in the same order.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timezone
+
+from hypothesis import given, strategies as st
+
+from backlog.store.sealed import seal_snapshot, tasks_layout
+from backlog.store.store import Store
+from backlog.store.taskmap import TaskMap
+from backlog.store.view import Context
+from tests.conftest import NOW
+from tests.test_store_index import RUNS, SLOTS, STEP, UUIDS, run
+
+ORIGINS = st.sampled_from([{}, {"origin": "claude:s1:1"}, {"origin": "claude:s1:2"}, {"parent": UUIDS[3]}])
+
+
+def answers(store: Store) -> dict:
+    """Every single-task answer, asked of a store in the order a CLI call would ask."""
+    ctx = Context(store.tasks, NOW, timezone.utc)
+    return {
+        "by uuid": {u: store.tasks.get(u) for u in [*UUIDS, "x" * 36, "bad\"uuid"]},
+        "in": {u: u in store.tasks for u in UUIDS},
+        "by id": {i: store.uuid_of(i) for i in range(SLOTS + 2)},
+        "having": {k: store.having(k) for k in ("origin", "parent", "depends", "annotations")},
+        "dependents": {u: ctx.pending_dependents(u) for u in UUIDS},
+        "blocking": {u: u in ctx.blocking_uuids for u in UUIDS},
+    }
+
+
+@RUNS
+@given(st.lists(STEP, min_size=1, max_size=25), ORIGINS)
+def test_a_fresh_store_answers_one_task_without_decoding_the_others(steps, extra):
+    with tempfile.TemporaryDirectory() as root:
+        stores = [Store.open(root, compact_every=5), Store.open(root, compact_every=5)]
+        try:
+            for step in steps:
+                if step[0] == "put":
+                    step = (*step[:2], [{**t, **extra} for t in step[2]])
+                run(stores[step[1]], step)
+                fresh, truth = Store.open(root), Store.open(root)
+                truth.all_tasks()
+                lazy = type(fresh.tasks) is TaskMap
+                seen = answers(fresh)
+                assert not lazy or not fresh.tasks.decoded, "a single-task answer decoded every line"
+                assert seen == answers(truth), step
+                writer = stores[step[1]]
+                assert list(fresh.all_tasks().items()) == list(writer.all_tasks().items())
+                fresh.close(), truth.close()
+        finally:
+            for store in stores:
+                store.close()
+
+
+def test_a_snapshot_with_plain_uuids_is_laid_out_one_task_per_line():
+    tasks = [{"description": "a", "uuid": UUIDS[0], "id": 1}, {"uuid": UUIDS[1], "id": 2, "status": "pending"}]
+    data = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, tasks)
+    head, lines = tasks_layout(data)
+    assert lines.split(b",\n") == [b'{"uuid":"%s","id":1,"description":"a"}' % UUIDS[0].encode(),
+                                   b'{"uuid":"%s","id":2,"status":"pending"}' % UUIDS[1].encode()]
+    assert b'"lines":2' in head
+    odd = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, [{"uuid": "short", "id": 1}])
+    assert b'"lines"' not in odd  # read whole, as any snapshot of an earlier version
