@@ -52,8 +52,9 @@ _DEPTH = 200  # orjson refuses nesting deeper than 254; json.dumps would write i
 def seal(obj: dict) -> bytes:
     """`obj` as JSON bytes ending in its checksum member (`obj` must not be empty).
 
-    Raises TypeError (orjson.JSONEncodeError) for what is not JSON: NaN or Infinity, a key
-    that is not a str, an int outside -2^63…2^64-1, a lone surrogate, another type.
+    Raises TypeError (orjson.JSONEncodeError) for what is not JSON: a key that is not a str,
+    an int outside -2^63…2^64-1, a lone surrogate, another type; NaN and ±Infinity are
+    written as null (as orjson writes them).
     """
     body = _dumps(obj)[:-1]
     return b"%s%s%08x\"}" % (body, _KEY, zlib.crc32(body))
@@ -84,14 +85,14 @@ def plain_dumps(obj: object) -> bytes | None:
         return None
     try:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-    except UnicodeEncodeError:  # a lone surrogate
+    except UnicodeEncodeError:  # a lone surrogate: orjson refuses it
         return None
 
 
 def _room(value: object, budget: int, depth: int) -> int:
     """`budget` less the values in `value`, or -1 when they are more, nested deeper than _DEPTH, or
     not each a dict with str keys, a list, a str, an int orjson writes, a finite float written
-    without an exponent (orjson spells `1e-05` as `0.00001`), a bool or None (exact types: a
+    without an exponent (orjson spells `1e-05` as `0.00001`, NaN as null), a bool or None (exact types: a
     subclass or anything else is orjson's to write or refuse)."""
     kind = type(value)
     if kind is dict:
