@@ -12,7 +12,7 @@ from tests.conftest import run_backlog
 
 HEAVY = {"mcp", "pydantic", "anyio", "starlette", "argparse", "dateutil", "boto3",
          "subprocess"}  # not in the list: ~1-3 ms a hook, needed only by doctor and the CLI's editor
-# What a process that writes small records never needs: orjson with what it pulls in (~12 ms;
+# What a process that writes small records never needs: orjson with what it pulls in (~20 ms;
 # sealed.plain_dumps writes them), uuid with platform (~4 ms; core.model.new_uuid), filelock.
 NOT_WRITING = {"orjson", "dataclasses", "inspect", "uuid", "platform", "filelock"}
 

@@ -44,7 +44,7 @@ def as_json(value: object, indent: bool = False) -> str:
     """`value` as JSON text, as the MCP tools write it (orjson's compact form, or indented).
 
     orjson is imported only when needed: with the `dataclasses`, `inspect`, `uuid` and
-    `platform` it pulls in, its import costs ~12 ms, which a command printing a table, a card
+    `platform` it pulls in, its import costs ~20 ms, which a command printing a table, a card
     or a write's answer need not pay. Compact plain JSON comes out of the standard library
     byte for byte as orjson writes it (`sealed.plain_dumps`).
     """

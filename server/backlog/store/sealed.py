@@ -44,7 +44,7 @@ _SUFFIX = len(_KEY) + 8 + 2  # ,"crc":"xxxxxxxx"}
 ORJSON_ABOVE = 7_000_000
 # Objects are written by the standard library unless orjson is imported already or they hold more
 # values than this (a snapshot, an archive segment, a bulk change): then orjson writes them, ~10×
-# faster than json.dumps, which pays for its import (~12 ms) from about 25,000 values on.
+# faster than json.dumps, which pays for its import (~20 ms) from about 25,000 values on.
 ORJSON_VALUES = 5_000
 _DEPTH = 200  # orjson refuses nesting deeper than 254; json.dumps would write it
 
@@ -63,7 +63,7 @@ def seal(obj: dict) -> bytes:
 def _dumps(obj: dict) -> bytes:
     """`obj` as compact JSON: by `plain_dumps` in a process without orjson, else by orjson.
 
-    A writing hook or `backlog add` need not import orjson (~12 ms of a fresh process's CPU
+    A writing hook or `backlog add` need not import orjson (~20 ms of a fresh process's CPU
     with the dataclasses, inspect, uuid and platform it pulls in). Both write the same bytes
     (see `plain_dumps`), and nothing would depend on it if they did not: readers parse values,
     and a checksum covers the bytes as they were written.
