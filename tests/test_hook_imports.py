@@ -51,8 +51,9 @@ def test_a_writing_hook_imports_no_lock_package_nor_orjson(tmp_path, clean_env):
     assert not (NOT_WRITING | HEAVY) & modules, sorted((NOT_WRITING | HEAVY) & modules)
 
 
-@pytest.mark.parametrize("words", [["add", "Ship", "it", "project:web", "+naïve"], ["2", "annotate", "noted", "--json"],
-                                   ["1,2", "done", "--json"], ["add", "answer", "in", "JSON", "--json"]])
+@pytest.mark.parametrize("words", [["add", "Ship", "it", "project:web", "+naïve"],
+                                   ["2", "annotate", "noted", "--json"], ["1,2", "done", "--json"],
+                                   ["add", "answer", "in", "JSON", "--json"]])
 def test_a_writing_command_imports_no_orjson(tmp_path, clean_env, words):
     env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
     for description in ("first", "second"):

@@ -25,8 +25,8 @@ from tests.conftest import NOW, run_backlog
 # non-ASCII, astral), ints within ±2^63, finite floats, bools, null, nested lists and objects.
 scalars = st.one_of(st.text(), st.integers(min_value=-(2 ** 63), max_value=2 ** 63),
                     st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none())
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-                      max_leaves=30)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(), inner, max_size=4), max_leaves=30)
 records = st.dictionaries(st.text(), values, min_size=1, max_size=6)
 
 

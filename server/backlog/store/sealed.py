@@ -3,8 +3,8 @@
 Every object the store writes (journal record, snapshot, archive segment, format.json) is
 one JSON object whose last member is `"crc":"<8 hex>"`: the CRC-32 of every byte before
 that member's comma. `seal` appends it to the compact JSON bytes (the standard library's or
-orjson's: see `_dumps`); `unseal` checks the bytes in
-place (one zlib.crc32 pass, no copy, no second serialization) and parses them once.
+orjson's, the same: see `_dumps`); `unseal` checks the bytes in place (one zlib.crc32 pass,
+no copy, no second serialization) and parses them once.
 CRC-32 catches every single-bit flip and every burst up to 32 bits; it is no defence
 against an attacker, only against disks, operators and torn writes.
 Other members are opaque here, so records may gain fields (e.g. `writer`) without a new format.
@@ -90,10 +90,10 @@ def plain_dumps(obj: object) -> bytes | None:
 
 
 def _room(value: object, budget: int, depth: int) -> int:
-    """`budget` less the values in `value`, or -1 when they are more, nested deeper than _DEPTH, or
-    not each a dict with str keys, a list, a str, an int orjson writes, a finite float written
-    without an exponent (orjson spells `1e-05` as `0.00001`, NaN as null), a bool or None (exact types: a
-    subclass or anything else is orjson's to write or refuse)."""
+    """`budget` less the values in `value`, or -1 when they are more, nested deeper than _DEPTH,
+    or not each a dict with str keys, a list, a str, an int orjson writes, a finite float
+    written without an exponent (orjson spells `1e-05` as `0.00001`, NaN as null), a bool or
+    None (exact types: a subclass or anything else is orjson's to write or refuse)."""
     kind = type(value)
     if kind is dict:
         for key in value:
