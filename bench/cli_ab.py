@@ -1,15 +1,16 @@
 """CLI whole processes, this install against another, interleaved (not a test).
 
 usage: python bench/cli_ab.py --against /work/main/.venv/bin [--tasks 10000 100000] [--runs 9]
-       [--store DIR] [--commands pass version list next info add]
+       [--store DIR] [--commands pass version list next info add created]
 
 Each round runs every command once with this install's `backlog` (the `bin` next to this
 interpreter) and once with the other's, one after the other, so both see the same load; the
 figures are CPU medians (user + system of the child), ms. `pass` is each install's
 `python -c pass`, the floor of issue 16's target (list/next/info within it + 45 ms, add within
-that plus one fsync). Stores are built by bench_hooks.make_store (or copied from --store);
+that plus one fsync). `created` is the TaskCreated hook (a new task id on stdin every run,
+so each run writes). Stores are built by bench_hooks.make_store (or copied from --store);
 bytecode goes to a temporary PYTHONPYCACHEPREFIX, compiled by a warm-up run of each command, so
-neither tree's folders are written. `add` runs on its own copy of the store per install.
+neither tree's folders are written. `add` and `created` run on their own copy of the store per install.
 Outputs of read commands are compared: a difference is reported.
 """
 
@@ -26,15 +27,17 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_hooks import make_store  # noqa: E402
+from bench_hooks import make_store, payload  # noqa: E402
 
-ARGS = {"version": ["--version"], "list": ["list"], "next": ["next"], "add": ["add", "bench", "task", "project:bench"]}
+ARGS = {"version": ["--version"], "list": ["list"], "next": ["next"], "add": ["add", "bench", "task", "project:bench"],
+        "created": ["hook", "TaskCreated"]}
+WRITES = ("add", "created")
 
 
-def cpu_ms(command: list[str], env: dict) -> tuple[float, bytes]:
-    """CPU ms (user + system) of one fresh process of `command`, and its stdout."""
+def cpu_ms(command: list[str], env: dict, stdin: bytes | None = None) -> tuple[float, bytes]:
+    """CPU ms (user + system) of one fresh process of `command` (`stdin` on its input), and its stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = subprocess.run(command, env=env, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
@@ -51,12 +54,15 @@ def measure(bins: dict[str, Path], store: Path, n: int, commands: list[str], run
         stores[name] = scratch / f"add-{name}"
         shutil.copytree(store, stores[name])
     times: dict = {}
+    created = iter(range(10 ** 9))
 
-    def line(command: str, name: str) -> tuple[list[str], dict]:
+    def line(command: str, name: str) -> tuple[list[str], dict, bytes | None]:
         if command == "pass":
-            return [str(bins[name] / "python"), "-c", "pass"], env
+            return [str(bins[name] / "python"), "-c", "pass"], env, None
         args = ARGS.get(command) or [str(n // 2)]  # info: `backlog <id>`
-        return [str(bins[name] / "backlog"), *args], {**env, "TASKDATA": str(stores[name if command == "add" else "read"])}
+        stdin = payload("TaskCreated", next(created), str(scratch)) if command == "created" else None
+        return ([str(bins[name] / "backlog"), *args],
+                {**env, "TASKDATA": str(stores[name if command in WRITES else "read"])}, stdin)
 
     for command in commands:  # warm-up: bytecode compiled, files in the page cache
         for name in bins:
@@ -67,7 +73,7 @@ def measure(bins: dict[str, Path], store: Path, n: int, commands: list[str], run
             for name in bins:
                 ms, outputs[name] = cpu_ms(*line(command, name))
                 times.setdefault((command, name), []).append(ms)
-            if command not in ("pass", "add", "version") and len(set(outputs.values())) > 1:
+            if command not in ("pass", "version", *WRITES) and len(set(outputs.values())) > 1:
                 print(f"  note: `{command}` printed different output", file=sys.stderr)
     return times
 

@@ -43,7 +43,7 @@ def test_parse_reads_what_orjson_reads_and_refuses_what_it_refuses(monkeypatch, 
     """Below ORJSON_ABOVE, a process that has not imported orjson parses with the standard library."""
     record = {"seq": 3, "ops": [{"k": "t:x", "n": {"description": "caf\u00e9 \u2028 \U0001f600 \"q\"\n", "urgency": 1.5e-7,
                                                     "id": 2 ** 62, "tags": [], "ok": True, "none": None}}]}
-    sealed = seal(record)  # writing imports orjson
+    sealed = seal(record)  # orjson is imported here (by this module), so orjson writes it
     if not loaded:
         monkeypatch.delitem(sys.modules, "orjson")
     assert unseal(sealed, True) == record == orjson.loads(orjson.dumps(record))
@@ -56,7 +56,9 @@ def test_parse_reads_what_orjson_reads_and_refuses_what_it_refuses(monkeypatch, 
 
 
 @pytest.mark.parametrize("value", ["plain", "tab\tquote\"back\\slash\u0001\u007f\u2028é😀", 0, -12, 2 ** 40, True, False,
-                                   None, [], ["a", "b,c", 3], {"k": [1.5, None]}, [1.25], [["nested"]]])
+                                   None, [], ["a", "b,c", 3], {"k": [1.5, None]}, [1.25], [["nested"]],
+                                   {"message": "added task 3", "task": {"id": 3, "urgency": 0.0, "tags": ["é"]}},
+                                   {"urgency": 1.5e-07, "due": 1e16}, 2 ** 64 - 1])
 def test_as_json_writes_what_orjson_writes(value):
     assert as_json(value) == orjson.dumps(value).decode()
     assert as_json(value, indent=True) == orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()

@@ -6,10 +6,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import run_backlog
 
 HEAVY = {"mcp", "pydantic", "anyio", "starlette", "argparse", "dateutil", "boto3",
          "subprocess"}  # not in the issue's list: ~1-3 ms a hook, needed only by doctor and the CLI's editor
+# What a process that writes small records never needs: orjson with what it pulls in (~20 ms;
+# sealed.plain_dumps writes them), uuid with platform (~4 ms; core.model.new_uuid), filelock.
+NOT_WRITING = {"orjson", "dataclasses", "inspect", "uuid", "platform", "filelock"}
 
 
 def imported_modules(stderr: str) -> set[str]:
@@ -32,8 +37,9 @@ def test_session_start_imports_no_heavy_module(tmp_path, clean_env):
     assert not HEAVY & modules, f"a hook imported {sorted(HEAVY & modules)}"
 
 
-def test_a_writing_hook_imports_no_lock_package(tmp_path, clean_env):
-    """TaskCreated writes under the store's own flock: no filelock (its import was ~35 ms)."""
+def test_a_writing_hook_imports_no_lock_package_nor_orjson(tmp_path, clean_env):
+    """TaskCreated writes under the store's own flock (no filelock, ~35 ms) and seals its record
+    with the standard library (no orjson)."""
     env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
     payload = json.dumps({"session_id": "s1", "hook_event_name": "TaskCreated", "task_id": "1",
                           "task_subject": "Mirror me", "cwd": str(tmp_path)})
@@ -42,4 +48,20 @@ def test_a_writing_hook_imports_no_lock_package(tmp_path, clean_env):
     assert result.returncode == 0
     assert "Mirror me" in run_backlog(["list"], env).stdout  # the hook wrote
     modules = imported_modules(result.stderr)
-    assert not ({"filelock"} | HEAVY) & modules, sorted(({"filelock"} | HEAVY) & modules)
+    assert not (NOT_WRITING | HEAVY) & modules, sorted((NOT_WRITING | HEAVY) & modules)
+
+
+@pytest.mark.parametrize("words", [["add", "Ship", "it", "project:web", "+naïve"],
+                                   ["2", "annotate", "noted", "--json"], ["1,2", "done", "--json"],
+                                   ["add", "answer", "in", "JSON", "--json"]])
+def test_a_writing_command_imports_no_orjson(tmp_path, clean_env, words):
+    env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
+    for description in ("first", "second"):
+        assert run_backlog(["add", description], env).returncode == 0
+    journal = tmp_path / "data" / "journal" / "000000.jsonl"
+    size = journal.stat().st_size
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", *words],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert journal.stat().st_size > size  # it wrote
+    assert not NOT_WRITING & imported_modules(result.stderr), sorted(NOT_WRITING & imported_modules(result.stderr))

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import NOW, REPO, missing, run_backlog
 from s3_support import BUCKET, CREDENTIALS, Place, Proxy, client, moto_server
+from test_hook_imports import NOT_WRITING, imported_modules
 
 from backlog.engine.backlog import Backlog
 from backlog.errors import StoreError
@@ -189,6 +190,18 @@ def test_the_cli_adds_and_lists_on_s3(clean_env, place):
     assert listed.returncode == 0 and "shared task" in listed.stdout
     keys = [o["Key"] for o in client(place.endpoint).list_objects_v2(Bucket=BUCKET, Prefix=place.prefix)["Contents"]]
     assert f"{place.prefix}/txn/000000000001" in keys
+
+
+def test_a_writing_hook_on_s3_imports_neither_boto3_nor_orjson(clean_env, place):
+    """TaskCreated on a bucket: s3light signs the requests, the standard library seals the record."""
+    env = {**clean_env, **place.env}
+    payload = '{"session_id": "s1", "task_id": "1", "task_subject": "Mirrored to the bucket"}'
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "TaskCreated"],
+                            input=payload, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Mirrored to the bucket" in run_backlog(["list"], env).stdout
+    heavy = (NOT_WRITING | {"boto3", "botocore"}) & imported_modules(result.stderr)
+    assert not heavy, sorted(heavy)
 
 
 def session_start_on_s3(env: dict, at: datetime) -> tuple[str, set[str]]:

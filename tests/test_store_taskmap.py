@@ -68,5 +68,6 @@ def test_a_snapshot_with_plain_uuids_is_laid_out_one_task_per_line():
     assert lines.split(b",\n") == [b'{"uuid":"%s","id":1,"description":"a"}' % UUIDS[0].encode(),
                                    b'{"uuid":"%s","id":2,"status":"pending"}' % UUIDS[1].encode()]
     assert b'"lines":2' in head
-    odd = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, [{"uuid": "short", "id": 1}])
-    assert b'"lines"' not in odd  # read whole, as any snapshot of an earlier version
+    for odd in ({"uuid": "short", "id": 1}, {"uuid": "é" * 36, "id": 1}, {"uuid": UUIDS[2], "id": "1"}):
+        data = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, [tasks[0], odd])
+        assert b'"lines"' not in data  # read whole, as any snapshot of an earlier version

@@ -7,7 +7,6 @@ two columns); piped output is never cut, one row per line, cells separated by ta
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
@@ -16,6 +15,7 @@ from backlog.core import display
 from backlog.core.display import local_time
 from backlog.core.model import DATE_FIELDS, parse_utc
 from backlog.core.value import Value
+from backlog.store.sealed import plain_dumps
 
 # The columns of `list` when no --fields is given: (field, header), shown when some row has it.
 DEFAULT_COLUMNS = (("id", "ID"), ("priority", "P"), ("project", "Project"), ("tags", "Tags"), ("due", "Due"),
@@ -43,20 +43,17 @@ def cell(value: object, key: str, tz: tzinfo) -> str:
 def as_json(value: object, indent: bool = False) -> str:
     """`value` as JSON text, as the MCP tools write it (orjson's compact form, or indented).
 
-    orjson is imported on first use: with the `dataclasses`, `inspect`, `uuid` and `platform`
-    it pulls in, its import costs ~35 ms, which a command printing a table or card need not pay.
-    Strings, whole numbers, booleans, null and flat lists of them (a cell, a history change)
-    come out of the standard library byte for byte as orjson writes them.
+    orjson is imported only when needed: with the `dataclasses`, `inspect`, `uuid` and
+    `platform` it pulls in, its import costs ~20 ms, which a command printing a table, a card
+    or a write's answer need not pay. Compact plain JSON comes out of the standard library
+    byte for byte as orjson writes it (`sealed.plain_dumps`).
     """
-    if not indent and (_plain(value) or isinstance(value, list) and all(map(_plain, value))):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    data = None if indent else plain_dumps(value)
+    if data is not None:
+        return data.decode()
     import orjson
 
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else None).decode()
-
-
-def _plain(value: object) -> bool:
-    return value is None or isinstance(value, (str, int))  # bool is an int
 
 
 class View(Value):

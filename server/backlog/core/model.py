@@ -11,6 +11,7 @@ dict lookup.
 from __future__ import annotations
 
 import math
+import os
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -74,10 +75,14 @@ _STORED_DATE = Pattern(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def new_uuid() -> str:
-    """A fresh random UUID v4 in canonical lower-case form."""
-    import uuid  # here: its import (platform …) costs a hook that only reads ~3 ms
-
-    return str(uuid.uuid4())
+    """A fresh random UUID v4 in canonical lower-case form, as `str(uuid.uuid4())` makes it
+    (16 bytes of os.urandom, version and variant bits set) without the uuid module, whose
+    import (platform …) costs a writing process ~4 ms."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def format_utc(moment: datetime) -> str:

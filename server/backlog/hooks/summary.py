@@ -238,7 +238,8 @@ def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
 def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
     """True when no commit since `summary` was made can hold `"field":"value"` (a lease's holder
     or session): the same snapshot, and the journal's tail after the summary's position does
-    not contain those bytes (as orjson writes them, or with non-ASCII escaped)."""
+    not contain those bytes (as a writer seals them: sealed.plain_dumps or orjson, byte for byte
+    the same; or with non-ASCII escaped)."""
     try:
         offset = summary["journal"]["size"]
         if snapshot_token(root) != summary["snapshot"]["token"] or _journal_size(root, summary) < offset:

@@ -31,20 +31,18 @@ Every answer's Date header sets `server_now()`, the clock an S3 backlog runs on 
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from datetime import datetime, timedelta
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import orjson
-
 from backlog.errors import Conflict, StoreError
 from backlog.store.s3bucket import ATTEMPTS, Bucket, conflicted
 from backlog.store.s3cache import ObjectCache
-from backlog.store.sealed import is_sealed
+from backlog.store.sealed import is_sealed, parse
 
 FETCH_THREADS = 8  # parallel GETs when catching up on many transactions
 DELETE_BATCH = 1000  # keys per DeleteObjects request (S3's limit)
@@ -161,7 +159,7 @@ class S3Backend(Bucket):
     def write_snapshot(self, data: bytes) -> None:
         """Create the snapshot of a new generation; StoreError when another writer's came first."""
         match = _SNAP_HEAD.match(data)  # not a parse of every task
-        head = orjson.loads(data) if match is None else {"gen": int(match.group(1)), "seq": int(match.group(2))}
+        head = parse(data) if match is None else {"gen": int(match.group(1)), "seq": int(match.group(2))}
         gen, seq = head["gen"], head["seq"]
         self.probe()
         if self._put_new(f"snap/{gen:06d}.json", data, "writing a snapshot", Metadata={"seq": str(seq)}) is None:
@@ -355,8 +353,8 @@ class S3Backend(Bucket):
     def append_journal(self, gen: int, line: bytes, offset: int) -> None:
         """Create `txn/<seq>` for the record on `line`; Conflict when another writer holds seq."""
         record = line.strip(b"\n")
-        seq = orjson.loads(record)["seq"]
-        key, txn = f"txn/{seq:012d}", uuid.uuid4().hex
+        seq = parse(record)["seq"]
+        key, txn = f"txn/{seq:012d}", os.urandom(16).hex()
         self.probe()
         try:
             answer = self._put_new(key, record, "committing a transaction", Metadata={"txn": txn})
@@ -395,7 +393,7 @@ class S3Backend(Bucket):
         """
         packs = [first for first, _size in self.items(gen) if self.is_pack(first)]
         for line in data.splitlines():
-            seq = orjson.loads(line)["seq"]
+            seq = parse(line)["seq"]
             key = f"txn/{seq:012d}"
             found = self._get(key, "reading a transaction")
             if found is not None:
@@ -435,7 +433,7 @@ class S3Backend(Bucket):
         if data is None:
             self._call("delete_object", f"removing archive segment {name}", Key=self.prefix + key)
             return
-        seq = orjson.loads(data)["seq"]
+        seq = parse(data)["seq"]
         for _ in range(ATTEMPTS * 4):
             found = self._get(key, f"reading archive segment {name}")
             if found is None:
@@ -503,7 +501,7 @@ class _Gone(StoreError):
 
 def _seq_of(data: bytes) -> int:
     try:
-        seq = orjson.loads(data)["seq"]
+        seq = parse(data)["seq"]
         return seq if isinstance(seq, int) else -1
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return -1  # a damaged segment is replaced by a good one

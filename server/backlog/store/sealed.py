@@ -2,8 +2,9 @@
 
 Every object the store writes (journal record, snapshot, archive segment, format.json) is
 one JSON object whose last member is `"crc":"<8 hex>"`: the CRC-32 of every byte before
-that member's comma. `seal` appends it to orjson's bytes; `unseal` checks the bytes in
-place (one zlib.crc32 pass, no copy, no second serialization) and parses them once.
+that member's comma. `seal` appends it to the compact JSON bytes (the standard library's or
+orjson's, the same: see `_dumps`); `unseal` checks the bytes in place (one zlib.crc32 pass,
+no copy, no second serialization) and parses them once.
 CRC-32 catches every single-bit flip and every burst up to 32 bits; it is no defence
 against an attacker, only against disks, operators and torn writes.
 Other members are opaque here, so records may gain fields (e.g. `writer`) without a new format.
@@ -23,6 +24,7 @@ tears the unacknowledged line after it). A damaged or missing head only means "u
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import zlib
@@ -40,13 +42,21 @@ _SUFFIX = len(_KEY) + 8 + 2  # ,"crc":"xxxxxxxx"}
 # it pulls in) costs a fresh process ~35 ms, json.loads ~5 ms more per MB (a 10k-task snapshot is
 # 2.4 MB). A command that only reads a store of fewer than ~30k tasks starts sooner without it.
 ORJSON_ABOVE = 7_000_000
+# Objects are written by the standard library unless orjson is imported already or they hold more
+# values than this (a snapshot, an archive segment, a bulk change): then orjson writes them, ~10×
+# faster than json.dumps, which pays for its import (~20 ms) from about 25,000 values on.
+ORJSON_VALUES = 5_000
+_DEPTH = 200  # orjson refuses nesting deeper than 254; json.dumps would write it
 
 
 def seal(obj: dict) -> bytes:
-    """`obj` as JSON bytes ending in its checksum member (`obj` must not be empty)."""
-    import orjson  # on first use: see ORJSON_ABOVE
+    """`obj` as JSON bytes ending in its checksum member (`obj` must not be empty).
 
-    body = orjson.dumps(obj)[:-1]
+    Raises TypeError (orjson.JSONEncodeError) for what is not JSON: a key that is not a str,
+    an int outside -2^63…2^64-1, a lone surrogate, another type; NaN and ±Infinity are
+    written as null (as orjson writes them).
+    """
+    body = _dumps(obj)[:-1]
     return b"%s%s%08x\"}" % (body, _KEY, zlib.crc32(body))
 
 
@@ -61,7 +71,7 @@ def seal_snapshot(head: dict, tasks: list[dict]) -> bytes:
     import orjson
 
     dumps = orjson.dumps
-    if all(_plain(t) for t in tasks):
+    if all(_findable(t) for t in tasks):
         lines = [dumps(t if _leading(t) else {"uuid": t["uuid"], "id": t["id"], **t}) for t in tasks]
         head = {**head, "lines": len(lines)}
     else:
@@ -85,15 +95,81 @@ def tasks_layout(data: bytes) -> tuple[bytes, bytes] | None:
 _TASKS = b',"tasks":[\n'
 
 
-def _plain(task: dict) -> bool:
+def _findable(task: dict) -> bool:
     uuid = task.get("uuid")
-    return (type(uuid) is str and len(uuid) == 36 and '"' not in uuid and "\\" not in uuid
-            and type(task.get("id")) is int)
+    return type(uuid) is str and len(uuid) == 36 and plain_text(uuid) and type(task.get("id")) is int
+
+
+def plain_text(text: str) -> bool:
+    """True when `text` is its own JSON spelling between quotes (printable ASCII, no quote or backslash)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _leading(task: dict) -> bool:
     keys = iter(task)
     return next(keys, None) == "uuid" and next(keys, None) == "id"
+
+
+def _dumps(obj: dict) -> bytes:
+    """`obj` as compact JSON: by `plain_dumps` in a process without orjson, else by orjson.
+
+    A writing hook or `backlog add` need not import orjson (~20 ms of a fresh process's CPU
+    with the dataclasses, inspect, uuid and platform it pulls in). Both write the same bytes
+    (see `plain_dumps`), and nothing would depend on it if they did not: readers parse values,
+    and a checksum covers the bytes as they were written.
+    """
+    if "orjson" not in sys.modules:
+        data = plain_dumps(obj)
+        if data is not None:
+            return data
+    import orjson
+
+    return orjson.dumps(obj)
+
+
+def plain_dumps(obj: object) -> bytes | None:
+    """The bytes orjson.dumps writes for `obj`, made by the standard library; None unless `obj`
+    is small plain JSON (see `_room`) without a lone surrogate: then orjson writes it, or
+    refuses it with its own error."""
+    if _room(obj, ORJSON_VALUES, 0) < 0:
+        return None
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate: orjson refuses it
+        return None
+
+
+def _room(value: object, budget: int, depth: int) -> int:
+    """`budget` less the values in `value`, or -1 when they are more, nested deeper than _DEPTH,
+    or not each a dict with str keys, a list, a str, an int orjson writes, a finite float
+    written without an exponent (orjson spells `1e-05` as `0.00001`, NaN as null), a bool or
+    None (exact types: a subclass or anything else is orjson's to write or refuse)."""
+    kind = type(value)
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
+                return -1
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return _room([value], budget + 1, depth)
+    budget -= len(items)
+    if budget < 0 or depth >= _DEPTH:
+        return -1
+    for item in items:
+        kind = type(item)
+        if kind is int:
+            if not -(1 << 63) <= item < 1 << 64:
+                return -1
+        elif kind is float:
+            if not math.isfinite(item) or "e" in repr(item):
+                return -1
+        elif kind is not str and kind is not bool and item is not None:
+            budget = _room(item, budget, depth + 1) if kind is dict or kind is list else -1
+            if budget < 0:
+                return -1
+    return budget
 
 
 def is_sealed(data: bytes) -> bool:

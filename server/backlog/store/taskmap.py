@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from backlog.errors import StoreError
-from backlog.store.sealed import parse
+from backlog.store.sealed import parse, plain_text
 
 FREEZE_BYTES = 1 << 20  # tasks at least this large: their objects leave the collector's generations
 _START = b'{"uuid":"'
@@ -93,7 +93,7 @@ class TaskMap(Mapping):
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
-        if _plain(uuid):
+        if plain_text(uuid):
             return self.containing(b'"%s"' % uuid.encode())
         return list(self.full().values())
 
@@ -174,7 +174,7 @@ class TaskMap(Mapping):
 
     # -- reading one line -------------------------------------------------------------------
     def _read(self, uuid: str) -> dict | None:
-        if len(uuid) != 36 or not _plain(uuid):
+        if len(uuid) != 36 or not plain_text(uuid):
             return None  # every uuid in the lines is plain (seal_snapshot)
         lines = self._lines
         start = lines.find(b'%s%s","id":' % (_START, uuid.encode()))
@@ -192,11 +192,6 @@ class TaskMap(Mapping):
             raise self._damaged(str(err)) from None
         self._got[uuid] = task
         return task
-
-
-def _plain(text: str) -> bool:
-    """True when `text` is its own JSON spelling between quotes (printable ASCII, no quote or backslash)."""
-    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 @contextmanager
