@@ -122,7 +122,7 @@ def test_new_uuid_is_a_canonical_random_version_4_uuid():
 def plain_process_view(root, env) -> dict:
     """The store's tasks as a process without orjson reads them (asserting it never imported it)."""
     script = ("import json, sys; from backlog.store.store import Store; s = Store.open(sys.argv[1]); "
-              "assert 'orjson' not in sys.modules; print(json.dumps({'seq': s.seq, 'tasks': s.tasks}))")
+              "assert 'orjson' not in sys.modules; print(json.dumps({'seq': s.seq, 'tasks': s.all_tasks()}))")
     result = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -68,9 +68,10 @@ def seal_snapshot(head: dict, tasks: list[dict]) -> bytes:
     each line begins `{"uuid":"<uuid>","id":<id>,` and head gains `"lines": <count>`: a reader
     may then find one task by its uuid or id without parsing the others (store/taskmap.py).
     """
-    import orjson
-
-    dumps = orjson.dumps
+    if "orjson" not in sys.modules and _room(tasks, ORJSON_VALUES, 0) >= 0:
+        dumps = _dumps  # a small store's compaction in a process without orjson (see `_dumps`)
+    else:
+        from orjson import dumps
     if all(_findable(t) for t in tasks):
         lines = [dumps(t if _leading(t) else {"uuid": t["uuid"], "id": t["id"], **t}) for t in tasks]
         head = {**head, "lines": len(lines)}
