@@ -14,6 +14,7 @@ from datetime import timezone
 
 from hypothesis import given, strategies as st
 
+from backlog.core.filter import compile_filter
 from backlog.store.sealed import seal_snapshot, tasks_layout
 from backlog.store.store import Store
 from backlog.store.taskmap import TaskMap
@@ -34,6 +35,7 @@ def answers(store: Store) -> dict:
         "having": {k: store.having(k) for k in ("origin", "parent", "depends", "annotations")},
         "dependents": {u: ctx.pending_dependents(u) for u in UUIDS},
         "blocking": {u: u in ctx.blocking_uuids for u in UUIDS},
+        "named": [t["uuid"] for t in compile_filter(f"2-5,8 {UUIDS[9]} {UUIDS[0]}", NOW, timezone.utc).select(ctx)],
     }
 
 
@@ -64,8 +66,8 @@ def test_a_fresh_store_answers_one_task_without_decoding_the_others(steps, extra
 def test_a_snapshot_with_plain_uuids_is_laid_out_one_task_per_line():
     tasks = [{"description": "a", "uuid": UUIDS[0], "id": 1}, {"uuid": UUIDS[1], "id": 2, "status": "pending"}]
     data = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, tasks)
-    head, lines = tasks_layout(data)
-    assert lines.split(b",\n") == [b'{"uuid":"%s","id":1,"description":"a"}' % UUIDS[0].encode(),
+    head, start, end = tasks_layout(data)
+    assert data[start:end].split(b",\n") == [b'{"uuid":"%s","id":1,"description":"a"}' % UUIDS[0].encode(),
                                    b'{"uuid":"%s","id":2,"status":"pending"}' % UUIDS[1].encode()]
     assert b'"lines":2' in head
     for odd in ({"uuid": "short", "id": 1}, {"uuid": "é" * 36, "id": 1}, {"uuid": UUIDS[2], "id": "1"}):

@@ -81,16 +81,15 @@ def seal_snapshot(head: dict, tasks: list[dict]) -> bytes:
     return b"%s%s%08x\"}" % (body, _KEY, zlib.crc32(body))
 
 
-def tasks_layout(data: bytes) -> tuple[bytes, bytes] | None:
-    """(head object bytes, task lines) of a sealed snapshot as `seal_snapshot` lays it out, else None.
-
-    The lines keep their separating commas; the caller checks the seal and the head's "lines".
-    """
-    start = data.find(_TASKS)
+def tasks_layout(data: bytes) -> tuple[bytes, int, int] | None:
+    """(head object bytes, start, end) of a sealed snapshot as `seal_snapshot` lays it out (its task
+    lines are data[start:end], with their separating commas), else None. The caller checks the
+    seal and the head's "lines"."""
+    at = data.find(_TASKS)
     end = len(data) - _SUFFIX - 2
-    if start < 0 or data[end:end + 2] != b"\n]":
+    if at < 0 or data[end:end + 2] != b"\n]":
         return None
-    return data[:start] + b"}", data[start + len(_TASKS):end]
+    return data[:at] + b"}", at + len(_TASKS), end
 
 
 _TASKS = b',"tasks":[\n'

@@ -220,13 +220,11 @@ class Store:
             snap = parse(layout[0])
         except ValueError:
             return None
-        lines = layout[1]
-        if (not isinstance(snap, dict) or snap.get("lines") != (lines.count(b"\n") + 1 if lines else 0)
-                or not all(type(snap.get(k)) is int for k in ("gen", "seq", "next_id"))
-                or not isinstance(snap.get("docs"), dict)):
+        if (not isinstance(snap, dict) or type(snap.get("lines")) is not int or not isinstance(snap.get("docs"), dict)
+                or not all(type(snap.get(k)) is int for k in ("gen", "seq", "next_id"))):
             return None
         where = self.backend.describe(SNAPSHOT)
-        snap["tasks"] = TaskMap(lines, lambda err: doctor_hint(f"{where} is damaged ({err})"),
+        snap["tasks"] = TaskMap(data, *layout[1:], lambda err: doctor_hint(f"{where} is damaged ({err})"),
                                 self._decoded, self._mutex)
         return snap
 

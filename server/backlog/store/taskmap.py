@@ -1,15 +1,15 @@
 """The hot tasks of a snapshot, decoded when asked for: a store opens without parsing them.
 
 `sealed.seal_snapshot` writes one task per line, each beginning `{"uuid":"<uuid>","id":<id>,`.
-A `TaskMap` keeps those lines as one bytes object and answers a lookup by uuid or short id by
-searching it (no JSON string holds an unescaped quote, so `{"uuid":"` and `","id":` match only
+A `TaskMap` keeps the snapshot's bytes and answers a lookup by uuid or short id by searching
+the lines (no JSON string holds an unescaped quote, so `{"uuid":"` and `","id":` match only
 where a line begins), decoding the one line found. Changes applied since the snapshot (journal
 ops) are kept beside the lines in the order they came. Anything that walks all tasks decodes
 every line at once (as parsing the whole snapshot would) and gets a plain dict in the same order
 a fully parsed store has: the snapshot's order, each changed task moved to the end when it changed.
-`containing(needle)` gives the tasks whose line holds some bytes (plus every changed task): a
-superset the caller filters exactly, so "who depends on X" or "which task has origin Y" decodes
-only the lines that mention X or Y.
+`mentioning(uuid)` and `with_member(key)` give the tasks whose line holds the uuid or the member
+(plus every changed task): a superset the caller filters exactly, so "who depends on X" or
+"which task has origin Y" decodes only the lines that mention X or Y.
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from backlog.store.sealed import parse, plain_text
 
 FREEZE_BYTES = 1 << 20  # tasks at least this large: their objects leave the collector's generations
 _START = b'{"uuid":"'
-_ID_AT = len(_START) + 36  # where `","id":` begins in a line
 _GONE = object()
 
 
 class TaskMap(Mapping):
     """uuid → task: snapshot lines decoded on demand, plus the changes since the snapshot."""
 
-    def __init__(self, lines: bytes, damaged: Callable[[str], StoreError],
+    def __init__(self, data: bytes, start: int, end: int, damaged: Callable[[str], StoreError],
                  on_full: Callable[[TaskMap, dict[str, dict]], None], lock) -> None:
-        self._lines = lines
+        self._data, self._start, self._end = data, start, end  # the lines are data[start:end]
         self._damaged = damaged  # the StoreError naming the snapshot, for a line that cannot be read
         self._on_full, self._lock = on_full, lock
         self._got: dict[str, dict] = {}  # decoded lines, unchanged (the same objects stay)
         self._changed: dict[str, dict | None] = {}  # since the snapshot, oldest change first; None: gone
+        self._lines_of: dict[str, list[tuple[int, int]]] = {}  # uuid → the lines that hold it
         self._full: dict[str, dict] | None = None
 
     # -- single tasks: no decoding beyond the lines found ---------------------------------
@@ -45,7 +45,7 @@ class TaskMap(Mapping):
             return self._full.get(uuid, default)
         found = self._changed.get(uuid, _GONE)
         if found is _GONE:
-            found = self._got.get(uuid) or self._read(uuid)
+            found = self._got.get(uuid) or self._own(uuid)
         return default if found is None else found
 
     def __getitem__(self, uuid: str) -> dict:
@@ -64,23 +64,23 @@ class TaskMap(Mapping):
         changed = [u for u, t in self._changed.items() if t is not None and t["id"] == short_id]
         if changed:
             return changed[-1]
-        lines, needle, found = self._lines, b'","id":%d' % short_id, None
-        at = lines.find(needle)
+        data, needle, found = self._data, b'","id":%d' % short_id, None
+        at = data.find(needle, self._start, self._end)
         while at >= 0:
-            start, after = at - 36 - len(_START), lines[at + len(needle):at + len(needle) + 1]
-            if (start >= 0 and after in (b",", b"}") and lines.startswith(_START, start)
-                    and (start == 0 or lines[start - 1] == 10)):
-                uuid = lines[start + len(_START):at].decode()
+            start = at - 36 - len(_START)
+            if (start >= self._start and data[at + len(needle)] in b",}" and data[start - 1] == 10
+                    and data.startswith(_START, start)):
+                uuid = data[start + len(_START):at].decode()
                 if uuid not in self._changed:
                     found = uuid
-            at = lines.find(needle, at + 1)
+            at = data.find(needle, at + 1, self._end)
         return found
 
     def in_order(self, uuids: Iterable[str]) -> list[dict]:
         """The tasks of `uuids` (each present) in store order."""
         changed = list(self._changed)
         return [self[u] for u in sorted(uuids, key=lambda u: (1, changed.index(u)) if u in self._changed
-                                        else (0, self._lines.find(b'%s%s"' % (_START, u.encode()))))]
+                                        else (0, self._own_line(u)))]
 
     @property
     def decoded(self) -> bool:
@@ -89,31 +89,15 @@ class TaskMap(Mapping):
 
     def with_member(self, key: str) -> list[dict]:
         """A superset of the tasks that have member `key` (a field name), in store order."""
-        return self.containing(b'"%s":' % key.encode())
+        if self._full is not None:
+            return list(self._full.values())
+        return self._decoded(self._find(b'"%s":' % key.encode()))
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
-        if plain_text(uuid):
-            return self.containing(b'"%s"' % uuid.encode())
-        return list(self.full().values())
-
-    def containing(self, needle: bytes) -> list[dict]:
-        """Every task whose line holds `needle`, and every changed task, in store order: a superset
-        of the tasks with some member or value (the caller checks each)."""
-        if self._full is not None:
-            return list(self._full.values())
-        lines, out, end = self._lines, [], 0
-        at = lines.find(needle)
-        while at >= 0:
-            start = lines.rfind(b"\n", 0, at) + 1
-            end = lines.find(b"\n", at)
-            end = len(lines) if end < 0 else end
-            uuid = lines[start + len(_START):start + _ID_AT].decode()
-            if uuid not in self._changed:
-                task = self._got.get(uuid)
-                out.append(task if task is not None else self._decode(uuid, lines[start:end]))
-            at = lines.find(needle, end)
-        return out + [t for t in self._changed.values() if t is not None]
+        if self._full is not None or not plain_text(uuid):
+            return list(self.full().values())
+        return self._decoded(self._lines(uuid))
 
     # -- changes (the store's journal replay) ---------------------------------------------
     def pop(self, uuid: str, default: object = None) -> object:
@@ -139,8 +123,8 @@ class TaskMap(Mapping):
         with self._lock:
             if self._full is None:
                 try:
-                    with bulk(freeze=len(self._lines) >= FREEZE_BYTES):
-                        full = {t["uuid"]: t for t in parse(b"[%s]" % self._lines)}
+                    with bulk(freeze=self._end - self._start >= FREEZE_BYTES):
+                        full = {t["uuid"]: t for t in parse(b"[%s]" % self._data[self._start:self._end])}
                 except (ValueError, TypeError, KeyError) as err:
                     raise self._damaged(str(err)) from None
                 full.update(self._got)  # the objects already handed out (same places)
@@ -148,7 +132,7 @@ class TaskMap(Mapping):
                     full.pop(uuid, None)
                     if task is not None:
                         full[uuid] = task
-                self._full, self._lines, self._got, self._changed = full, b"", {}, {}
+                self._full, self._data, self._got, self._changed, self._lines_of = full, b"", {}, {}, {}
                 self._on_full(self, full)
             return self._full
 
@@ -172,20 +156,52 @@ class TaskMap(Mapping):
     def items(self):
         return self.full().items()
 
-    # -- reading one line -------------------------------------------------------------------
-    def _read(self, uuid: str) -> dict | None:
+    # -- reading lines ------------------------------------------------------------------------
+    def _own(self, uuid: str) -> dict | None:
+        """The snapshot's task `uuid`, or None."""
+        line = self._own_line(uuid)
+        return None if line is None else self._decode(uuid, line)
+
+    def _own_line(self, uuid: str) -> tuple[int, int] | None:
+        """(start, end) of the line that begins with `uuid`, or None."""
         if len(uuid) != 36 or not plain_text(uuid):
             return None  # every uuid in the lines is plain (seal_snapshot)
-        lines = self._lines
-        start = lines.find(b'%s%s","id":' % (_START, uuid.encode()))
-        if start < 0:
-            return None
-        end = lines.find(b"\n", start)
-        return self._decode(uuid, lines[start:] if end < 0 else lines[start:end])
+        head = b'%s%s"' % (_START, uuid.encode())
+        return next((line for line in self._lines(uuid) if self._data.startswith(head, line[0])), None)
 
-    def _decode(self, uuid: str, line: bytes) -> dict:
+    def _lines(self, uuid: str) -> list[tuple[int, int]]:
+        """(start, end) of each line holding `"<uuid>"`, its own and those that mention it: one
+        search per uuid, kept (a new task's uuid is looked up, then asked who depends on it)."""
+        found = self._lines_of.get(uuid)
+        if found is None:
+            found = self._lines_of[uuid] = self._find(b'"%s"' % uuid.encode())
+        return found
+
+    def _find(self, needle: bytes) -> list[tuple[int, int]]:
+        data, first, last, found = self._data, self._start, self._end, []
+        at = data.find(needle, first, last)
+        while at >= 0:
+            start = data.rfind(b"\n", first - 1, at) + 1  # data[first - 1] is the newline before the first line
+            end = data.find(b"\n", at, last)
+            found.append((start, last if end < 0 else end))
+            at = data.find(needle, found[-1][1], last)
+        return found
+
+    def _decoded(self, lines: list[tuple[int, int]]) -> list[dict]:
+        """The tasks of `lines` not changed since, then every changed task, in store order."""
+        out = []
+        for start, end in lines:
+            uuid = self._data[start + len(_START):start + len(_START) + 36].decode()
+            if uuid not in self._changed:
+                out.append(self._got.get(uuid) or self._decode(uuid, (start, end)))
+        return out + [t for t in self._changed.values() if t is not None]
+
+    def _decode(self, uuid: str, line: tuple[int, int]) -> dict:
+        start, end = line
+        if self._data[end - 1] == 44:  # the comma between lines
+            end -= 1
         try:
-            task = parse(line[:-1] if line.endswith(b",") else line)
+            task = parse(self._data[start:end])
             if not isinstance(task, dict) or task.get("uuid") != uuid:
                 raise ValueError(f"the line of task {uuid} does not hold it")
         except ValueError as err:
