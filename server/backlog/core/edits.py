@@ -11,7 +11,6 @@ never creates one.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import datetime, tzinfo
 from collections.abc import Callable, Iterable, Mapping
@@ -92,6 +91,8 @@ def extra_key(key: str) -> str | None:
 
 def near_key(key: str, udas: Mapping[str, str]) -> str | None:
     """The attribute or UDA name `key` is likely a typo of (`priorty` → `priority`), or None."""
+    import difflib  # only for a mistake: most writers never need it
+
     close = difflib.get_close_matches(key, [*EXTRA_KEYS, *udas], n=1, cutoff=0.8)
     return close[0] if close else None
 
