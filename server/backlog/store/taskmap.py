@@ -206,8 +206,7 @@ class TaskMap(Mapping):
                 raise ValueError(f"the line of task {uuid} does not hold it")
         except ValueError as err:
             raise self._damaged(str(err)) from None
-        self._got[uuid] = task
-        return task
+        return self._got.setdefault(uuid, task)  # (a thread that decoded it first keeps its object)
 
 
 @contextmanager
