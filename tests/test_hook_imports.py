@@ -17,10 +17,19 @@ HEAVY = {"mcp", "pydantic", "anyio", "starlette", "argparse", "dateutil", "boto3
 NOT_WRITING = {"orjson", "dataclasses", "inspect", "uuid", "platform", "filelock"}
 
 
+# What a mutation that prints only its message never needs: the brief (a view, urgency, virtual tags).
+NO_BRIEF = {"backlog.store.view", "backlog.engine.render", "backlog.core.urgency", "backlog.core.filter"}
+
+
+def imported_names(stderr: str) -> set[str]:
+    """Full names of every module `python -X importtime` reported."""
+    return {line.rsplit("|", 1)[-1].strip()
+            for line in stderr.splitlines() if line.startswith("import time:") and "|" in line}
+
+
 def imported_modules(stderr: str) -> set[str]:
     """Top-level names of every module `python -X importtime` reported."""
-    return {line.rsplit("|", 1)[-1].strip().split(".")[0]
-            for line in stderr.splitlines() if line.startswith("import time:") and "|" in line}
+    return {name.split(".")[0] for name in imported_names(stderr)}
 
 
 def test_session_start_imports_no_heavy_module(tmp_path, clean_env):
@@ -49,6 +58,7 @@ def test_a_writing_hook_imports_no_lock_package_nor_orjson(tmp_path, clean_env):
     assert "Mirror me" in run_backlog(["list"], env).stdout  # the hook wrote
     modules = imported_modules(result.stderr)
     assert not (NOT_WRITING | HEAVY) & modules, sorted((NOT_WRITING | HEAVY) & modules)
+    assert not NO_BRIEF & imported_names(result.stderr), sorted(NO_BRIEF & imported_names(result.stderr))
 
 
 @pytest.mark.parametrize("words", [["add", "Ship", "it", "project:web", "+naïve"],
@@ -65,3 +75,5 @@ def test_a_writing_command_imports_no_orjson(tmp_path, clean_env, words):
     assert result.returncode == 0, result.stderr[-2000:]
     assert journal.stat().st_size > size  # it wrote
     assert not NOT_WRITING & imported_modules(result.stderr), sorted(NOT_WRITING & imported_modules(result.stderr))
+    if words[0] == "add" and "--json" not in words:  # its answer is its message: no brief is made
+        assert not NO_BRIEF & imported_names(result.stderr), sorted(NO_BRIEF & imported_names(result.stderr))

@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 
 
 def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd: str | None = None,
-                 agent: str | None = None, writer: str = "", session: str | None = None) -> Backlog:
+                 agent: str | None = None, writer: str = "", session: str | None = None,
+                 briefs: bool = True) -> Backlog:
     """The backlog of the project an entry point runs in; BacklogError names a bad variable.
 
     `writer` is the undo key of the entry point (default `<channel>:<agent>`); `session` the
-    Claude session its leases belong to.
+    Claude session its leases belong to; `briefs` as in `Scope`.
     """
     backend = env.get("BACKLOG_BACKEND", "files") or "files"
     if backend not in ("files", "s3"):
@@ -53,7 +54,7 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
         store = Store.open(root, compact_every=int(compact))
         record_project(root, project)  # once the data dir exists: `backlog doctor` tells its strays by it
     return Backlog(store, tz=tz, clock=clock, agent=agent or env.get("BACKLOG_AGENT_ID") or "user",
-                   channel=channel, writer=writer, session=session, lease=lease)
+                   channel=channel, writer=writer, session=session, lease=lease, briefs=briefs)
 
 
 def server_clock(server_now: Callable[[], datetime | None], fallback: Callable[[], datetime]) -> Callable[[], datetime]:

@@ -55,7 +55,8 @@ def run(inv: Invocation, term: Terminal) -> int:
     from backlog.runtime import open_backlog
 
     user = term.env.get("BACKLOG_AGENT_ID") or term.env.get("USER") or "user"
-    backlog = open_backlog(term.env, os.getcwd(), channel="cli", writer=f"cli:{user}")
+    backlog = open_backlog(term.env, os.getcwd(), channel="cli", writer=f"cli:{user}",
+                           briefs=bool(inv.options.get("json")))  # else only answers' messages are printed
     handler = HANDLERS.get(inv.command) or (report if grammar.COMMANDS[inv.command].kind == "report" else close)
     return handler(backlog, inv, term) or 0
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from backlog.core.filter import compile_filter
 from backlog.core.model import format_utc, is_uuid
-from backlog.engine import render
 from backlog.engine.leases import DEFAULT_LEASE
 from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
-from backlog.store.view import Context
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.store.index import Index
+    from backlog.store.view import Context
 
 _ID = re.compile(r"[0-9]{1,7}")
 _UUID_PREFIX = re.compile(r"[0-9a-f-]+")
@@ -33,13 +31,15 @@ class Scope:
 
     `writer` is the key undo goes by (a server session, `claude:<session>`, `cli:<user>`);
     `session` the Claude session leases taken here belong to; `lease` their duration.
+    With `briefs` off, a mutation answers its message and the task's id and uuid, not its brief
+    (a hook or the CLI that prints only the message: no view, urgency or virtual tags to load).
     """
 
     def __init__(self, store: Store, *, tz: tzinfo, clock: Callable[[], datetime],
                  agent: str = "user", channel: str = "mcp", writer: str = "",
-                 session: str | None = None, lease: timedelta = DEFAULT_LEASE) -> None:
+                 session: str | None = None, lease: timedelta = DEFAULT_LEASE, briefs: bool = True) -> None:
         self.store, self.tz, self.clock, self.agent, self.channel = store, tz, clock, agent, channel
-        self.writer, self.session, self.lease = writer or f"{channel}:{agent}", session, lease
+        self.writer, self.session, self.lease, self.briefs = writer or f"{channel}:{agent}", session, lease, briefs
         self._batch: Transaction | None = None
 
     @property
@@ -55,6 +55,8 @@ class Scope:
 
     def context(self, now: datetime | None = None) -> Context:
         """A fresh view of the hot tasks for one call."""
+        from backlog.store.view import Context  # here and below: a writing hook imports no views
+
         self.store.refresh()
         return Context(self.store.tasks, now or self.clock(), self.tz, self.store.archived_ids, self.index)
 
@@ -117,9 +119,12 @@ class Scope:
     def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
         from backlog.core.edits import merge_params, parse_edits  # here and below: a reader never imports edits
 
-        ctx = Context(self.store.tasks, now, self.tz, index=self.index)
-        return parse_edits(merge_params(params, extra, lambda: ctx.udas), now, self.tz, self.resolve_dep(tx),
-                           lambda: ctx.udas)
+
+        def udas() -> Mapping[str, str]:  # walks every task: asked only for a key that is not an attribute
+            from backlog.store.view import Context
+
+            return Context(self.store.tasks, now, self.tz, index=self.index).udas
+        return parse_edits(merge_params(params, extra, udas), now, self.tz, self.resolve_dep(tx), udas)
 
     def check_depends(self, tasks: Iterable[dict], tx: Transaction) -> None:
         """Refuse a dependency cycle through any of `tasks`: one pass over the graph, however many."""
@@ -132,9 +137,15 @@ class Scope:
             raise BacklogError("depends", f"would create a cycle {ids}", "remove one of these dependencies")
 
     def answer(self, message: str, task: dict, now: datetime) -> dict:
+        if not self.briefs:
+            return {"message": message, "task": {"id": task["id"], "uuid": task["uuid"]}}
+        from backlog.engine import render
+
         return {"message": message, "task": render.brief(task, self.context(now))}
 
     def select(self, filter: str, ctx: Context) -> list[dict]:
+        from backlog.core.filter import compile_filter
+
         return compile_filter(filter or "", ctx.now, self.tz, udas=lambda: ctx.udas).select(ctx)
 
     def udas(self) -> dict[str, str]:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from backlog.engine import render
 from backlog.core.edits import apply_edits, doc_tag_note
 from backlog.errors import Action, BacklogError
-from backlog.core.filter import compile_filter
 from backlog.core.model import FAR_FUTURE, check_task, check_text, format_utc, is_uda, new_uuid, sync_doc_tag
 from backlog.core.recur import occurrence_on_or_after
 from backlog.core.dates import start_of_day
 from backlog.store.store import Transaction
-from backlog.store.view import Context
 from backlog.engine import leases
 from backlog.engine.scope import Scope
 
@@ -124,8 +121,9 @@ def modify(scope: Scope, filter: str, *, extra: str | None = None, **params: str
         raise BacklogError("filter", "is blank", "name the tasks to change, e.g. '12' or 'project:web +bug'")
     now = scope.clock()
     with scope.transaction("modify", now) as tx:
-        ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
-        targets = compile_filter(filter, now, scope.tz, udas=lambda: ctx.udas).select(ctx)
+        from backlog.store.view import Context  # only here: adding or closing a task needs no view
+
+        targets = scope.select(filter, Context(scope.store.tasks, now, scope.tz, index=scope.index))
         if not targets:
             raise BacklogError("filter", f"no task matches '{filter}'", ("check it with ", Action("list")))
         edits = scope.edits(params, extra, now, tx)
@@ -266,4 +264,4 @@ def purge(scope: Scope, id: object) -> dict:
             if task["uuid"] in other.get("depends", ()):
                 kept = [u for u in other["depends"] if u != task["uuid"]]
                 tx.put({**{k: v for k, v in other.items() if k != "depends"}, **({"depends": kept} if kept else {})})
-    return {"message": f"purged task {task['id']}", "task": render.brief(task, scope.context(now))}
+    return scope.answer(f"purged task {task['id']}", task, now)

@@ -76,12 +76,14 @@ class Hook:
         return value.strip() or None if isinstance(value, str) else None
 
     def backlog(self, agent: str | None = None):  # -> Backlog
+        """The backlog this hook reads or writes; a mutation answers only its message (no brief)."""
         # Imported here, inside main's try: even a broken installation only logs and exits 0.
         from backlog.runtime import open_backlog
 
         session = self.text("session_id")
         return open_backlog(self.env, self.cwd, channel=f"hook:{self.event}", payload_cwd=self.text("cwd"),
-                            agent=agent, writer=f"claude:{session}" if session else "", session=session)
+                            agent=agent, writer=f"claude:{session}" if session else "", session=session,
+                            briefs=False)
 
     def summary_dir(self) -> Path | None:
         """Where the summary (hooks/summary.py) a read-only hook may answer from is kept: the data
