@@ -184,6 +184,13 @@ def modify(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     answer(backlog.modify(filter_text(inv.filter), extra=extra), inv, term)
 
 
+def open_dependencies(backlog: Backlog, ref: str) -> list[int]:
+    """Ids of the pending or recurring tasks task `ref` depends on, in its order (its `blocked_by`)."""
+    tasks = backlog.store.tasks
+    found = (tasks.get(uuid) for uuid in backlog.resolve(ref).get("depends", ()))
+    return [dep["id"] for dep in found if dep is not None and dep["status"] in ("pending", "recurring")]
+
+
 def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     """done, delete, start, stop, purge: all named tasks in one transaction (all or nothing, one undo);
     completing a task blocked by a task not completed along with it warns."""
@@ -194,7 +201,7 @@ def close(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     warnings = []
     if inv.command == "done":
         for ref in ids:
-            blockers = [b for b in backlog.info(ref)["task"].get("blocked_by", ()) if str(b) not in named]
+            blockers = [b for b in open_dependencies(backlog, ref) if str(b) not in named]
             if blockers:
                 warnings.append(f"backlog: warning: task {ref} was blocked by unfinished task"
                                 f"{'s' * (len(blockers) > 1)} {', '.join(map(str, blockers))}")
