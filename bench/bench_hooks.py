@@ -67,7 +67,7 @@ def payload(event: str, i: int, cwd: str) -> bytes:
         "SessionStart": {"source": "startup"},
         "TaskCreated": {"task_id": f"new-{i}", "task_subject": f"Bench task {i}", "task_description": "from the bench"},
         "TaskCompleted": {"task_id": f"done-{i}", "task_subject": f"Bench done {i}"},
-        "SubagentStart": {"agent_id": f"agent-{i}", "agent_type": "bench-agent"},
+        "SubagentStart": {"agent_id": f"agent-{i}", "agent_type": "task-worker"},  # assigned a task
     }[event]
     return json.dumps({**base, **extra}).encode()
 

@@ -46,19 +46,22 @@ def test_session_start_imports_no_heavy_module(tmp_path, clean_env):
     assert not HEAVY & modules, f"a hook imported {sorted(HEAVY & modules)}"
 
 
-def test_a_writing_hook_imports_no_lock_package_nor_orjson(tmp_path, clean_env):
-    """TaskCreated writes under the store's own flock (no filelock, ~35 ms) and seals its record
-    with the standard library (no orjson)."""
+def test_writing_hooks_import_no_lock_package_nor_orjson_nor_a_view(tmp_path, clean_env):
+    """TaskCreated and TaskCompleted write under the store's own flock (no filelock, ~35 ms), seal
+    their record with the standard library (no orjson) and make no brief (no view, no urgency)."""
     env = {**clean_env, "TASKDATA": str(tmp_path / "data")}
-    payload = json.dumps({"session_id": "s1", "hook_event_name": "TaskCreated", "task_id": "1",
-                          "task_subject": "Mirror me", "cwd": str(tmp_path)})
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", "TaskCreated"],
-                            input=payload, capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0
-    assert "Mirror me" in run_backlog(["list"], env).stdout  # the hook wrote
-    modules = imported_modules(result.stderr)
-    assert not (NOT_WRITING | HEAVY) & modules, sorted((NOT_WRITING | HEAVY) & modules)
-    assert not NO_BRIEF & imported_names(result.stderr), sorted(NO_BRIEF & imported_names(result.stderr))
+    for event, seen in (("TaskCreated", "Mirror me"), ("TaskCompleted", "")):
+        payload = json.dumps({"session_id": "s1", "hook_event_name": event, "task_id": "1",
+                              "task_subject": "Mirror me", "cwd": str(tmp_path)})
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "backlog", "hook", event],
+                                input=payload, capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0
+        assert seen in run_backlog(["list"], env).stdout and ("Mirror me" in run_backlog(["completed"], env).stdout
+                                                               or event == "TaskCreated")  # the hook wrote
+        modules = imported_modules(result.stderr)
+        assert not (NOT_WRITING | HEAVY) & modules, (event, sorted((NOT_WRITING | HEAVY) & modules))
+        assert not NO_BRIEF & imported_names(result.stderr), (event, sorted(NO_BRIEF & imported_names(result.stderr)))
+    assert not (tmp_path / "data" / "hooks.log").exists()
 
 
 @pytest.mark.parametrize("words", [["add", "Ship", "it", "project:web", "+naïve"],

@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from backlog.engine import leases
 from backlog.errors import Action, BacklogError
-from backlog.core.filter import compile_filter
 from backlog.core.model import check_agent, format_utc
-from backlog.core.sort import parse_sort, sort_tasks
-from backlog.store.view import Context
 from backlog.engine.scope import Scope
 from backlog.engine.tasks import close_task
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from backlog.store.view import Context
 
 
 
@@ -20,6 +21,9 @@ def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None
     live lease on), start it and lease it to `agent`; an expired lease is taken over."""
     if not isinstance(agent, str) or not agent.strip():
         raise BacklogError("agent", "is missing", "pass your agent name, e.g. 'claude'")
+    from backlog.core.sort import parse_sort, sort_tasks  # here and in assign: completing a mirror needs neither
+    from backlog.store.view import Context
+
     agent = check_agent(agent.strip())
     now = scope.clock()
     with scope.transaction("claim", now, agent=agent) as tx:
@@ -38,7 +42,7 @@ def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None
                 raise BacklogError("id", f"task {task['id']} is not ready: {why_not_ready(scope, task, ctx)}",
                                    "claim a +READY task instead")
         else:
-            found = compile_filter(filter or "", now, scope.tz, udas=lambda: ctx.udas).select(ctx)
+            found = scope.select(filter, ctx)
             free = [t for t in found if not leases.live(t, now) and ctx.is_ready(t)]
             if not free:
                 raise BacklogError("filter", f"nothing to claim: no READY task without a live lease matches '{filter or ''}'",
@@ -64,6 +68,9 @@ def why_not_ready(scope: Scope, task: dict, ctx: Context) -> str:
 
 def assign(scope: Scope, holder: str) -> dict | None:
     """Lease the most urgent READY task nobody holds a live lease on to `holder` (kind assigned)."""
+    from backlog.core.sort import parse_sort, sort_tasks
+    from backlog.store.view import Context
+
     holder = check_agent(holder)
     now = scope.clock()
     with scope.transaction("assign", now, agent=holder) as tx:
