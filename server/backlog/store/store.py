@@ -21,6 +21,8 @@ open and points at `backlog doctor`. After each durable line the writer records 
 or the file deleted or replaced) is refused the same way, never read as a crash's tail. A format-1 store (no format.json) is read as it is
 and upgraded to format 2 by its first writer.
 
+The snapshot holds one task per line (sealed.seal_snapshot): a store opens without decoding
+them, and a call that needs one task decodes its line only (taskmap.py).
 Compaction writes a new snapshot and starts a new journal generation; the old
 generations stay as history (task_history, undo beyond the current generation, and
 doctor's replay). Doc bodies live in content-addressed files, collected once no task and
