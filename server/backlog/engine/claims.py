@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from backlog.store.view import Context
 
 
-
 def claim(scope: Scope, agent: str, id: object = None, filter: str | None = None) -> dict:
     """Atomically give `agent` a READY task (that one, or the most urgent match nobody holds a
     live lease on), start it and lease it to `agent`; an expired lease is taken over."""

@@ -119,11 +119,11 @@ class Scope:
     def edits(self, params: dict, extra: str | None, now: datetime, tx: Transaction) -> dict:
         from backlog.core.edits import merge_params, parse_edits  # here and below: a reader never imports edits
 
-
         def udas() -> Mapping[str, str]:  # walks every task: asked only for a key that is not an attribute
             from backlog.store.view import Context
 
             return Context(self.store.tasks, now, self.tz, index=self.index).udas
+
         return parse_edits(merge_params(params, extra, udas), now, self.tz, self.resolve_dep(tx), udas)
 
     def check_depends(self, tasks: Iterable[dict], tx: Transaction) -> None:

@@ -64,7 +64,7 @@ def seal_snapshot(head: dict, tasks: list[dict]) -> bytes:
     """A sealed snapshot: `head`'s members, then "tasks" with one task per line (`tasks_layout`).
 
     JSON never holds a raw newline inside a value, so any JSON reader parses it as one object.
-    When every task has a plain uuid (36 characters, no quote or backslash) and an int id,
+    When every task has a plain uuid (36 printable ASCII characters, no quote or backslash) and an int id,
     each line begins `{"uuid":"<uuid>","id":<id>,` and head gains `"lines": <count>`: a reader
     may then find one task by its uuid or id without parsing the others (store/taskmap.py).
     """
