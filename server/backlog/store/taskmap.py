@@ -123,8 +123,8 @@ class TaskMap(Mapping):
         with self._lock:
             if self._full is None:
                 try:
-                    with bulk(freeze=self._end - self._start >= FREEZE_BYTES):
-                        full = {t["uuid"]: t for t in parse(b"[%s]" % self._data[self._start:self._end])}
+                    with bulk(freeze=self._end - self._start >= FREEZE_BYTES):  # the whole snapshot: no copy
+                        full = {t["uuid"]: t for t in parse(self._data)["tasks"]}
                 except (ValueError, TypeError, KeyError) as err:
                     raise self._damaged(str(err)) from None
                 full.update(self._got)  # the objects already handed out (same places)
