@@ -72,6 +72,7 @@ class Opening:
             import_all()  # the use cases' areas too: the first call imports nothing
             self._backlog = open_backlog(self._env, self._cwd, channel="mcp", session=self.session,
                                          writer=f"mcp:{self.key}")
+            self._backlog.store.all_tasks()  # every task decoded while the SDK loads: calls walk them
             self._kept = self._backlog.store.position()  # as opened: the hooks judge that summary themselves
             self._error = None
         except Exception as err:  # kept and reported by every call
