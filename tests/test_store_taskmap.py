@@ -73,3 +73,37 @@ def test_a_snapshot_with_plain_uuids_is_laid_out_one_task_per_line():
     for odd in ({"uuid": "short", "id": 1}, {"uuid": "é" * 36, "id": 1}, {"uuid": UUIDS[2], "id": "1"}):
         data = seal_snapshot({"gen": 1, "seq": 2, "next_id": 3, "docs": {}}, [tasks[0], odd])
         assert b'"lines"' not in data  # read whole, as any snapshot of an earlier version
+
+
+# -- history of a task named by a large record (an import) -------------------------------
+
+TEXT = st.lists(st.sampled_from(['a', 'é', '"', '\\', ']', ',', '{', '}', ':', '\n', '{"k":"t:', '],"', UUIDS[0]]),
+                max_size=8).map("".join)  # pieces a record's structure is searched for
+OP_VALUE = st.none() | st.fixed_dictionaries(
+    {"uuid": st.sampled_from(UUIDS[:4]), "description": TEXT},
+    optional={"depends": st.lists(st.sampled_from(UUIDS[:4]), max_size=2), "tags": st.lists(TEXT, max_size=2),
+              "annotations": st.lists(st.fixed_dictionaries({"entry": TEXT, "description": TEXT}), max_size=2)})
+OP = st.builds(lambda kind, u, o, n: {"k": f"{kind}{u}", "o": o, "n": n},
+               st.sampled_from(["t:", "d:", "a:2026-Q4:"]), st.sampled_from(UUIDS[:4]), OP_VALUE, OP_VALUE)
+EXTRA = st.fixed_dictionaries({}, optional={"next_id": st.integers(1, 99), "writer": TEXT, "undoes": st.integers(1, 9),
+                                            "renewal": st.just(True)})
+
+
+@RUNS
+@given(st.lists(OP, max_size=8), EXTRA, st.sampled_from(UUIDS[:4]))
+def test_a_large_record_gives_the_ops_naming_a_task_as_parsing_it_whole(ops, extra, uuid):
+    from backlog.store import store as module
+    from backlog.store.sealed import seal
+
+    line = seal({"seq": 3, "at": "2026-11-24T10:00:00Z", "agent": "a", "tool": "task_import", "ops": ops, **extra})
+    whole = {"seq": 3, "at": "2026-11-24T10:00:00Z", "agent": "a", "tool": "task_import", **extra,
+             "ops": [op for op in ops if op["k"].endswith(uuid)]}
+    def whole_parse(*args: object) -> dict:
+        raise AssertionError("the record was parsed whole")
+
+    before = module.BIG_RECORD, module.parse_record
+    module.BIG_RECORD, module.parse_record = 0, whole_parse  # every line counts as large
+    try:
+        assert module.record_naming(line, uuid, "journal line 1", True) == whole
+    finally:
+        module.BIG_RECORD, module.parse_record = before

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 COMPACT_EVERY = 1000
 UNDO_DEPTH = 200
 UNDO_SCAN = 5  # a writer's undo looks back at most UNDO_SCAN × undo_depth records of anyone
+BIG_RECORD = 1 << 16  # a journal line this long: history decodes only the ops naming its task
 
 
 class UndoConflict(Exception):
@@ -83,6 +84,42 @@ def parse_record(line: bytes, where: str, sealed: bool = False) -> dict:
     except ValueError as err:
         raise doctor_hint(f"{where} is damaged ({err})") from None
     return rec
+
+
+def record_naming(line: bytes, uuid: str, where: str, sealed: bool) -> dict:
+    """The record of journal `line` (as `parse_record`) with only the ops whose key names `uuid`.
+
+    A long sealed line (an import, a bulk change) is not parsed whole: its members besides
+    "ops", and each op that holds the uuid, are decoded from where they begin. An op begins
+    `{"k":"`, which no JSON string holds unescaped, and the ops array ends at the line's last
+    `],"` (the members after it are scalars, as `Store._write` writes them)."""
+    if len(line) >= BIG_RECORD and is_sealed(line):
+        import json
+
+        text = line.decode()
+        ops_at, end = text.find(',"ops":['), text.rfind('],"')
+        try:
+            if ops_at < 0 or end < ops_at or text[end - 1] not in "}[":
+                raise ValueError("not laid out as backlog writes records")
+            rec = json.loads(text[:ops_at] + text[end + 1:])
+            rec.pop("crc")
+            if not isinstance(rec["seq"], int) or "ops" in rec:
+                raise ValueError("not a transaction record")
+            ops, starts, decode = [], set(), json.JSONDecoder().raw_decode
+            at = text.find(uuid, ops_at, end)
+            while at >= 0:
+                start = text.rfind('{"k":"', ops_at, at)
+                if start >= 0 and start not in starts:
+                    starts.add(start)
+                    op, _ = decode(text, start)
+                    if op["k"].endswith(uuid):
+                        ops.append(op)
+                at = text.find(uuid, at + len(uuid), end)
+            return {**rec, "ops": ops}
+        except (ValueError, KeyError, TypeError):
+            pass  # parsed whole below, with its one-line error if it is damaged
+    rec = parse_record(line, where, sealed)
+    return {**rec, "ops": [op for op in rec["ops"] if op["k"].endswith(uuid)]}
 
 
 def empty_snapshot() -> dict:
@@ -587,7 +624,7 @@ class Store:
             for n, line in enumerate(self._old_lines(gen), 1):
                 where = f"{self.backend.describe(name)} line {n}"
                 if needle in line or (sealed and not is_sealed(line)):  # a damaged line may have held the uuid
-                    found.append(parse_record(line, where, sealed))
+                    found.append(record_naming(line, uuid, where, sealed))
                     seq = found[-1]["seq"]
                 else:
                     seq = _seq_of(line) or parse_record(line, where, sealed)["seq"]
