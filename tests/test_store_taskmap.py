@@ -55,12 +55,37 @@ def test_a_fresh_store_answers_one_task_without_decoding_the_others(steps, extra
                 seen = answers(fresh)
                 assert not lazy or not fresh.tasks.decoded, "a single-task answer decoded every line"
                 assert seen == answers(truth), step
+                assert answers(fresh) == seen  # asked again: past SEARCHES the lines are decoded midway
                 writer = stores[step[1]]
                 assert list(fresh.all_tasks().items()) == list(writer.all_tasks().items())
                 fresh.close(), truth.close()
         finally:
             for store in stores:
                 store.close()
+
+
+def test_a_loop_of_lookups_decodes_the_lines_once_and_loses_no_change():
+    from backlog.store.taskmap import SEARCHES
+
+    with tempfile.TemporaryDirectory() as root:
+        writer = Store.open(root)
+        for slot in range(SLOTS):
+            run(writer, ("put", 0, [{"uuid": UUIDS[slot], "id": slot + 1, "description": f"t{slot}",
+                                     "status": "pending", "entry": "2026-11-01T00:00:00Z"}]))
+        with writer.backend.lock():
+            writer.compact()
+        store = Store.open(root)
+        assert type(store.tasks) is TaskMap
+        for n in range(SEARCHES - 1):
+            assert store.tasks.get(f"{n:08x}-ffff-4000-8000-000000000000") is None  # each one a search
+        assert store.tasks[UUIDS[5]]["description"] == "t5" and not store.tasks.decoded  # the last search
+        run(writer, ("remove", 0, 5))  # (a change that only pops)
+        store.refresh()  # the record's replay decodes the lines first, then applies it
+        assert store.all_tasks() == Store.open(root).all_tasks() == writer.all_tasks()
+        assert UUIDS[5] not in store.tasks
+        run(store, ("put", 0, [{**store.tasks[UUIDS[6]], "description": "changed here"}]))  # decoded: a dict
+        assert Store.open(root).all_tasks()[UUIDS[6]]["description"] == "changed here"
+        writer.close(), store.close()
 
 
 def test_a_snapshot_with_plain_uuids_is_laid_out_one_task_per_line():

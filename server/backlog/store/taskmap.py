@@ -22,6 +22,7 @@ from backlog.errors import StoreError
 from backlog.store.sealed import parse, plain_text
 
 FREEZE_BYTES = 1 << 20  # tasks at least this large: their objects leave the collector's generations
+SEARCHES = 64  # after this many searches of the lines a TaskMap decodes them all (a loop of lookups)
 _START = b'{"uuid":"'
 _GONE = object()
 
@@ -37,11 +38,12 @@ class TaskMap(Mapping):
         self._got: dict[str, dict] = {}  # decoded lines, unchanged (the same objects stay)
         self._changed: dict[str, dict | None] = {}  # since the snapshot, oldest change first; None: gone
         self._lines_of: dict[str, list[tuple[int, int]]] = {}  # uuid → the lines that hold it
+        self._searches = 0
         self._full: dict[str, dict] | None = None
 
     # -- single tasks: no decoding beyond the lines found ---------------------------------
     def get(self, uuid: str, default: object = None) -> object:
-        if self._full is not None:
+        if self._decided():
             return self._full.get(uuid, default)
         found = self._changed.get(uuid, _GONE)
         if found is _GONE:
@@ -59,12 +61,13 @@ class TaskMap(Mapping):
 
     def uuid_of(self, short_id: int) -> str | None:
         """The uuid of the task with this short id (the last in store order, as a dict of ids keeps)."""
-        if self._full is not None:
+        if self._decided():
             return next((u for u, t in reversed(self._full.items()) if t["id"] == short_id), None)
         changed = [u for u, t in self._changed.items() if t is not None and t["id"] == short_id]
         if changed:
             return changed[-1]
         data, needle, found = self._data, b'","id":%d' % short_id, None
+        self._searches += 1
         at = data.find(needle, self._start, self._end)
         while at >= 0:
             start = at - 36 - len(_START)
@@ -78,6 +81,9 @@ class TaskMap(Mapping):
 
     def in_order(self, uuids: Iterable[str]) -> list[dict]:
         """The tasks of `uuids` (each present) in store order."""
+        if self._decided():
+            wanted = set(uuids)
+            return [t for u, t in self._full.items() if u in wanted]
         changed = list(self._changed)
         return [self[u] for u in sorted(uuids, key=lambda u: (1, changed.index(u)) if u in self._changed
                                         else (0, self._own_line(u)))]
@@ -89,19 +95,19 @@ class TaskMap(Mapping):
 
     def with_member(self, key: str) -> list[dict]:
         """A superset of the tasks that have member `key` (a field name), in store order."""
-        if self._full is not None:
+        if self._decided():
             return list(self._full.values())
         return self._decoded(self._find(b'"%s":' % key.encode()))
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
-        if self._full is not None or not plain_text(uuid):
+        if self._decided() or not plain_text(uuid):
             return list(self.full().values())
         return self._decoded(self._lines(uuid))
 
     # -- changes (the store's journal replay) ---------------------------------------------
     def pop(self, uuid: str, default: object = None) -> object:
-        if self._full is not None:
+        if self._decided():  # (before `get`, which could decide in the middle of this change)
             return self._full.pop(uuid, default)
         old = self.get(uuid)
         self._got.pop(uuid, None)
@@ -177,7 +183,14 @@ class TaskMap(Mapping):
             found = self._lines_of[uuid] = self._find(b'"%s"' % uuid.encode())
         return found
 
+    def _decided(self) -> bool:
+        """True once every line is decoded, which happens when they were searched SEARCHES times."""
+        if self._full is None and self._searches >= SEARCHES:
+            self.full()
+        return self._full is not None
+
     def _find(self, needle: bytes) -> list[tuple[int, int]]:
+        self._searches += 1
         data, first, last, found = self._data, self._start, self._end, []
         at = data.find(needle, first, last)
         while at >= 0:
