@@ -20,7 +20,7 @@ from backlog.store.store import Store
 from backlog.store.taskmap import TaskMap
 from backlog.store.view import Context
 from tests.conftest import NOW
-from tests.test_store_index import RUNS, SLOTS, STEP, UUIDS, run
+from tests.test_store_index import RUNS, SLOTS, STEP, UUIDS, run, task
 
 ORIGINS = st.sampled_from([{}, {"origin": "claude:s1:1"}, {"origin": "claude:s1:2"}, {"parent": UUIDS[3]}])
 
@@ -69,16 +69,14 @@ def test_a_loop_of_lookups_decodes_the_lines_once_and_loses_no_change():
 
     with tempfile.TemporaryDirectory() as root:
         writer = Store.open(root)
-        for slot in range(SLOTS):
-            run(writer, ("put", 0, [{"uuid": UUIDS[slot], "id": slot + 1, "description": f"t{slot}",
-                                     "status": "pending", "entry": "2026-11-01T00:00:00Z"}]))
+        run(writer, ("put", 0, [task(slot, "pending", None, [], [], {}) for slot in range(SLOTS)]))
         with writer.backend.lock():
             writer.compact()
         store = Store.open(root)
         assert type(store.tasks) is TaskMap
         for n in range(SEARCHES - 1):
             assert store.tasks.get(f"{n:08x}-ffff-4000-8000-000000000000") is None  # each one a search
-        assert store.tasks[UUIDS[5]]["description"] == "t5" and not store.tasks.decoded  # the last search
+        assert store.tasks[UUIDS[5]]["description"] == "task 5" and not store.tasks.decoded  # the last search
         run(writer, ("remove", 0, 5))  # (a change that only pops)
         store.refresh()  # the record's replay decodes the lines first, then applies it
         assert store.all_tasks() == Store.open(root).all_tasks() == writer.all_tasks()

@@ -33,6 +33,7 @@ than a segment file's `seq`, so a crash between journal and segment loses nothin
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,8 +95,6 @@ def record_naming(line: bytes, uuid: str, where: str, sealed: bool) -> dict:
     `{"k":"`, which no JSON string holds unescaped, and the ops array ends at the line's last
     `],"` (the members after it are scalars, as `Store._write` writes them)."""
     if len(line) >= BIG_RECORD and is_sealed(line):
-        import json
-
         text = line.decode()
         ops_at, end = text.find(',"ops":['), text.rfind('],"')
         try:

@@ -97,13 +97,13 @@ class TaskMap(Mapping):
         """A superset of the tasks that have member `key` (a field name), in store order."""
         if self._decided():
             return list(self._full.values())
-        return self._decoded(self._find(b'"%s":' % key.encode()))
+        return self._tasks_of(self._find(b'"%s":' % key.encode()))
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
         if self._decided() or not plain_text(uuid):
             return list(self.full().values())
-        return self._decoded(self._lines(uuid))
+        return self._tasks_of(self._lines(uuid))
 
     # -- changes (the store's journal replay) ---------------------------------------------
     def pop(self, uuid: str, default: object = None) -> object:
@@ -200,7 +200,7 @@ class TaskMap(Mapping):
             at = data.find(needle, found[-1][1], last)
         return found
 
-    def _decoded(self, lines: list[tuple[int, int]]) -> list[dict]:
+    def _tasks_of(self, lines: list[tuple[int, int]]) -> list[dict]:
         """The tasks of `lines` not changed since, then every changed task, in store order."""
         out = []
         for start, end in lines:

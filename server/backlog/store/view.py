@@ -30,7 +30,8 @@ PLANNED_SHARE = 8  # a plan is used when it leaves at most 1/8 of the tasks to e
 BOUND_HORIZON = timedelta(hours=1)  # cached urgency bounds hold until now + this (then recomputed)
 ROW_SETS = 4  # the store caches rows for at most this many sets of fields
 ROWS_KEPT = 20_000  # and at most this many rows per set (75k rows would hold ~30 MB)
-LOOKUPS = 64  # without an index, a filter naming at most this many ids looks each up (TaskMap)
+LOOKUPS = 16  # without an index, a filter naming at most this many ids looks each up (TaskMap; well
+#              below its SEARCHES, after which it decodes every line anyway)
 
 
 class Context:
