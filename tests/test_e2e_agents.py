@@ -28,7 +28,7 @@ def agent(kind: str, prompt: str) -> dict:
 
 
 SCRIPT = [
-    {"tools": [agent("Explore", "EXPLORE-ME look around the code"),
+    {"gather": True, "tools": [agent("Explore", "EXPLORE-ME look around the code"),
                agent(WORKER, "WORKER-CLAIMS do the next task"),
                agent(WORKER, "WORKER-IDLES do the next task")]},
     {"first": "WORKER-CLAIMS", "tool": PREFIX + "task_claim", "input": {"agent": "{name}", "id": "{id}"},

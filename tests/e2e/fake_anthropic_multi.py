@@ -17,7 +17,11 @@ optional keys:
                    subagent's prompt); without it, for any conversation;
   "capture": {KEY: REGEX}  each REGEX's first group, searched in the request's messages,
                    replaces "{KEY}" in the step's input strings (a subagent's backlog name
-                   and assigned task id, which only its SubagentStart context knows).
+                   and assigned task id, which only its SubagentStart context knows);
+  "gather": true   on a step of several `Agent` calls: the first request of each of those
+                   subagents (its first message holds the call's prompt) is answered only
+                   once all of them have asked, or after GATHER_S seconds, so the subagents
+                   overlap however loaded the machine is.
 Each request gets the first unused step that applies to it: every tool it names is offered,
 its "first" matches and every capture is found; no step applies -> the text "FAKE-REPLY".
 
@@ -40,6 +44,8 @@ import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GATHER_S = 60
 
 
 def flatten(content):
@@ -86,7 +92,7 @@ def applies(step, req):
 
 
 def take_step(steps, req, lock):
-    """The tool calls ({tool, input}) of the first unused step that applies to `req` (marked used)."""
+    """The first unused step that applies to `req` (marked used) and its tool calls ({tool, input})."""
     with lock:
         for step in steps:
             if step.get("_used"):
@@ -94,14 +100,38 @@ def take_step(steps, req, lock):
             found = applies(step, req)
             if found is not None:
                 step["_used"] = True
-                return [{"tool": c["tool"], "input": fill(c.get("input", {}), found)}
-                        for c in step.get("tools") or [step]]
-    return []
+                return step, [{"tool": c["tool"], "input": fill(c.get("input", {}), found)}
+                              for c in step.get("tools") or [step]]
+    return {}, []
+
+
+class Gathering:
+    """Groups of subagent prompts whose first requests wait for each other."""
+
+    def __init__(self):
+        self.groups = []  # (prompts, prompts that have asked)
+        self.changed = threading.Condition()
+
+    def add(self, calls):
+        with self.changed:
+            self.groups.append(({c["input"]["prompt"] for c in calls}, set()))
+
+    def wait(self, req):
+        """Until every subagent of the group `req` opens has asked (at most GATHER_S seconds)."""
+        first = flatten((req.get("messages") or [{}])[0])
+        with self.changed:
+            for prompts, asked in self.groups:
+                mine = {p for p in prompts if p in first}
+                if mine - asked:  # this subagent's first request
+                    asked |= mine
+                    self.changed.notify_all()
+                    self.changed.wait_for(lambda: asked == prompts, timeout=GATHER_S)
 
 
 def make_handler(steps, log_path):
     ids = itertools.count(1)
     lock = threading.Lock()
+    gathering = Gathering()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -132,8 +162,12 @@ def make_handler(steps, log_path):
                 return self._json({"input_tokens": 10})
             if not self.path.startswith("/v1/messages"):
                 return self._json({"error": "not found"}, 404)
+            gathering.wait(req)
+            step, calls = take_step(steps, req, lock)
+            if step.get("gather"):
+                gathering.add(calls)
             blocks = [{"type": "tool_use", "id": f"toolu_{next(ids)}", "name": call["tool"], "input": call["input"]}
-                      for call in take_step(steps, req, lock)]
+                      for call in calls]
             stop = "tool_use" if blocks else "end_turn"
             blocks = blocks or [{"type": "text", "text": "FAKE-REPLY"}]
             model = req.get("model", "claude-test")

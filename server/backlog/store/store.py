@@ -399,7 +399,9 @@ class Store:
         for op in rec["ops"]:
             kind, _, name = op["k"].partition(":")
             new = op["n"]
-            if kind == "t":
+            if kind == "t" and self._ids is None and self._index is None and type(self.tasks) is TaskMap:
+                self.tasks.replace(name, new)  # nothing needs the old task: its line is not searched for
+            elif kind == "t":
                 old = self.tasks.pop(name, None)
                 if old is not None and self._ids is not None:
                     self._ids.pop(old["id"], None)

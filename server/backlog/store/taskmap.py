@@ -115,6 +115,17 @@ class TaskMap(Mapping):
         self._changed[uuid] = None
         return default if old is None else old
 
+    def replace(self, uuid: str, task: dict | None) -> None:
+        """Put `task` (None: remove) at `uuid`, as pop and set do, without reading what was there."""
+        if self._decided():
+            self._full.pop(uuid, None)
+            if task is not None:
+                self._full[uuid] = task
+            return
+        self._got.pop(uuid, None)
+        self._changed.pop(uuid, None)
+        self._changed[uuid] = task
+
     def __setitem__(self, uuid: str, task: dict) -> None:
         if self._full is not None:
             self._full[uuid] = task
