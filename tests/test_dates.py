@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from backlog.core.dates import (
+    LazyZone,
     Duration, add_months, local_zone, localize, parse_date, parse_duration, period_bounds,
     same_local_day, shift, start_of_day,
 )
@@ -460,3 +463,27 @@ def test_local_zone_reads_a_copied_localtime_file(tmp_path):
 
 def test_local_zone_falls_back_to_tzlocal(tmp_path):
     assert isinstance(local_zone({}, str(tmp_path / "missing")), dateutil_tz.tzlocal)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", ""])
+def test_a_lazy_zone_behaves_as_the_zone_itself(zone):
+    env = {"TZ": zone}
+    lazy, real = LazyZone(env), local_zone(env)
+    start = datetime(2031, 3, 29, 23, 0, tzinfo=timezone.utc)  # across Berlin's spring and autumn changes
+    for hours in range(0, 24 * 220, 7):
+        utc = start + timedelta(hours=hours, minutes=30)
+        a, b = utc.astimezone(lazy), utc.astimezone(real)
+        assert (a.replace(tzinfo=None), a.fold, a.utcoffset(), a.dst(), a.tzname()) == (
+            b.replace(tzinfo=None), b.fold, b.utcoffset(), b.dst(), b.tzname())
+        assert a.astimezone(timezone.utc) == utc == b.astimezone(timezone.utc)
+        for fold in (0, 1):  # a wall time as given (in a gap or twice)
+            wall = a.replace(tzinfo=None, fold=fold)
+            assert wall.replace(tzinfo=lazy).utcoffset() == wall.replace(tzinfo=real).utcoffset()
+
+
+def test_a_lazy_zone_loads_nothing_until_used_and_refuses_an_unknown_zone_then():
+    code = ("import sys; from backlog.core.dates import LazyZone; zone = LazyZone({'TZ': 'Europe/Berlin'});"
+            "print('zoneinfo' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    with pytest.raises(BacklogError, match="'Mars/Olympus' is not a known time zone"):
+        datetime(2031, 1, 1, tzinfo=timezone.utc).astimezone(LazyZone({"TZ": "Mars/Olympus"}))

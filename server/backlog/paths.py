@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from collections.abc import Mapping
 
+from backlog.core.patterns import Pattern
 from backlog.errors import BacklogError
 
-_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_NAME = Pattern(r"[A-Za-z0-9_.-]+")
+_BARE = Pattern(r"^\s*bare\s*=\s*true\s*$", "MULTILINE", "IGNORECASE")
+_NOT_SLUG = Pattern(r"[^A-Za-z0-9_-]")
+_LEADING_NOT_ALNUM = Pattern(r"^[^A-Za-z0-9]+")
+_ORIGIN = Pattern(r'^\s*\[remote\s+"origin"\]\s*$(.*?)(?=^\s*\[|\Z)', "MULTILINE", "DOTALL")
+_URL = Pattern(r"^\s*url\s*=\s*(\S+)\s*$", "MULTILINE")
+_REMOTE = Pattern(r"(?:[a-z+]+://)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[:/](.+?)(?:\.git)?/*", "IGNORECASE")
 
 
 def project_dir(env: Mapping[str, str], cwd: str, payload_cwd: str | None = None) -> Path:
@@ -47,7 +53,7 @@ def repository_root(start: Path) -> Path:
 
             logging.getLogger("backlog").warning("cannot read %s (%s); using %s as the project", dot_git, err, folder)
             return folder
-        return common if re.search(r"^\s*bare\s*=\s*true\s*$", config, re.M | re.I) else common.parent
+        return common if _BARE.search(config) else common.parent
     return start
 
 
@@ -55,8 +61,8 @@ def slug(project: Path) -> str:
     """`<basename reduced to [A-Za-z0-9_-]>-<8 hex of sha256(path)>`, e.g. `web-1a2b3c4d`."""
     import hashlib  # only here: a process given TASKDATA never loads it
 
-    base = re.sub(r"[^A-Za-z0-9_-]", "-", project.name)
-    base = re.sub(r"^[^A-Za-z0-9]+", "", base) or "project"
+    base = _NOT_SLUG.sub("-", project.name)
+    base = _LEADING_NOT_ALNUM.sub("", base) or "project"
     return f"{base}-{hashlib.sha256(str(project).encode()).hexdigest()[:8]}"
 
 
@@ -99,11 +105,11 @@ def origin_name(project: Path) -> str | None:
             continue
     else:
         return None
-    section = re.search(r'^\s*\[remote\s+"origin"\]\s*$(.*?)(?=^\s*\[|\Z)', text, re.M | re.S)
-    url = re.search(r"^\s*url\s*=\s*(\S+)\s*$", section.group(1), re.M) if section else None
+    section = _ORIGIN.search(text)
+    url = _URL.search(section.group(1)) if section else None
     if not url:
         return None
-    found = re.fullmatch(r"(?:[a-z+]+://)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[:/](.+?)(?:\.git)?/*", url.group(1), re.I)
+    found = _REMOTE.fullmatch(url.group(1))
     if not found or url.group(1).lower().startswith("file:") or (
             "://" not in url.group(1) and ":" not in url.group(1).split("/")[0]):
         return None  # a path on this machine: nothing a teammate shares

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from backlog.clock import clock_from_env
-from backlog.core.dates import local_zone
+from backlog.core.dates import LazyZone, local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
@@ -43,7 +43,8 @@ def open_backlog(env: Mapping[str, str], cwd: str, *, channel: str, payload_cwd:
     if not compact.isdigit() or int(compact) < 1:
         raise BacklogError("BACKLOG_COMPACT_EVERY", f"'{compact}' is not a positive number", "unset it or use e.g. 1000")
     lease = parse_duration(env["BACKLOG_LEASE"]) if env.get("BACKLOG_LEASE") else DEFAULT_LEASE
-    clock, tz = clock_from_env(env), local_zone(env)
+    # A hook finds the zone when it first shows a local time: a writing hook shows none.
+    clock, tz = clock_from_env(env), LazyZone(env) if channel.startswith("hook") else local_zone(env)
     project = project_dir(env, cwd, payload_cwd)
     if backend == "s3":
         store = open_s3(env, s3_prefix(env, project), light=channel.startswith("hook"), compact_every=int(compact))

@@ -11,12 +11,12 @@ never creates one.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, tzinfo
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core import dates, recur
 from backlog.core.limits import MAX_EXTRA_BYTES, check_length
+from backlog.core.patterns import Pattern
 from backlog.core.value import Value
 from backlog.errors import Action, BacklogError
 from backlog.core.model import (
@@ -29,8 +29,8 @@ Udas = Callable[[], Mapping[str, str]]  # UDA name → 'number' or 'text', asked
 DATE_PARAMS = ("due", "wait", "scheduled", "until")
 DOC_TAG_NOTE = "; ignored tag doc: task_doc_write adds it with a doc"
 # One piece of a shell word (shlex's POSIX rules): plain run, '…', "…" (\\ and \" escaped), \x, or blanks.
-_PIECE = re.compile(r"""([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([ \t\r\n]+)""", re.DOTALL)
-_DQ_ESCAPE = re.compile(r'\\([\\"])')
+_PIECE = Pattern(r"""([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([ \t\r\n]+)""", "DOTALL")
+_DQ_ESCAPE = Pattern(r'\\([\\"])')
 EXTRA_KEYS = ("description", "project", "priority", "due", "wait", "scheduled", "until", "recur", "agent", "depends", "tags")
 
 

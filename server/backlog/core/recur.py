@@ -21,11 +21,11 @@ because instances are generated per day (SPEC §8 "on or after today").
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Mapping
 
 from backlog.core.dates import UNITS, add_months, localize
+from backlog.core.patterns import Pattern
 from backlog.errors import BacklogError
 
 # Stored name → (months, days) per step; `weekdays` is handled on its own.
@@ -39,8 +39,8 @@ _SYNONYMS: Mapping[str, str] = {
     "biyearly": "biannual", "day": "daily", "week": "weekly", "month": "monthly",
     "quarter": "quarterly", "year": "yearly",
 }
-_COUNTED = re.compile(r"([+-]?\d+) ?([a-z]+)")
-_STORED = re.compile(r"(\d+)(d|w|mo|q|y)")
+_COUNTED = Pattern(r"([+-]?\d+) ?([a-z]+)")
+_STORED = Pattern(r"(\d+)(d|w|mo|q|y)")
 _FIX = (
     "use daily, weekdays, weekly, biweekly, monthly, quarterly, semiannual, yearly, biannual "
     "or N+unit like '3d', '2w', '6mo', '1y'"

@@ -10,7 +10,7 @@ class only names them (modules whose names the methods take are imported under o
 from __future__ import annotations
 
 import functools
-import importlib
+import sys
 import time
 from collections.abc import Callable
 
@@ -31,7 +31,9 @@ class UseCase:
         self.owner, self.attr = owner, attr
 
     def __get__(self, obj: object, owner: type | None = None) -> Callable:
-        function = rerun_on_conflict(getattr(importlib.import_module(f"backlog.engine.{self.area}"), self.name))
+        module = f"backlog.engine.{self.area}"
+        __import__(module)  # (importlib.import_module, without importing importlib)
+        function = rerun_on_conflict(getattr(sys.modules[module], self.name))
         setattr(self.owner, self.attr, function)
         return function if obj is None else function.__get__(obj, owner)
 

@@ -9,16 +9,16 @@ functions of a task; the use cases in `claims` and `tasks` call them inside a tr
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from backlog.core.model import format_utc
+from backlog.core.patterns import Pattern
 from backlog.errors import BacklogError
 
 # Ten minutes: a dead holder's task is back in the pool within that, and a server holding
 # leases writes one renewal line per lease/3 (200 s), which keeps the journal quiet.
 DEFAULT_LEASE = timedelta(minutes=10)
-_DURATION = re.compile(r"([0-9]+)([smhd]?)")
+_DURATION = Pattern(r"([0-9]+)([smhd]?)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

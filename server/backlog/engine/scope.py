@@ -7,12 +7,12 @@ compact answer of a single-task mutation.
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from backlog.core.model import format_utc, is_uuid
+from backlog.core.patterns import Pattern
 from backlog.engine.leases import DEFAULT_LEASE
 from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from backlog.store.index import Index
     from backlog.store.view import Context
 
-_ID = re.compile(r"[0-9]{1,7}")
-_UUID_PREFIX = re.compile(r"[0-9a-f-]+")
+_ID = Pattern(r"[0-9]{1,7}")
+_UUID_PREFIX = Pattern(r"[0-9a-f-]+")
 
 
 class Scope:

@@ -21,10 +21,7 @@ belong to. Hooks that only read answer from the summary a hook left beside the s
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from fnmatch import fnmatchcase
 from collections.abc import Callable, Mapping
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
@@ -33,6 +30,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO
 
+from backlog.core import cjson
+from backlog.core.patterns import Pattern
 from backlog.errors import BacklogError
 
 PLUGIN_PREFIX = "mcp__plugin_backlog_tasks__"  # the server key `tasks` in .claude-plugin/plugin.json
@@ -41,7 +40,7 @@ MAX_LOG_BYTES = 1 << 20
 # What the active tasks are to a session that continues (SessionStart `source`).
 RESUMED = {"compact": "Active before the context was compacted (continue these)",
            "resume": "Active (continue these)", "clear": "Active (still in progress)"}
-_NOT_AGENT = re.compile(r"[^A-Za-z0-9_.:@/-]+")
+_NOT_AGENT = Pattern(r"[^A-Za-z0-9_.:@/-]+")
 WORKER = "task-worker"  # agents/task-worker.md: the one agent type that gets work by default
 NEVER_ASSIGNED = ("task-planner", "Explore", "Plan", "statusline-setup", "claude-code-guide",
                   "output-style-setup")  # the planner plans; Claude Code's built-ins only read
@@ -163,7 +162,7 @@ def main(event: str, stdin: bytes, env: Mapping[str, str], cwd: str, out: IO[str
         if not stdin.strip():
             return 0
         try:
-            payload = json.loads(stdin)
+            payload = cjson.loads(stdin)
         except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
             raise Ignored(f"stdin is not JSON ({err})") from None
         if not isinstance(payload, dict):
@@ -171,7 +170,8 @@ def main(event: str, stdin: bytes, env: Mapping[str, str], cwd: str, out: IO[str
         hook.payload = payload
         context = handler(hook)
         if context:
-            out.write(json.dumps({"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}) + "\n")
+            out.write(cjson.dumps({"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}},
+                                  ascii=True, spaced=True) + "\n")
             out.flush()
     except Ignored as why:
         hook.log(f"ignored: {why}")
@@ -270,6 +270,8 @@ def assignable(agent_type: str, env: Mapping[str, str]) -> bool:
     """Whether SubagentStart gives this subagent type work: `task-worker` (bare or plugin-qualified)
     and BACKLOG_SUBAGENT_ASSIGN's types or globs (`all`: any), minus the never-assigned types and
     BACKLOG_SUBAGENT_DENY's; nothing with BACKLOG_SUBAGENT_ASSIGN=off."""
+    from fnmatch import fnmatchcase
+
     setting = (env.get("BACKLOG_SUBAGENT_ASSIGN") or "").strip()
     if setting.lower() in OFF:
         return False

@@ -32,12 +32,13 @@ how old it is; the hooks that assign or release open the store.
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from datetime import timedelta
 from pathlib import Path
 from collections.abc import Mapping
+
+from backlog.core import cjson
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
 
 def save(root: Path, summary: dict) -> None:
     """Replace `<root>/summary.json` (atomically, not durably); an unwritable one is left as it is."""
-    body = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+    body = cjson.dumps(summary).encode()
     # Not a name files.is_temp matches: a writer sweeping crashed writers' temp files under its
     # lock must not race this rename (this process holds no lock).
     tmp = root / f"summary.{os.getpid()}.part"
@@ -198,7 +199,7 @@ def read(root: Path) -> dict | None:
         body = data[9:]
         if data[8:9] != b"\n" or data[:8] != b"%08x" % zlib.crc32(body):
             return None
-        summary = json.loads(body)
+        summary = cjson.loads(body)
     except (OSError, ValueError):
         return None
     return summary if isinstance(summary, dict) and summary.get("version") == VERSION and KEYS <= summary.keys() else None
@@ -247,7 +248,7 @@ def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
         with open(root / summary["journal"]["name"], "rb") as f:
             f.seek(offset)
             tail = f.read()
-        needles = {f'"{field}":{json.dumps(value)}'.encode(), f'"{field}":{json.dumps(value, ensure_ascii=False)}'.encode()}
+        needles = {f'"{field}":{cjson.dumps(value, ascii=True)}'.encode(), f'"{field}":{cjson.dumps(value)}'.encode()}
         return not any(needle in tail for needle in needles)
     except (KeyError, TypeError, ValueError, OSError):
         return False

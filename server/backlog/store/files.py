@@ -25,13 +25,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
+from backlog.core.patterns import Pattern
 from backlog.errors import StoreError
 from backlog.store.sealed import FORMAT_FILE, HEAD_FILE
 
@@ -39,8 +39,8 @@ SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
 LOCK_TIMEOUT_S = 30.0
 
 
-_SEGMENT = re.compile(r"\d{4}-Q[1-4]")
-_BLOB = re.compile(r"[0-9a-f]{64}")
+_SEGMENT = Pattern(r"\d{4}-Q[1-4]")
+_BLOB = Pattern(r"[0-9a-f]{64}")
 
 Token = tuple[int, int, int]
 

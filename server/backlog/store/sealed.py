@@ -23,18 +23,18 @@ tears the unacknowledged line after it). A damaged or missing head only means "u
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import sys
 import zlib
 
+from backlog.core import cjson
+from backlog.core.patterns import Pattern
 from backlog.errors import FormatError, StoreError
 
 FORMAT = 2
 FORMAT_FILE = "format.json"
 HEAD_FILE = "head"
-_HEAD = re.compile(rb"(\d{10}) (\d{20}) (\d{20}) ([0-9a-f]{8})\n")
+_HEAD = Pattern(rb"(\d{10}) (\d{20}) (\d{20}) ([0-9a-f]{8})\n")
 _KEY = b',"crc":"'
 _SUFFIX = len(_KEY) + 8 + 2  # ,"crc":"xxxxxxxx"}
 # Objects are parsed by orjson once it is imported (servers, writers) or when larger than this;
@@ -134,7 +134,7 @@ def plain_dumps(obj: object) -> bytes | None:
     if _room(obj, ORJSON_VALUES, 0) < 0:
         return None
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return cjson.dumps(obj, allow_nan=False).encode()
     except UnicodeEncodeError:  # a lone surrogate: orjson refuses it
         return None
 
@@ -198,11 +198,7 @@ def parse(data: bytes) -> object:
         import orjson as fast
     if fast is not None:
         return fast.loads(data)
-    return json.loads(data, parse_constant=_no_constant)
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
+    return cjson.loads(data, constants=False)
 
 
 def format_info(data: bytes | None, root: str) -> tuple[int, int | None]:

@@ -33,8 +33,7 @@ than a segment file's `seq`, so a crash between journal and segment loses nothin
 
 from __future__ import annotations
 
-import json
-import threading
+from _thread import RLock  # threading.RLock itself, without importing threading
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
@@ -95,6 +94,8 @@ def record_naming(line: bytes, uuid: str, where: str, sealed: bool) -> dict:
     `{"k":"`, which no JSON string holds unescaped, and the ops array ends at the line's last
     `],"` (the members after it are scalars, as `Store._write` writes them)."""
     if len(line) >= BIG_RECORD and is_sealed(line):
+        import json  # (a history's import: no writer or hook needs the json package)
+
         text = line.decode()
         ops_at, end = text.find(',"ops":['), text.rfind('],"')
         try:
@@ -206,7 +207,7 @@ class Store:
         self.compact_every = compact_every
         self.journal_files = journal_files  # more journal files than this: merge history (merge.py)
         self.undo_depth = undo_depth
-        self._mutex = threading.RLock()
+        self._mutex = RLock()
         self._old_records: dict[int, tuple[int, list[dict]]] = {}  # gen → (file size, records)
         self.format, self.since = 1, None  # since: the first journal generation that must be sealed
         self._reset(empty_snapshot(), None)

@@ -10,11 +10,11 @@ store says whose it is; a store recording this project is never a stray.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from backlog.core import cjson
 from backlog.errors import StoreError
 from backlog.store.files import write_atomic
 from backlog.store.store import Store
@@ -30,7 +30,7 @@ def record_project(root: Path, project: Path) -> None:
     if path.exists() or not root.is_dir():
         return
     try:
-        write_atomic(path, json.dumps({"project": str(project)}).encode() + b"\n")
+        write_atomic(path, cjson.dumps({"project": str(project)}, ascii=True, spaced=True).encode() + b"\n")
     except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
         pass
 
@@ -38,7 +38,7 @@ def record_project(root: Path, project: Path) -> None:
 def recorded_project(root: Path) -> str | None:
     """The project path a data dir records, or None."""
     try:
-        return str(json.loads((root / PROJECT_FILE).read_text(encoding="utf-8"))["project"])
+        return str(cjson.loads((root / PROJECT_FILE).read_text(encoding="utf-8"))["project"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
