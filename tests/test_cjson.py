@@ -74,3 +74,13 @@ def test_importing_it_loads_neither_json_nor_re():
     code = "import sys, backlog.core.cjson as c; c.loads(b'{\"a\": [1, 2.5, null]}'); c.dumps({'a': 'b'}); print(sorted({'json', 're', 'enum'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1,", "", '{"a": 1} 2'])
+def test_bad_json_in_a_fresh_process_gets_jsons_error(text):
+    """Before json.decoder is imported, the C scanner cannot raise its error (a SystemError)."""
+    code = "import sys, backlog.core.cjson as c\ntry:\n    c.loads(sys.argv[1])\nexcept ValueError as err:\n    print(type(err).__name__, err)"
+    out = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, check=True).stdout
+    with pytest.raises(json.JSONDecodeError) as err:
+        json.loads(text)
+    assert out.strip() == f"JSONDecodeError {err.value}"

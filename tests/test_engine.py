@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -501,7 +502,7 @@ def test_archived_dependencies_follow_undo_and_other_writers(backlog):
 
 def test_rows_without_missing_dependencies_never_read_the_archive(backlog):
     archived_dependency(backlog)
-    [segment] = (backlog.store.backend.root / "archive").iterdir()
+    [segment] = (Path(backlog.store.backend.root) / "archive").iterdir()
     segment.write_text("damaged")
     fresh = reopen(backlog)
     assert fresh.list("1-2 or 4")["total"] == 1  # task 2 alone: no row needs the archive

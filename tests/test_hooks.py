@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
+from backlog.hooks.events import agent_name, subagent_name, Hook
 from backlog.paths import slug
 from backlog.runtime import open_backlog
 from tests.conftest import NOW_ISO, REPO, run_backlog
@@ -461,3 +463,12 @@ def test_a_symlinked_project_dir_is_the_same_project(projects, tmp_path):
     link.symlink_to(alpha)
     hook("TaskCreated", task_created("1", "Through the link", cwd=link), env, cwd=elsewhere)
     assert "Through the link" in cli_list(env, alpha)
+
+
+@given(st.text(st.sampled_from("aZ09_.:@/-# é$\t\n!"), max_size=12), st.text(max_size=8))
+def test_claude_names_become_agent_names_as_the_regular_expression_says(name, agent_id):
+    assert agent_name(name) == (re.sub(r"[^A-Za-z0-9_.:@/-]+", "-", name).strip("-") or None)
+    hook = Hook("SubagentStop", {"agent_type": "task-worker", "agent_id": agent_id}, {}, "/")
+    kept = re.sub(r"[^A-Za-z0-9_.:@/-]+", "", agent_id)
+    if kept:
+        assert subagent_name(hook) == f"task-worker#{kept[:6]}"

@@ -116,8 +116,20 @@ def repo_version():
 def test_ready_start_execs_backlog_with_args_stdin_and_exit_code(tmp_path):
     root = fake_root(tmp_path)
     fake_env(tmp_path / "data", "1.2.3")
+    run = launch("list", "+READY", data=tmp_path / "data", root=root, stdin=b'{"cwd": "/x"}')
+    assert (run.returncode, run.stdout, run.stderr) == (7, b'list|+READY|\n{"cwd": "/x"}', b"")
+
+
+def test_a_ready_hook_runs_the_entry_point_on_the_environments_python_not_the_pip_script(tmp_path):
+    """bin/backlog, as pip writes it, imports re before anything else (~5 ms of every hook)."""
+    root = fake_root(tmp_path)
+    echo = tmp_path / "python-echo"
+    echo.write_text('#!/bin/sh\nprintf "%s|" "$@"; echo; cat; exit 7\n')
+    echo.chmod(0o755)
+    fake_env(tmp_path / "data", "1.2.3", python=echo)
     run = launch("hook", "SessionStart", data=tmp_path / "data", root=root, stdin=b'{"cwd": "/x"}')
-    assert (run.returncode, run.stdout, run.stderr) == (7, b'hook|SessionStart|\n{"cwd": "/x"}', b"")
+    entry = b"import sys; from backlog.cli.main import main; sys.exit(main())"
+    assert (run.returncode, run.stdout, run.stderr) == (7, b"-c|%s|hook|SessionStart|\n{\"cwd\": \"/x\"}" % entry, b"")
 
 
 def test_environment_is_chosen_by_the_pyproject_version(tmp_path):
@@ -212,23 +224,6 @@ def test_env_whose_interpreter_is_gone_is_rebuilt_not_used(tmp_path):
 
 
 @pytest.mark.wallclock  # asserts a duration
-def test_ready_start_adds_under_a_few_milliseconds(tmp_path):
-    root = fake_root(tmp_path)
-    exe = fake_env(tmp_path / "data", "1.2.3", script="#!/bin/sh\nexit 0\n") / "bin" / "backlog"
-    env = launch_env(tmp_path / "data", root)
-
-    def fastest(cmd):
-        best = float("inf")
-        for _ in range(40):
-            start = time.perf_counter()
-            subprocess.run(cmd, env=env, check=True)
-            best = min(best, time.perf_counter() - start)
-        return best
-
-    overhead = fastest([str(root / "hooks" / "launch"), "hook", "SessionStart"]) - fastest([str(exe)])
-    assert overhead < 0.010, f"launcher adds {overhead * 1000:.1f} ms"
-
-
 def test_launcher_is_posix_sh():
     for shell in ("sh", "dash", "bash"):
         if shutil.which(shell):

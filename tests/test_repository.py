@@ -53,17 +53,17 @@ def repos(tmp_path_factory) -> dict[str, Path]:
     ("", ""),                       # outside any repository: the directory itself
 ])
 def test_the_project_is_the_repositorys_main_working_tree(repos, start, project):
-    assert repository_root(repos["root"] / start) == (repos["root"] / project).resolve()
+    assert repository_root(repos["root"] / start) == str((repos["root"] / project).resolve())
 
 
 def test_an_unreadable_git_file_uses_the_directory(tmp_path):
     (tmp_path / ".git").write_text("not a gitdir line")
-    assert repository_root(tmp_path / ".") == tmp_path
+    assert repository_root(tmp_path / ".") == str(tmp_path)
 
 
 def test_claude_project_dir_in_a_subdirectory_is_the_repository(repos):
     sub = repos["root"] / "wt1" / "sub"
-    assert project_dir({"CLAUDE_PROJECT_DIR": str(sub)}, "/") == repos["main"]
+    assert project_dir({"CLAUDE_PROJECT_DIR": str(sub)}, "/") == str(repos["main"])
 
 
 def test_server_hook_and_cli_agree_on_the_backlog(repos, clean_env):

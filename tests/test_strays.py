@@ -19,7 +19,7 @@ import pytest
 from backlog.engine.backlog import Backlog
 from backlog.paths import data_dir
 from backlog.store.store import Store
-from backlog.store.strays import recorded_project
+from backlog.paths import recorded_project
 from tests.conftest import NOW, run_backlog
 from tests.test_repository import git
 
@@ -45,7 +45,7 @@ def env(clean_env) -> dict:
 
 def old_store(env: dict, folder: Path, *descriptions: str) -> Path:
     """A store where the old slug of `folder` put it, holding `descriptions`."""
-    root = data_dir(env, folder.resolve())
+    root = Path(data_dir(env, folder.resolve()))
     root.mkdir(parents=True)
     backlog = Backlog(Store.open(root), tz=timezone.utc, clock=lambda: NOW)
     for description in descriptions:

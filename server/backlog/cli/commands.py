@@ -415,7 +415,7 @@ def doctor(inv: Invocation, term: Terminal) -> int:
     return doctor_report(root, root, inv, term, strays, notes)
 
 
-def doctor_report(place: Path | Backend, root: object, inv: Invocation, term: Terminal, strays: list[dict],
+def doctor_report(place: str | Backend, root: object, inv: Invocation, term: Terminal, strays: list[dict],
                   notes: list[str]) -> int:
     """Check or repair `place` (a data dir or a bucket's backend, named `root`) and print the outcome."""
     from backlog.runtime import clock_from_env

@@ -45,8 +45,8 @@ def loads(data: bytes | str, constants: bool = True) -> object:
         found, end = _SCANNERS[constants](text, start)
         if not text[end:].strip(_WHITESPACE):
             return found
-    except (StopIteration, ValueError):
-        pass
+    except (StopIteration, ValueError, SystemError):
+        pass  # (SystemError: before json.decoder is imported, the scanner cannot make its error)
     import json  # the slow path answers, or raises json's own error
 
     return json.loads(data) if constants else json.loads(data, parse_constant=_no_constant)

@@ -27,11 +27,12 @@ from collections.abc import Callable, Mapping
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
-    from pathlib import Path
     from typing import IO
 
+    from backlog.store.files import StrPath
+
 from backlog.core import cjson
-from backlog.core.patterns import Pattern
+from backlog.core.model import AGENT_CHARS
 from backlog.errors import BacklogError
 
 PLUGIN_PREFIX = "mcp__plugin_backlog_tasks__"  # the server key `tasks` in .claude-plugin/plugin.json
@@ -40,7 +41,7 @@ MAX_LOG_BYTES = 1 << 20
 # What the active tasks are to a session that continues (SessionStart `source`).
 RESUMED = {"compact": "Active before the context was compacted (continue these)",
            "resume": "Active (continue these)", "clear": "Active (still in progress)"}
-_NOT_AGENT = Pattern(r"[^A-Za-z0-9_.:@/-]+")
+NAME_CHARS = AGENT_CHARS - {"#"}  # what Claude's names keep: `#` joins a subagent's type and id (subagent_name)
 WORKER = "task-worker"  # agents/task-worker.md: the one agent type that gets work by default
 NEVER_ASSIGNED = ("task-planner", "Explore", "Plan", "statusline-setup", "claude-code-guide",
                   "output-style-setup")  # the planner plans; Claude Code's built-ins only read
@@ -84,7 +85,7 @@ class Hook:
                             agent=agent, writer=f"claude:{session}" if session else "", session=session,
                             briefs=False)
 
-    def summary_dir(self) -> Path | None:
+    def summary_dir(self) -> StrPath | None:
         """Where the summary (hooks/summary.py) a read-only hook may answer from is kept: the data
         dir, or on S3 this machine's cache of the bucket prefix."""
         if (self.env.get("BACKLOG_BACKEND") or "files") == "s3":
@@ -142,9 +143,9 @@ class Hook:
             except BacklogError:  # a bad BACKLOG_NOW: still log (this line may be what reports it)
                 now = utc_now()
             root = resolve_data_dir(self.env, self.cwd, self.text("cwd"))
-            root.mkdir(parents=True, exist_ok=True)
-            path = root / "hooks.log"
-            mode = "w" if path.exists() and path.stat().st_size > MAX_LOG_BYTES else "a"
+            os.makedirs(root, exist_ok=True)
+            path = os.path.join(root, "hooks.log")
+            mode = "w" if os.path.exists(path) and os.path.getsize(path) > MAX_LOG_BYTES else "a"
             line = " ".join(f"{now:%Y-%m-%dT%H:%M:%SZ} {self.event} {message}".split())
             with open(path, mode, encoding="utf-8") as f:
                 f.write(line + "\n")
@@ -196,7 +197,19 @@ def agent_name(name: str | None) -> str | None:
     """A Claude name (`backlog:task-planner`, a teammate) as a valid agent: other chars → `-`."""
     if not name:
         return None
-    return _NOT_AGENT.sub("-", name).strip("-") or None
+    return _kept(name, "-").strip("-") or None
+
+
+def _kept(text: str, instead: str) -> str:
+    """`text` with each run of characters outside NAME_CHARS replaced by `instead`."""
+    out, in_run = [], False
+    for ch in text:
+        if ch in NAME_CHARS:
+            out.append(ch)
+        elif not in_run:
+            out.append(instead)
+        in_run = ch not in NAME_CHARS
+    return "".join(out)
 
 
 # -- the events ---------------------------------------------------------------------------
@@ -285,7 +298,7 @@ def assignable(agent_type: str, env: Mapping[str, str]) -> bool:
 
 def subagent_name(hook: Hook) -> str:
     """`<agent_type>#<first 6 of agent_id>`: the subagent's backlog name (types repeat, ids do not)."""
-    agent, agent_id = agent_name(hook.text("agent_type")), _NOT_AGENT.sub("", hook.text("agent_id") or "")
+    agent, agent_id = agent_name(hook.text("agent_type")), _kept(hook.text("agent_id") or "", "")
     if not agent:
         raise Ignored("no agent_type")
     if not agent_id:

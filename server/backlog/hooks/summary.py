@@ -35,7 +35,6 @@ from __future__ import annotations
 import os
 import zlib
 from datetime import timedelta
-from pathlib import Path
 from collections.abc import Mapping
 
 from backlog.core import cjson
@@ -44,6 +43,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks s
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
+    from backlog.store.files import StrPath
     from backlog.store.store import Store
 
 FILE = "summary.json"
@@ -157,7 +157,7 @@ def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
     return top, ctx.now_s
 
 
-def beside(store: Store) -> Path | None:
+def beside(store: Store) -> StrPath | None:
     """Where a summary of `store` is kept: its data dir, or on S3 this machine's cache of the
     prefix (None without one)."""
     from backlog.store.files import FileBackend
@@ -179,23 +179,28 @@ def keep(store: Store, now: datetime, tz: tzinfo, zone: str) -> None:
             pass
 
 
-def save(root: Path, summary: dict) -> None:
+def save(root: StrPath, summary: dict) -> None:
     """Replace `<root>/summary.json` (atomically, not durably); an unwritable one is left as it is."""
     body = cjson.dumps(summary).encode()
     # Not a name files.is_temp matches: a writer sweeping crashed writers' temp files under its
     # lock must not race this rename (this process holds no lock).
-    tmp = root / f"summary.{os.getpid()}.part"
+    tmp = os.path.join(root, f"summary.{os.getpid()}.part")
     try:
-        tmp.write_bytes(b"%08x\n%s" % (zlib.crc32(body), body))
-        os.replace(tmp, root / FILE)
+        with open(tmp, "wb") as f:
+            f.write(b"%08x\n%s" % (zlib.crc32(body), body))
+        os.replace(tmp, os.path.join(root, FILE))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
-def read(root: Path) -> dict | None:
+def read(root: StrPath) -> dict | None:
     """The summary saved in `root`; None when there is none or it is damaged or of another version."""
     try:
-        data = (root / FILE).read_bytes()
+        with open(os.path.join(root, FILE), "rb") as f:
+            data = f.read()
         body = data[9:]
         if data[8:9] != b"\n" or data[:8] != b"%08x" % zlib.crc32(body):
             return None
@@ -205,23 +210,23 @@ def read(root: Path) -> dict | None:
     return summary if isinstance(summary, dict) and summary.get("version") == VERSION and KEYS <= summary.keys() else None
 
 
-def snapshot_token(root: Path, name: str = "tasks.json") -> list[int] | None:
+def snapshot_token(root: StrPath, name: str = "tasks.json") -> list[int] | None:
     """FileBackend.snapshot_token (store/files.py) without importing the store: [inode, mtime, size]."""
     try:
-        st = os.stat(root / name)
+        st = os.stat(os.path.join(root, name))
     except FileNotFoundError:
         return None
     return [st.st_ino, st.st_mtime_ns, st.st_size]
 
 
-def _journal_size(root: Path, summary: dict) -> int:
+def _journal_size(root: StrPath, summary: dict) -> int:
     try:
-        return os.stat(root / summary["journal"]["name"]).st_size
+        return os.stat(os.path.join(root, summary["journal"]["name"])).st_size
     except FileNotFoundError:
         return 0
 
 
-def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
+def fresh(summary: dict, root: StrPath, now: datetime, zone: str) -> bool:
     """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`."""
     try:
         from backlog.core.model import format_utc, parse_utc
@@ -236,7 +241,7 @@ def fresh(summary: dict, root: Path, now: datetime, zone: str) -> bool:
         return False
 
 
-def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
+def untouched(summary: dict, root: StrPath, field: str, value: str) -> bool:
     """True when no commit since `summary` was made can hold `"field":"value"` (a lease's holder
     or session): the same snapshot, and the journal's tail after the summary's position does
     not contain those bytes (as a writer seals them: sealed.plain_dumps or orjson, byte for byte
@@ -245,7 +250,7 @@ def untouched(summary: dict, root: Path, field: str, value: str) -> bool:
         offset = summary["journal"]["size"]
         if snapshot_token(root) != summary["snapshot"]["token"] or _journal_size(root, summary) < offset:
             return False
-        with open(root / summary["journal"]["name"], "rb") as f:
+        with open(os.path.join(root, summary["journal"]["name"]), "rb") as f:
             f.seek(offset)
             tail = f.read()
         needles = {f'"{field}":{cjson.dumps(value, ascii=True)}'.encode(), f'"{field}":{cjson.dumps(value)}'.encode()}

@@ -18,6 +18,7 @@ lock, head or temp file. Repair's own commits are rerun when another writer comm
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from datetime import datetime
 from collections.abc import Callable
@@ -40,11 +41,11 @@ def _first_line(err: StoreError) -> str:
 RETRIES = 20  # repair's commits rerun this often when other writers commit first (S3)
 
 
-def _backend(place: Path | Backend) -> Backend:
-    return FileBackend(place) if isinstance(place, Path) else place
+def _backend(place: str | Path | Backend) -> Backend:
+    return FileBackend(place) if isinstance(place, (str, Path)) else place
 
 
-def check(place: Path | Backend) -> list[str]:
+def check(place: str | Path | Backend) -> list[str]:
     """Problems found in the data dir at `place` (or the backend given), one line each (empty when healthy).
 
     Raises FormatError (not a problem: nothing to repair) for a store of a newer format.
@@ -111,7 +112,7 @@ def _bad_snapshots(backend: Backend, version: int) -> list[tuple[int, str]]:
 def _keep(backend: Backend, name: str, data: bytes, stamp: str) -> str:
     """Keep the damaged item `name`'s bytes beside the store, never read again; returns where."""
     if isinstance(backend, FileBackend):
-        write_atomic(backend.root / f"{name}.damaged-{stamp}", data, backend.root)
+        write_atomic(os.path.join(backend.root, f"{name}.damaged-{stamp}"), data, backend.root)
         return f"{name}.damaged-{stamp}"
     return backend.keep_damaged(name, data, stamp)  # type: ignore[attr-defined]
 
@@ -239,7 +240,7 @@ def _archived(store: Store) -> dict[str, int]:
         return {}
 
 
-def repair(place: Path | Backend, now: datetime) -> list[str]:
+def repair(place: str | Path | Backend, now: datetime) -> list[str]:
     """Restore the newest consistent state as of `now` of the data dir at `place` (or the backend
     given); returns what was done and dropped, one line each."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -322,7 +323,7 @@ def _rebuild(store: Store, backend: Backend, stamp: str, report: list[str]) -> N
     if data is not None:
         kept = _keep(backend, SNAPSHOT, data, stamp)
         if isinstance(backend, FileBackend):
-            (backend.root / SNAPSHOT).unlink()
+            os.unlink(os.path.join(backend.root, SNAPSHOT))
         else:
             backend.drop_snapshot(token)  # type: ignore[attr-defined]
         report.append(f"moved the snapshot that disagrees with the journal to {kept}")
@@ -402,7 +403,7 @@ def _rebuild_segments(store: Store, found: journal_scan.Scan, lost: bool, stamp:
         report.append(f"rebuilt archive/{name}.json from the journal ({len(tasks)} tasks) because {problem}")
 
 
-def strays(root: Path, project: Path, data_dir: Callable[[Path], Path], namespaced: bool) -> list[dict]:
+def strays(root: str, project: str, data_dir: Callable[[Path], str], namespaced: bool) -> list[dict]:
     """Stores left under `project`'s old per-directory slugs, each with the command that merges it."""
     return [{"directory": str(folder), "data": str(old), "tasks": count,
              "merge": stray_search.merge_command(old, namespaced)}

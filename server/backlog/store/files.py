@@ -28,7 +28,6 @@ import os
 import stat
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from collections.abc import Callable, Iterator
 
 from backlog.core.patterns import Pattern
@@ -43,9 +42,14 @@ _SEGMENT = Pattern(r"\d{4}-Q[1-4]")
 _BLOB = Pattern(r"[0-9a-f]{64}")
 
 Token = tuple[int, int, int]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
+if TYPE_CHECKING:
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: StrPath) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -63,14 +67,30 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def write_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
+def read_file(path: StrPath) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def remove_file(path: StrPath) -> None:
+    """Delete `path` if it is there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def write_atomic(path: StrPath, data: bytes, temp_dir: StrPath | None = None) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file.
 
     The temp file lives in `temp_dir` (default: beside `path`; same file system). Raises
     StoreError, with `path` unchanged and the temp file gone, when the bytes cannot all be
     written and synced.
     """
-    tmp = (temp_dir or path.parent) / f".{path.parent.name}-{path.name}.{os.getpid()}.tmp"
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or os.curdir
+    tmp = os.path.join(folder if temp_dir is None else temp_dir,
+                       f".{os.path.basename(folder)}-{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -79,9 +99,9 @@ def write_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        fsync_dir(folder)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        remove_file(tmp)
         raise StoreError(f"{path}: could not write {len(data):,} bytes ({err.strerror or err}); "
                          "nothing was saved, free disk space and retry") from None
 
@@ -92,13 +112,13 @@ def is_temp(name: str) -> bool:
 
 
 class FileBackend:
-    """A data dir on the local file system."""
+    """A data dir on the local file system (`root`: its path, as a str)."""
 
     optimistic = False  # writers exclude each other with lock() (see backend.Backend)
     remote = False
 
-    def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
-        self.root = root
+    def __init__(self, root: StrPath, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.root = os.fspath(root)
         self.lock_timeout = lock_timeout
         self._lock_fd: int | None = None  # `.lock`, flock'ed while this backend holds the lock
         self._append_fd: tuple[int, int] | None = None  # (generation, fd)
@@ -107,7 +127,10 @@ class FileBackend:
 
     def describe(self, name: str) -> str:
         """The path a user should look at for the item `name` (for error messages)."""
-        return str(self.root / name)
+        return self._file(name)
+
+    def _file(self, name: str) -> str:
+        return os.path.join(self.root, name)
 
     # -- locking ---------------------------------------------------------------------
     @contextmanager
@@ -130,7 +153,7 @@ class FileBackend:
 
     def lock_problem(self) -> str | None:
         """What is wrong with `.lock` (not a regular file, not readable and writable), or None."""
-        path = self.root / ".lock"
+        path = self._file(".lock")
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -153,10 +176,10 @@ class FileBackend:
         with self._held("_dir_fd", self._open_dir, time.monotonic() + self.lock_timeout):
             if self.lock_problem() is None:
                 return None
-            path, aside = self.root / ".lock", self.root / f".lock.damaged-{stamp}"
-            os.rename(path, aside)
-            write_atomic(path, b"", self.root)
-        return f"moved the lock file no writer could take to {aside.name} and made a new one"
+            aside = f".lock.damaged-{stamp}"
+            os.rename(self._file(".lock"), self._file(aside))
+            write_atomic(self._file(".lock"), b"", self.root)
+        return f"moved the lock file no writer could take to {aside} and made a new one"
 
     def _open_lock_file(self) -> int | None:
         """`.lock` opened to be flock'ed, created when missing; None when it is bad (a
@@ -164,7 +187,7 @@ class FileBackend:
         if self.lock_problem():
             return None
         try:
-            return os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            return os.open(self._file(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as err:
             if err.errno in (errno.ELOOP, errno.EISDIR, errno.EACCES, errno.EPERM):
                 return None  # made bad since lock_problem looked: as above
@@ -205,7 +228,10 @@ class FileBackend:
     def _remove_temp_files(self) -> None:
         """Delete temp files a crashed writer left (call under the lock: no write is in progress)."""
         for name in self.temp_files():
-            os.unlink(self.root / name)
+            try:
+                os.unlink(self._file(name))
+            except FileNotFoundError:  # renamed into place meanwhile by a write that takes no lock (record_project)
+                continue
             self.removed_temps.append(name)
 
     def temp_files(self) -> list[str]:
@@ -216,7 +242,7 @@ class FileBackend:
     def _ensure_dirs(self) -> None:
         try:
             for sub in ("journal", "docs", "archive"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                os.makedirs(self._file(sub), exist_ok=True)
         except OSError as err:
             raise StoreError(
                 f"{self.root}: cannot create the data dir ({err.strerror}); "
@@ -226,17 +252,17 @@ class FileBackend:
     # -- format ------------------------------------------------------------------------
     def read_format(self) -> bytes | None:
         try:
-            return (self.root / FORMAT_FILE).read_bytes()
+            return read_file(self._file(FORMAT_FILE))
         except FileNotFoundError:
             return None
 
     def write_format(self, data: bytes) -> None:
-        write_atomic(self.root / FORMAT_FILE, data, self.root)
+        write_atomic(self._file(FORMAT_FILE), data, self.root)
 
     # -- head --------------------------------------------------------------------------
     def read_head(self) -> bytes | None:
         try:
-            return (self.root / HEAD_FILE).read_bytes()
+            return read_file(self._file(HEAD_FILE))
         except FileNotFoundError:
             return None
 
@@ -244,7 +270,7 @@ class FileBackend:
         """Overwrite the head in place (its length never changes), unsynced: it may lag the
         journal after a power loss, never lead it. A failure only leaves the older head."""
         try:
-            fd = os.open(self.root / HEAD_FILE, os.O_WRONLY | os.O_CREAT, 0o644)
+            fd = os.open(self._file(HEAD_FILE), os.O_WRONLY | os.O_CREAT, 0o644)
             try:
                 os.pwrite(fd, data, 0)
             finally:
@@ -256,13 +282,13 @@ class FileBackend:
     def snapshot_token(self) -> Token | None:
         """Changes whenever the snapshot is replaced; None when there is none."""
         try:
-            st = os.stat(self.root / SNAPSHOT)
+            st = os.stat(self._file(SNAPSHOT))
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def read_snapshot(self, previous: bool = False) -> tuple[bytes | None, Token | None]:
-        path = self.root / (PREVIOUS if previous else SNAPSHOT)
+        path = self._file(PREVIOUS if previous else SNAPSHOT)
         try:
             with open(path, "rb") as f:
                 st = os.fstat(f.fileno())
@@ -272,15 +298,15 @@ class FileBackend:
 
     def write_snapshot(self, data: bytes) -> None:
         """Install a new snapshot, keeping the current one as the previous."""
-        current, previous = self.root / SNAPSHOT, self.root / PREVIOUS
-        if current.exists():
-            previous.unlink(missing_ok=True)
+        current, previous = self._file(SNAPSHOT), self._file(PREVIOUS)
+        if os.path.exists(current):
+            remove_file(previous)
             os.link(current, previous)
         write_atomic(current, data, self.root)
 
     # -- journal -----------------------------------------------------------------------
-    def _journal(self, gen: int) -> Path:
-        return self.root / "journal" / f"{gen:06d}.jsonl"
+    def _journal(self, gen: int) -> str:
+        return self._file(self.journal_name(gen))
 
     def journal_name(self, gen: int) -> str:
         return f"journal/{gen:06d}.jsonl"
@@ -301,7 +327,7 @@ class FileBackend:
 
     def journal_generations(self) -> list[int]:
         try:  # a listing, not a glob: pathlib compiles the pattern in every process (~1 ms)
-            names = os.listdir(self.root / "journal")
+            names = os.listdir(self._file("journal"))
         except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(int(name[:-6]) for name in names if name.endswith(".jsonl") and name[:-6].isdigit())
@@ -351,10 +377,10 @@ class FileBackend:
             return self._append_fd[1]
         self.close()
         path = self._journal(gen)
-        created = not path.exists()
+        created = not os.path.exists(path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         if created:
-            fsync_dir(path.parent)
+            fsync_dir(os.path.dirname(path))
         self._append_fd = (gen, fd)
         return fd
 
@@ -396,8 +422,8 @@ class FileBackend:
 
     def delete_journal(self, gen: int) -> None:
         """Remove a journal generation whose records a merged file holds."""
-        self._journal(gen).unlink(missing_ok=True)
-        fsync_dir(self._journal(gen).parent)
+        remove_file(self._journal(gen))
+        fsync_dir(self._file("journal"))
 
     def close(self) -> None:
         if self._append_fd:
@@ -405,20 +431,20 @@ class FileBackend:
             self._append_fd = None
 
     # -- docs --------------------------------------------------------------------------
-    def _blob(self, digest: str) -> Path:
+    def _blob(self, digest: str) -> str:
         if not _BLOB.fullmatch(digest):
             raise StoreError(f"refusing doc name '{digest}': not a sha256 digest")
-        return self.root / "docs" / f"{digest}.md"
+        return self._file(f"docs/{digest}.md")
 
     def put_blob(self, digest: str, data: bytes) -> None:
         path = self._blob(digest)
-        if not path.exists():
+        if not os.path.exists(path):
             self._ensure_dirs()
             write_atomic(path, data, self.root)
 
     def get_blob(self, digest: str) -> bytes:
         try:
-            return self._blob(digest).read_bytes()
+            return read_file(self._blob(digest))
         except FileNotFoundError:
             raise StoreError(
                 f"{self._blob(digest)}: doc body missing; run `backlog doctor` to check the store"
@@ -431,21 +457,20 @@ class FileBackend:
             return 0
 
     def list_blobs(self) -> list[str]:
-        folder = self.root / "docs"
-        return [p.stem for p in folder.glob("*.md")] if folder.is_dir() else []
+        return [name[:-3] for name in self._names("docs") if name.endswith(".md")]
 
     def delete_blob(self, digest: str) -> None:
-        self._blob(digest).unlink(missing_ok=True)
+        remove_file(self._blob(digest))
 
     # -- archive segments -------------------------------------------------------------
-    def _segment(self, name: str) -> Path:
+    def _segment(self, name: str) -> str:
         if not _SEGMENT.fullmatch(name):
             raise StoreError(f"refusing segment name '{name}': not YYYY-Qn")
-        return self.root / "archive" / f"{name}.json"
+        return self._file(f"archive/{name}.json")
 
     def read_segment(self, name: str) -> bytes | None:
         try:
-            return self._segment(name).read_bytes()
+            return read_file(self._segment(name))
         except FileNotFoundError:
             return None
 
@@ -453,14 +478,18 @@ class FileBackend:
         """Replace a segment atomically; None removes it."""
         path = self._segment(name)
         if data is None:
-            if path.exists():
-                path.unlink()
-                fsync_dir(path.parent)
+            if os.path.exists(path):
+                os.unlink(path)
+                fsync_dir(os.path.dirname(path))
         else:
             write_atomic(path, data, self.root)
 
     def list_segments(self) -> list[str]:
-        folder = self.root / "archive"
-        if not folder.is_dir():
+        return sorted(name[:-5] for name in self._names("archive") if name.endswith(".json") and _SEGMENT.fullmatch(name[:-5]))
+
+    def _names(self, folder: str) -> list[str]:
+        """The names in one of the data dir's folders; none when it is missing."""
+        try:
+            return os.listdir(self._file(folder))
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(p.stem for p in folder.glob("*.json") if _SEGMENT.fullmatch(p.stem))

@@ -28,13 +28,11 @@ import sys
 import zlib
 
 from backlog.core import cjson
-from backlog.core.patterns import Pattern
 from backlog.errors import FormatError, StoreError
 
 FORMAT = 2
 FORMAT_FILE = "format.json"
 HEAD_FILE = "head"
-_HEAD = Pattern(rb"(\d{10}) (\d{20}) (\d{20}) ([0-9a-f]{8})\n")
 _KEY = b',"crc":"'
 _SUFFIX = len(_KEY) + 8 + 2  # ,"crc":"xxxxxxxx"}
 # Objects are parsed by orjson once it is imported (servers, writers) or when larger than this;
@@ -235,7 +233,8 @@ def head_record(gen: int, seq: int, size: int) -> bytes:
 
 def read_head(data: bytes | None) -> tuple[int, int, int] | None:
     """(gen, seq, size) of a head line, or None when there is none or it is damaged."""
-    match = _HEAD.fullmatch(data or b"")
-    if match is None or b"%08x" % zlib.crc32(data[:match.start(4)]) != match[4]:
+    fields = (data or b"").split(b" ")
+    if len(fields) != 4 or not all(field.isdigit() for field in fields[:3]):
         return None
-    return int(match[1]), int(match[2]), int(match[3])
+    gen, seq, size = map(int, fields[:3])
+    return (gen, seq, size) if head_record(gen, seq, size) == data else None

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from _thread import RLock  # threading.RLock itself, without importing threading
 from contextlib import contextmanager
-from pathlib import Path
 from collections.abc import Iterator
 
 from backlog import __version__
@@ -49,6 +48,7 @@ from backlog.errors import StoreError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from backlog.store.backend import Backend
+    from backlog.store.files import StrPath
     from backlog.store.index import Index
 
 COMPACT_EVERY = 1000
@@ -213,9 +213,9 @@ class Store:
         self._reset(empty_snapshot(), None)
 
     @classmethod
-    def open(cls, root: Path | str, **options: int) -> Store:
+    def open(cls, root: StrPath, **options: int) -> Store:
         """The store in data dir `root`, loaded; StoreError when a file is damaged."""
-        store = cls(FileBackend(Path(root)), **options)
+        store = cls(FileBackend(root), **options)
         store.load()
         return store
 

@@ -4,8 +4,8 @@ Earlier versions gave every start directory its own backlog: a session started i
 `repo/src` wrote to the slug of `repo/src`, a linked worktree to its own. `strays` looks for
 such stores: the data dir each directory of the repository (and of its linked worktrees) up
 to depth 4 would have had, skipping `.git`, `node_modules`, nested repositories and what git
-ignores. `record_project` writes `project.json` (`{"project": path}`) into a data dir, so a
-store says whose it is; a store recording this project is never a stray.
+ignores. `paths.record_project` writes `project.json` (`{"project": path}`) into a data dir, so
+a store says whose it is; a store recording this project is never a stray.
 """
 
 from __future__ import annotations
@@ -14,42 +14,22 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from backlog.core import cjson
 from backlog.errors import StoreError
-from backlog.store.files import write_atomic
+from backlog.paths import recorded_project
 from backlog.store.store import Store
 
-PROJECT_FILE = "project.json"
 DEPTH = 4
 SKIP = frozenset({".git", "node_modules"})
 
 
-def record_project(root: Path, project: Path) -> None:
-    """Write `project.json` naming `project` into the data dir `root`, once (an existing one is kept)."""
-    path = root / PROJECT_FILE
-    if path.exists() or not root.is_dir():
-        return
-    try:
-        write_atomic(path, cjson.dumps({"project": str(project)}, ascii=True, spaced=True).encode() + b"\n")
-    except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
-        pass
-
-
-def recorded_project(root: Path) -> str | None:
-    """The project path a data dir records, or None."""
-    try:
-        return str(cjson.loads((root / PROJECT_FILE).read_text(encoding="utf-8"))["project"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def strays(project: Path, current: Path, data_dir: Callable[[Path], Path]) -> list[tuple[Path, Path, int]]:
+def strays(project: str | Path, current: str | Path, data_dir: Callable[[Path], str | Path]) -> list[tuple[Path, Path, int]]:
     """(directory, its old data dir, its task count) for every store with tasks below `project`
     or its linked worktrees that is not `current` (this project's data dir), shallowest first."""
-    found, seen = [], {current.resolve()}
+    project = Path(project)
+    found, seen = [], {Path(current).resolve()}
     for tree in (project, *worktrees(project)):
         for folder in folders(tree):
-            root = data_dir(folder).resolve()
+            root = Path(data_dir(folder)).resolve()
             if root in seen or not root.is_dir() or recorded_project(root) == str(project):
                 continue
             seen.add(root)
