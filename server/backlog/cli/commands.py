@@ -10,7 +10,6 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from backlog import __version__
 from backlog.cli import grammar
@@ -295,7 +294,11 @@ def import_(backlog: Backlog, inv: Invocation, term: Terminal) -> None:
     if path == "-" and term.ask is not None:
         raise BacklogError("import", "no file given and stdin is a terminal",
                            "use backlog import tasks.json, or pipe JSON in: task export | backlog import")
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     answer(backlog.import_tasks(text), inv, term)
 
 
@@ -330,11 +333,13 @@ def edited(text: str, env: Mapping[str, str]) -> str:
 
     editor = shlex.split(env.get("VISUAL") or env.get("EDITOR") or "vi")
     with tempfile.TemporaryDirectory(prefix="backlog-doc-") as folder:
-        path = Path(folder) / "doc.md"
-        path.write_text(text, encoding="utf-8")
-        if subprocess.run([*editor, str(path)]).returncode != 0:
+        path = os.path.join(folder, "doc.md")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        if subprocess.run([*editor, path]).returncode != 0:
             raise BacklogError("doc", f"the editor {editor[0]} failed", "nothing was changed; fix $EDITOR or use --show")
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            return f.read()
 
 
 HANDLERS: dict[str, Callable[[Backlog, Invocation, Terminal], object]] = {

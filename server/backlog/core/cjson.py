@@ -52,6 +52,15 @@ def loads(data: bytes | str, constants: bool = True) -> object:
     return json.loads(data) if constants else json.loads(data, parse_constant=_no_constant)
 
 
+def raw_decode(text: str, start: int) -> tuple[object, int]:
+    """(the JSON value that begins at `start` in `text`, where it ends), as
+    `json.JSONDecoder().raw_decode`; ValueError when no value begins there."""
+    try:
+        return _SCANNERS[True](text, start)
+    except (StopIteration, SystemError):
+        raise ValueError(f"no JSON value begins at character {start}") from None
+
+
 def dumps(obj: object, ascii: bool = False, allow_nan: bool = True, spaced: bool = False) -> str:
     """`json.dumps(obj, ensure_ascii=ascii, allow_nan=allow_nan)`, compact (`separators=(",", ":")`)
     unless `spaced` (json's default separators)."""

@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 
 from backlog import __version__
+from backlog.core import cjson
 from backlog.store.files import SNAPSHOT, FileBackend
 from backlog.store.merge import MAX_FILES, merge_history
 from backlog.store.sealed import (FORMAT, format_info, format_record, head_record, is_sealed, parse, read_head, seal,
@@ -94,24 +95,22 @@ def record_naming(line: bytes, uuid: str, where: str, sealed: bool) -> dict:
     `{"k":"`, which no JSON string holds unescaped, and the ops array ends at the line's last
     `],"` (the members after it are scalars, as `Store._write` writes them)."""
     if len(line) >= BIG_RECORD and is_sealed(line):
-        import json  # (a history's import: no writer or hook needs the json package)
-
         text = line.decode()
         ops_at, end = text.find(',"ops":['), text.rfind('],"')
         try:
             if ops_at < 0 or end < ops_at or text[end - 1] not in "}[":
                 raise ValueError("not laid out as backlog writes records")
-            rec = json.loads(text[:ops_at] + text[end + 1:])
+            rec = cjson.loads(text[:ops_at] + text[end + 1:])
             rec.pop("crc")
             if not isinstance(rec["seq"], int) or "ops" in rec:
                 raise ValueError("not a transaction record")
-            ops, starts, decode = [], set(), json.JSONDecoder().raw_decode
+            ops, starts = [], set()
             at = text.find(uuid, ops_at, end)
             while at >= 0:
                 start = text.rfind('{"k":"', ops_at, at)
                 if start >= 0 and start not in starts:
                     starts.add(start)
-                    op, _ = decode(text, start)
+                    op, _ = cjson.raw_decode(text, start)
                     if op["k"].endswith(uuid):
                         ops.append(op)
                 at = text.find(uuid, at + len(uuid), end)
