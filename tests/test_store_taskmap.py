@@ -22,7 +22,8 @@ from backlog.store.view import Context
 from tests.conftest import NOW
 from tests.test_store_index import RUNS, SLOTS, STEP, UUIDS, run, task
 
-ORIGINS = st.sampled_from([{}, {"origin": "claude:s1:1"}, {"origin": "claude:s1:2"}, {"parent": UUIDS[3]}])
+ORIGINS = st.sampled_from([{}, {"origin": "claude:s1:1"}, {"origin": "claude:s1:2"}, {"origin": 'a "quoted" one'},
+                           {"parent": UUIDS[3]}])
 
 
 def answers(store: Store) -> dict:
@@ -33,6 +34,8 @@ def answers(store: Store) -> dict:
         "in": {u: u in store.tasks for u in UUIDS},
         "by id": {i: store.uuid_of(i) for i in range(SLOTS + 2)},
         "having": {k: store.having(k) for k in ("origin", "parent", "depends", "annotations")},
+        "having value": {(k, v): store.having(k, v) for k, v in (("origin", "claude:s1:1"), ("origin", "claude:s1:2"),
+                                                                 ("origin", 'a "quoted" one'), ("parent", UUIDS[3]))},
         "dependents": {u: ctx.pending_dependents(u) for u in UUIDS},
         "blocking": {u: u in ctx.blocking_uuids for u in UUIDS},
         "named": [t["uuid"] for t in compile_filter(f"2-5,8 {UUIDS[9]} {UUIDS[0]}", NOW, timezone.utc).select(ctx)],

@@ -143,7 +143,7 @@ def complete_external(scope: Scope, origin: str, subject: str) -> dict | None:
     """Complete the task mirrored from Claude's list: by origin, else the one pending task titled `subject`."""
     now = scope.clock()
     with scope.transaction("done", now) as tx:
-        mirrored = [t for t in scope.store.having("origin") if t["origin"] == origin] if origin else []
+        mirrored = scope.store.having("origin", origin) if origin else []
         title = subject.strip() if isinstance(subject, str) else ""
         found = [t for t in mirrored or scope.store.tasks.values() if t["status"] == "pending"
                  and (mirrored or (title and t["description"] == title))]

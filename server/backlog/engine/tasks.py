@@ -27,7 +27,7 @@ def add(scope: Scope, description: str, *, extra: str | None = None, origin: str
     now = scope.clock()
     with scope.transaction("add", now) as tx:
         if origin:
-            same = next((t for t in scope.store.having("origin") if t["origin"] == origin), None)
+            same = next(iter(scope.store.having("origin", origin)), None)
             if same:
                 return scope.answer(f"task {same['id']} already exists for {origin}", same, now)
         edits = scope.edits({"description": description, **params}, extra, now, tx)
@@ -102,8 +102,7 @@ def next_instance(scope: Scope, template: dict, after_due: str | None, now: date
         earliest = max(earliest, datetime.fromisoformat(after_due.replace("Z", "+00:00")) + timedelta(seconds=1))
     due = format_utc(occurrence_on_or_after(anchor, template["recur"], earliest, scope.tz))
     if due > template.get("until", FAR_FUTURE) or any(
-            t["parent"] == template["uuid"] and (tx.get(t["uuid"]) or {}).get("status") == "pending"
-            for t in scope.store.having("parent")):
+            (tx.get(t["uuid"]) or {}).get("status") == "pending" for t in scope.store.having("parent", template["uuid"])):
         return None
     instance = {k: template[k] for k in ("description", "project", "tags", "priority", "agent") if k in template}
     instance.update((k, v) for k, v in template.items() if is_uda(k))

@@ -299,11 +299,12 @@ class Store:
         tasks = self.tasks
         return tasks.full() if type(tasks) is TaskMap else tasks
 
-    def having(self, key: str) -> list[dict]:
-        """The hot tasks that have member `key`, in store order (only the snapshot lines that
-        mention it are decoded)."""
+    def having(self, key: str, value: str | None = None) -> list[dict]:
+        """The hot tasks that have member `key` (equal to `value` when given), in store order
+        (only the snapshot lines that mention it are decoded)."""
         tasks = self.tasks
-        return [t for t in (tasks.with_member(key) if type(tasks) is TaskMap else tasks.values()) if key in t]
+        found = tasks.with_member(key, value) if type(tasks) is TaskMap else tasks.values()
+        return [t for t in found if key in t and (value is None or t[key] == value)]
 
     @property
     def ids(self) -> dict[int, str]:

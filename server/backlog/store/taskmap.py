@@ -7,7 +7,7 @@ where a line begins), decoding the one line found. Changes applied since the sna
 ops) are kept beside the lines in the order they came. Anything that walks all tasks decodes
 every line at once (as parsing the whole snapshot would) and gets a plain dict in the same order
 a fully parsed store has: the snapshot's order, each changed task moved to the end when it changed.
-`mentioning(uuid)` and `with_member(key)` give the tasks whose line holds the uuid or the member
+`mentioning(uuid)` and `with_member(key, value)` give the tasks whose line holds the uuid or the member
 (plus every changed task): a superset the caller filters exactly, so "who depends on X" or
 "which task has origin Y" decodes only the lines that mention X or Y.
 """
@@ -93,11 +93,13 @@ class TaskMap(Mapping):
         """True once every line is decoded (then `full()` costs nothing)."""
         return self._full is not None
 
-    def with_member(self, key: str) -> list[dict]:
-        """A superset of the tasks that have member `key` (a field name), in store order."""
+    def with_member(self, key: str, value: str | None = None) -> list[dict]:
+        """A superset of the tasks that have member `key` (a field name), with string `value`
+        when given, in store order (a longer needle: the search is ~2.5x faster)."""
         if self._decided():
             return list(self._full.values())
-        return self._tasks_of(self._find(b'"%s":' % key.encode()))
+        needle = b'"%s":' % key.encode()
+        return self._tasks_of(self._find(needle + b'"%s"' % value.encode() if value is not None and plain_text(value) else needle))
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
