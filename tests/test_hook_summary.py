@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.core.dates import local_zone
-from backlog.core.model import format_utc
+from backlog.core.model import format_utc, parse_utc
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.hooks import events, summary
@@ -80,7 +80,8 @@ OPS = st.one_of(
               st.sampled_from([None, -3, 1, 30]), st.sampled_from([None, -5, 1, 20]),
               st.sampled_from(["", "H", "M", "L"]), st.integers(0, 3), st.integers(0, 9)),
     st.tuples(st.sampled_from(["done", "start", "depend"]), st.integers(0, 20), st.integers(0, 20)),
-    st.tuples(st.sampled_from(["assign", "undo", "archive", "other"]), st.integers(0, 3)),
+    st.tuples(st.sampled_from(["assign", "claim"]), st.integers(0, 3), st.sampled_from([60, 5])),  # minutes before NOW
+    st.tuples(st.sampled_from(["undo", "archive", "other"]), st.integers(0, 3)),
 )
 
 
@@ -100,8 +101,9 @@ def apply(backlog: Backlog, other: Backlog, op: tuple, clock: list) -> None:
             getattr(backlog, kind)(str(ids[args[0] % len(ids)]))
         elif kind == "depend" and len(ids) > 1:
             backlog.modify(str(ids[args[0] % len(ids)]), depends=str(ids[args[1] % len(ids)]))
-        elif kind == "assign":
-            backlog.assign(f"worker#{args[0]}")
+        elif kind in ("assign", "claim"):
+            clock[0] = NOW - timedelta(minutes=args[1])  # 5: a lease still live at NOW, ending before HORIZON
+            getattr(backlog, kind)(f"worker#{args[0]}")
         elif kind == "undo":
             backlog.undo()
         elif kind == "archive":
@@ -114,9 +116,21 @@ def apply(backlog: Backlog, other: Backlog, op: tuple, clock: list) -> None:
         clock[0] = NOW - timedelta(hours=1)
 
 
+def assignee(root: Path, now, zone: str) -> dict | None:
+    """What SubagentStart assigns at `now`, computed from scratch: the first +READY -CLAIMED task."""
+    backlog = Backlog(Store.open(root), tz=local_zone({"TZ": zone}), clock=lambda: now)
+    return next(iter(backlog.list("+READY -CLAIMED", limit=1, fields="uuid,id")["tasks"]), None)
+
+
+def instants(made: dict, fractions: list[float]) -> list:
+    """`at`, the last second before `until` and the instants `fractions` of the way between."""
+    at, until = parse_utc(made["at"]), parse_utc(made["until"])
+    return [at, until - timedelta(seconds=1), *(at + (until - at) * f for f in fractions)]
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(OPS, min_size=1, max_size=14))
-def test_the_summary_answers_as_a_from_scratch_computation(ops):
+@given(st.lists(OPS, min_size=1, max_size=14), st.lists(st.floats(0, 1, exclude_max=True), max_size=3))
+def test_the_summary_answers_as_a_from_scratch_computation(ops, fractions):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
         root.mkdir()  # (a summary is saved only into a data dir that exists)
@@ -142,6 +156,11 @@ def test_the_summary_answers_as_a_from_scratch_computation(ops):
                 assert hook("SessionStart", root, now, zone) == from_scratch(root, now, zone)
             unclaimed = Backlog(Store.open(root), tz=local_zone({"TZ": zone}), clock=lambda: NOW).count("+READY -CLAIMED")["count"]
             assert made["unclaimed"] == unclaimed
+            # the task to assign holds at every instant the summary is fresh (and only the store's position is asked)
+            for now in [*instants(made, fractions), *(NOW + later for later in LATER)]:
+                if summary.fresh(made, root, now, f"TZ={zone}"):
+                    assert made["assign"] == assignee(root, now, zone), now
+                    assert summary.pick(made, Store.open(root), now) == (made["assign"] or {}).get("uuid")
         leases = [t["lease"] for t in Store.open(root).tasks.values() if "lease" in t]
         assert made["holders"] == sorted({lease["holder"] for lease in leases})
         assert made["sessions"] == sorted({lease["session"] for lease in leases if "session" in lease})
@@ -234,6 +253,25 @@ def test_subagent_start_assigns_a_task_added_after_the_summary(tmp_path):
     assert "No backlog task is ready" in hook("SubagentStart", root, NOW, agent_type="task-worker", agent_id="w1")
     Backlog(Store.open(root), tz=local_zone({"TZ": "UTC"}), clock=lambda: NOW).add("Fresh work")
     assert "Fresh work" in hook("SubagentStart", root, NOW, agent_type="task-worker", agent_id="w1")
+
+
+@pytest.fixture
+def overtaken(tmp_path) -> Path:
+    """Two active tasks nobody holds (no READY -ACTIVE row guards them): task 2's coming due date
+    draws it level with task 1 10 minutes after NOW, past it after; a summary made at NOW."""
+    root = tmp_path / "data"
+    backlog = Backlog(Store.open(root), tz=local_zone({"TZ": "UTC"}), clock=lambda: NOW - timedelta(hours=2), agent="a")
+    backlog.add("Steady", priority="H")  # urgency 6 + 4 (active)
+    backlog.add("Coming due", due=format_utc(NOW + timedelta(days=6, hours=3, minutes=10)))  # 6 then, + 0.457 a day
+    for task in ("1", "2"):
+        backlog.start(task)
+    hook("SessionStart", root, NOW)
+    assert summary.read(root)["assign"]["id"] == 1 and assignee(root, NOW + timedelta(minutes=20), "UTC")["id"] == 2
+    return root
+
+
+def test_the_task_to_assign_bounds_until_on_its_own(overtaken):
+    assert NOW < parse_utc(summary.read(overtaken)["until"]) <= NOW + timedelta(minutes=10)
 
 
 def session_start_process(env: dict) -> tuple[str, set[str]]:

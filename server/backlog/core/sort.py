@@ -72,18 +72,20 @@ def _text(value: object) -> tuple[str, str] | None:
     return (text.lower(), text)
 
 
-def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int) -> list[dict]:
+def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int,
+                bounds: Sequence[float] | None) -> list[dict]:
     """The tasks that can reach the first `limit` places; all of them unless a cheap bound helps.
 
-    For `urgency-` first: the view gives an upper bound of each task's urgency (cached per
-    task by the store). Walking the tasks by bound, highest first, a chunk at a time, the
+    For `urgency-` first: `bounds`, else the view, gives an upper bound of each task's urgency
+    (the view's cached per task by the store). Walking the tasks by bound, highest first, a chunk at a time, the
     exact urgencies seen set a floor (the `limit`-th highest); once the next bound is below
     it, no task left can pass it, and a task whose bound is below it cannot make the cut.
     A loose bound (due or age at their largest) scores a few hundred of 7k tasks, not 2k.
     """
     if keys[0] != ("urgency", True) or limit >= len(tasks):
         return tasks
-    bounds = ctx.urgency_bounds(tasks)
+    if bounds is None:
+        bounds = ctx.urgency_bounds(tasks)
     order = sorted(range(len(tasks)), key=bounds.__getitem__, reverse=True)
     best: list[float] = []  # the `limit` highest exact urgencies so far (a min-heap)
     start, step = 0, max(limit, 64)
@@ -98,12 +100,14 @@ def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, l
     return list(compress(tasks, map(floor.__le__, bounds)))
 
 
-def sort_tasks(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int | None = None) -> list[dict]:
-    """`tasks` ordered by `keys` (stable; absent values last); only the first `limit` when given (0 = all)."""
+def sort_tasks(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, limit: int | None = None,
+               bounds: Sequence[float] | None = None) -> list[dict]:
+    """`tasks` ordered by `keys` (stable; absent values last); only the first `limit` when given (0 = all).
+    `bounds`: an upper bound of each task's urgency now, when the caller has tighter ones than the view's."""
     if not tasks or not keys:
         return list(tasks[:limit] if limit else tasks)
     if limit:
-        tasks = _candidates(tasks, keys, ctx, limit)
+        tasks = _candidates(tasks, keys, ctx, limit, bounds)
     first = _column(tasks, *keys[0], ctx)
     if limit and limit < len(tasks):
         # Only tasks at or above the limit-th best first key can make the cut.

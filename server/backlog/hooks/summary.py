@@ -5,8 +5,9 @@ its exit (`keep`, mcp/opening.py), and by a hook that opened the whole store; ne
 it is no part of the store's format, and a missing, stale or damaged one is only a reason
 to open the store and write it again. It holds what SessionStart prints (counts, active
 tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
-SubagentStop and SessionEnd decide from (how many ready tasks nobody holds; the holders and
-sessions of all leases). Its first line is the CRC-32 of the JSON after it.
+SubagentStop and SessionEnd decide from (how many ready tasks nobody holds and the one
+`claims.assign` would lease; the holders and sessions of all leases). Its first line is the
+CRC-32 of the JSON after it.
 
 Fresh means (`fresh`):
 - the store is where it was: the same snapshot file (inode, mtime, size: FileBackend's
@@ -19,7 +20,10 @@ Fresh means (`fresh`):
   with each task's urgency at `at` as a lower bound and at `until` as an upper bound
   (store/view.py `horizon_bounds`), each shown task stays above the next, and the last one
   above every other ready task, unless both are constant (then id breaks the tie, as the
-  default sort does). When no such instant is found within `SETTLE[-1]`, `until` is `at`.
+  default sort does); and so does the task to assign above every other unclaimed task.
+  When no such instant is found within `SETTLE[-1]`, `until` is `at`.
+SubagentStart assigns that task without walking the store (`pick`) only once it holds the
+write lock and has caught up, when the store is still at the summary's position then.
 Leases do not depend on time: `untouched` also answers "does any lease name X" across the
 commits made since, by looking for `"holder":"X"` (or `"session":…`) in the journal's tail.
 Reading it imports neither the store, the engine nor orjson (hooks start fast).
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     from backlog.store.store import Store
 
 FILE = "summary.json"
-VERSION = 3
+VERSION = 4
 HORIZON = timedelta(hours=1)  # a summary answers for at most this long after it was made
 REMOTE_AGE = timedelta(seconds=60)  # on S3, a summary answers SessionStart for at most this long
 SETTLE = (timedelta(minutes=10), timedelta(minutes=1), timedelta(seconds=10))  # shorter windows tried in turn
@@ -59,7 +63,8 @@ COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIV
 READY = "+READY -ACTIVE"  # what SessionStart offers as next
 UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
 MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
-KEYS = {"zone", "at", "until", "remote", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "holders", "sessions"}
+POSITION = ("snapshot", "journal")  # where the store stood when the summary was made
+KEYS = {"zone", "at", "until", "remote", *POSITION, "counts", "active", "ready", "unclaimed", "assign", "holders", "sessions"}
 SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
 
 
@@ -107,48 +112,76 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
                 until = value
         if lease and now_s <= lease.get("expires", "") < until:
             until = lease["expires"]
-    top, until = _settled(scope.select(READY, ctx), ctx, until)
+    highs: dict[datetime, dict[int, float]] = {}  # urgency bounds, shared: the two lists hold mostly the same tasks
+    top, until = _settled(scope.select(READY, ctx), ctx, until, READY_SHOWN, highs)
+    unclaimed = scope.select(UNCLAIMED, ctx)
+    chosen, until = _settled(unclaimed, ctx, until, 1, highs)  # (no later than the list's own `until`)
     active = list_tasks(scope, "+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
-    token, gen, offset = store.position()
     return {
         "version": VERSION, "zone": zone, "at": ctx.now_s, "until": until,
-        "remote": bool(getattr(store.backend, "remote", False)),
-        "snapshot": {"token": list(token) if isinstance(token, tuple) else token},  # S3's is a number
-        "journal": {"name": store.backend.journal_name(gen), "size": offset},
+        "remote": bool(getattr(store.backend, "remote", False)), **_position(store),
         "counts": {name: len(scope.select(query, ctx)) for name, query in COUNTS},
         "active": {"tasks": [{k: t[k] for k in ("id", "description", "agent") if k in t} for t in active["tasks"]],
                    "total": active["total"]},
         "ready": [{**{k: t[k] for k in SHOWN if k in t}, **({"due_day": local_day(t["due"], tz)} if "due" in t else {})}
                   for t in top],
-        "unclaimed": len(scope.select(UNCLAIMED, ctx)),
+        "unclaimed": len(unclaimed),
+        "assign": {"uuid": chosen[0]["uuid"], "id": chosen[0]["id"]} if chosen else None,
         "holders": sorted(h for h in holders if isinstance(h, str)),
         "sessions": sorted(s for s in sessions if isinstance(s, str)),
     }
 
 
-def _settled(ready: list[dict], ctx, until: str) -> tuple[list[dict], str]:
-    """(the READY_SHOWN most urgent of `ready` at ctx.now, the latest instant ≤ `until` before which
-    that list and its order cannot change; ctx.now_s when none was found)."""
+def _position(store: Store) -> dict:
+    """The POSITION members of a summary of `store` as it stands (`Store.position()`)."""
+    token, gen, offset = store.position()
+    return {"snapshot": {"token": list(token) if isinstance(token, tuple) else token},  # S3's is a number
+            "journal": {"name": store.backend.journal_name(gen), "size": offset}}
+
+
+def pick(summary: dict, store: Store, now: datetime) -> str | None:
+    """The uuid of the task `claims.assign` leases from `store` at `now`, as `summary` names it:
+    only while `store` (caught up, under the write lock) is at the summary's position and
+    `at <= now < until`; else None (then the caller computes it). The caller has checked that
+    the summary is of this zone and not remote (`fresh`)."""
+    from backlog.core.model import format_utc
+
+    named = summary["assign"]
+    if named is None or not summary["at"] <= format_utc(now) < summary["until"]:
+        return None
+    return named["uuid"] if _position(store) == {key: summary[key] for key in POSITION} else None
+
+
+def _settled(ready: list[dict], ctx, until: str, shown: int,
+             highs: dict[datetime, dict[int, float]]) -> tuple[list[dict], str]:
+    """(the `shown` most urgent of `ready` at ctx.now, the latest instant ≤ `until` before which
+    that list and its order cannot change; ctx.now_s when none was found). `highs` keeps each
+    task object's urgency bound by instant, for the next call."""
     from backlog.core.model import format_utc, parse_utc
     from backlog.core.sort import parse_sort, sort_tasks
     from backlog.core.urgency import BOUND_MARGIN, COEFFICIENTS
     from backlog.store.view import horizon_bounds
 
-    top = sort_tasks(ready, parse_sort(None), ctx, READY_SHOWN)  # as task_list picks them
     if len(ready) <= 1:
-        return top, until
+        return ready, until
     blocking, term = ctx.blocking_uuids, COEFFICIENTS["blocking"]
 
     def highest(tasks: list[dict], end: datetime) -> list[float]:
-        return [bound + term * (t["uuid"] in blocking) for bound, t in zip(horizon_bounds(tasks, ctx.tasks, end, ctx.tz), tasks)]
+        known = highs.setdefault(end, {})
+        missing = [t for t in tasks if id(t) not in known]
+        known.update((id(t), bound + term * (t["uuid"] in blocking))
+                     for bound, t in zip(horizon_bounds(missing, ctx.tasks, end, ctx.tz), missing))
+        return [known[id(t)] for t in tasks]
 
+    ends = [parse_utc(until)] + [ctx.now + span for span in SETTLE if ctx.now + span < parse_utc(until)]
+    bounds = highest(ready, ends[0])  # also bounds each urgency now: tighter than the view's for the sort
+    top = sort_tasks(ready, parse_sort(None), ctx, shown, bounds)  # as task_list and claims.assign pick them
     # Only a task that can reach the last shown one's urgency by `until` can ever change the list.
     floor = ctx.urgencies(top)[-1]
-    ends = [parse_utc(until)] + [ctx.now + span for span in SETTLE if ctx.now + span < parse_utc(until)]
-    rivals = [t for t, high in zip(ready, highest(ready, ends[0])) if high >= floor]
+    rivals = [t for t, high in zip(ready, bounds) if high >= floor]
     ranked = sorted(zip(ctx.urgencies(rivals), rivals), key=lambda pair: (-pair[0], pair[1]["id"]))
-    tasks, shown = [t for _, t in ranked], len(top)
-    pairs = [(i, i + 1) for i in range(shown - 1)] + [(shown - 1, j) for j in range(shown, len(ranked))]
+    tasks, last = [t for _, t in ranked], len(top) - 1  # (top is shorter than `shown` when `ready` is)
+    pairs = [(i, i + 1) for i in range(last)] + [(last, j) for j in range(last + 1, len(ranked))]
     for end in ends:
         high = highest(tasks, end)
         steady = [h - low <= 2 * BOUND_MARGIN for h, (low, _) in zip(high, ranked)]  # constant all along
