@@ -2,12 +2,14 @@
 
 Real stores in tmp dirs; hooks run in process through `events.main` (stdin bytes, env dict),
 one CLI subprocess stands for another process's write; `backlog serve` over stdio keeps it.
+SessionStart and SubagentStart also run as processes that report what they loaded or decoded.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from backlog.core.dates import local_zone
 from backlog.core.model import format_utc, parse_utc
+from backlog.engine import claims
 from backlog.engine.backlog import Backlog
 from backlog.errors import BacklogError
 from backlog.hooks import events, summary
@@ -272,6 +275,101 @@ def overtaken(tmp_path) -> Path:
 
 def test_the_task_to_assign_bounds_until_on_its_own(overtaken):
     assert NOW < parse_utc(summary.read(overtaken)["until"]) <= NOW + timedelta(minutes=10)
+
+
+def test_assign_past_the_summarys_until_computes_the_task_afresh(overtaken):
+    made, later = summary.read(overtaken), NOW + timedelta(minutes=20)
+    backlog = Backlog(Store.open(overtaken), tz=local_zone({"TZ": "UTC"}), clock=lambda: later, agent="a")
+    assert backlog.assign("task-worker#abc123", pick=lambda store, now: summary.pick(made, store, now))["id"] == 2
+
+
+@pytest.fixture
+def queue(tmp_path) -> Path:
+    """A data dir of ready tasks in a sealed snapshot (a store opens it lazily) and one journal
+    line after it, with a summary made at NOW in UTC."""
+    root = tmp_path / "data"
+    backlog = Backlog(Store.open(root), tz=local_zone({"TZ": "UTC"}), clock=lambda: NOW - timedelta(hours=2), agent="a")
+    backlog.add("Fix the login", priority="H", project="web", due=stamp(30))
+    backlog.add("Write the docs", priority="M")
+    backlog.add("Tidy the tests")
+    with backlog.store.backend.lock():
+        backlog.store.compact()
+    backlog.add("Answer the mail", priority="L")
+    hook("SessionStart", root, NOW)
+    return root
+
+
+# `backlog hook SubagentStart` in a process that reports, on stderr, what summary.pick answered
+# and whether the store it was handed still had its snapshot lines undecoded at the end.
+WATCHED_SUBAGENT_START = """
+import json, sys
+from backlog.cli.main import main
+from backlog.hooks import summary
+seen = {}
+def watch(frame, event, arg):
+    if event == "return" and frame.f_code is summary.pick.__code__:
+        seen.update(pick=arg, store=frame.f_locals["store"])
+sys.setprofile(watch)
+main(["hook", "SubagentStart"])
+sys.setprofile(None)
+store = seen.pop("store", None)
+seen["lazy"] = store is not None and type(store.tasks).__name__ == "TaskMap" and not store.tasks.decoded
+print(json.dumps(seen), file=sys.stderr)
+"""
+
+
+def subagent_start_process(root: Path, env: dict) -> tuple[str, dict]:
+    """(what SubagentStart for a task-worker adds as a fresh process over `root`, what it reported)."""
+    payload = json.dumps({"session_id": "s1", "agent_type": "task-worker", "agent_id": "abc123xyz"})
+    result = subprocess.run([sys.executable, "-c", WATCHED_SUBAGENT_START], input=payload, capture_output=True,
+                            text=True, env={**env, **env_for(root, NOW)}, timeout=60)
+    assert result.returncode == 0 and not (root / "hooks.log").exists(), result.stderr[-2000:]
+    return json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"], json.loads(result.stderr)
+
+
+def leased(root: Path) -> list[str]:
+    return [t["uuid"] for t in Store.open(root).tasks.values() if "lease" in t]
+
+
+def test_subagent_start_assigns_the_summarys_pick_without_decoding_the_store(queue, tmp_path, clean_env):
+    bare = tmp_path / "bare"
+    shutil.copytree(queue, bare)
+    (bare / summary.FILE).unlink()
+    made = summary.read(queue)
+    assert made["assign"] == assignee(queue, NOW, "UTC") and made["assign"]["id"] == 1
+    text, seen = subagent_start_process(queue, clean_env)
+    assert seen == {"pick": made["assign"]["uuid"], "lazy": True}
+    bare_text, bare_seen = subagent_start_process(bare, clean_env)
+    assert bare_seen == {"lazy": False}  # no summary: every task walked
+    assert text == bare_text and "Backlog task #1 is assigned to you until 2026-11-24T10:24:53Z" in text
+    assert leased(queue) == leased(bare) == [made["assign"]["uuid"]]
+
+
+@pytest.mark.parametrize("change", ["a more urgent task", "a lease taken", "the pick done"])
+def test_subagent_start_assigns_afresh_after_a_commit_between_its_look_and_its_lock(queue, change):
+    """Another writer commits after the hook found the summary fresh, before it takes the lock."""
+    made = summary.read(queue)
+    other = Backlog(Store.open(queue), tz=local_zone({"TZ": "UTC"}), clock=lambda: NOW, agent="b", writer="w2")
+    expected = []
+
+    def commit_at_assign(frame, event, arg) -> None:
+        if event == "call" and frame.f_code is claims.assign.__code__ and not expected:
+            if change == "a more urgent task":
+                other.add("Stop the outage", priority="H", due=stamp(-48))
+            elif change == "a lease taken":
+                other.assign("task-worker#other")
+            else:
+                other.done(str(made["assign"]["id"]))
+            expected.append(assignee(queue, NOW, "UTC"))
+
+    sys.setprofile(commit_at_assign)
+    try:
+        text = hook("SubagentStart", queue, NOW, agent_type="task-worker", agent_id="abc123xyz")
+    finally:
+        sys.setprofile(None)
+    assert expected[0]["uuid"] != made["assign"]["uuid"]
+    assert f"Backlog task #{expected[0]['id']} is assigned to you" in text
+    assert Store.open(queue).tasks[expected[0]["uuid"]]["lease"]["holder"] == "task-worker#abc123"
 
 
 def session_start_process(env: dict) -> tuple[str, set[str]]:

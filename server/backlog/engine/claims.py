@@ -12,6 +12,9 @@ from backlog.engine.tasks import close_task
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from backlog.store.store import Store
     from backlog.store.view import Context
 
 
@@ -65,22 +68,32 @@ def why_not_ready(scope: Scope, task: dict, ctx: Context) -> str:
     return f"it is scheduled for {task.get('scheduled')}"
 
 
-def assign(scope: Scope, holder: str) -> dict | None:
-    """Lease the most urgent READY task nobody holds a live lease on to `holder` (kind assigned)."""
-    from backlog.core.sort import parse_sort, sort_tasks
-    from backlog.store.view import Context
+def assign(scope: Scope, holder: str, pick: Callable[[Store, datetime], str | None] | None = None) -> dict | None:
+    """Lease the most urgent READY task nobody holds a live lease on to `holder` (kind assigned).
 
+    `pick`, asked under the write lock with the store caught up, may name that task's uuid
+    (the hooks' summary, proven for this position and instant); when it answers None the
+    task is found by walking every task."""
     holder = check_agent(holder)
     now = scope.clock()
     with scope.transaction("assign", now, agent=holder) as tx:
-        ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
-        free = [t for t in scope.store.tasks.values() if ctx.is_ready(t) and not leases.live(t, now)]
-        if not free:
+        uuid = pick(scope.store, now) if pick is not None else None
+        found = scope.store.tasks[uuid] if uuid is not None else _most_urgent_free(scope, now)
+        if found is None:
             return None
-        task = leases.grant(sort_tasks(free, parse_sort(None), ctx, 1)[0], holder, "assigned", now,
-                            scope.lease, scope.writer, scope.session)
+        task = leases.grant(found, holder, "assigned", now, scope.lease, scope.writer, scope.session)
         tx.put({**task, "modified": format_utc(now)})
     return task
+
+
+def _most_urgent_free(scope: Scope, now: datetime) -> dict | None:
+    """The most urgent READY task without a live lease at `now` (default sort), or None."""
+    from backlog.core.sort import parse_sort, sort_tasks
+    from backlog.store.view import Context
+
+    ctx = Context(scope.store.tasks, now, scope.tz, index=scope.index)
+    free = [t for t in scope.store.tasks.values() if ctx.is_ready(t) and not leases.live(t, now)]
+    return sort_tasks(free, parse_sort(None), ctx, 1)[0] if free else None
 
 
 def release(scope: Scope, holder: str, why: str) -> list[dict]:

@@ -16,7 +16,9 @@ of BACKLOG_SUBAGENT_ASSIGN, never the planner or Claude Code's read-only helpers
 SubagentStop and SessionEnd let go of what the subagent or the session still holds.
 Hooks write as `claude:<session_id>`: their own undo key, and the session their leases
 belong to. Hooks that only read answer from the summary a hook left beside the store
-(hooks/summary.py) while it is fresh, and open the store (and save a new one) when it is not.
+(hooks/summary.py) while it is fresh, and open the store (and save a new one) when it is not;
+SubagentStart leases the task a fresh summary names when, under the write lock, the store is
+still where the summary saw it (else it walks every task, as without one).
 """
 
 from __future__ import annotations
@@ -311,12 +313,18 @@ def subagent_start(hook: Hook) -> str | None:
     name = subagent_name(hook)
     if not assignable(hook.text("agent_type") or "", hook.env):
         return None
-    summary, _ = hook.fresh_summary()
-    if summary is not None and not summary["unclaimed"] and not summary["remote"]:
+    found, _ = hook.fresh_summary()
+    known = found if found is not None and not found["remote"] else None
+    if known is not None and not known["unclaimed"]:
         task = None  # nothing to assign, and the store was not even opened
     else:
         backlog = hook.backlog(name)
-        task = backlog.assign(name) if backlog.count("+READY -CLAIMED")["count"] else None  # no lock taken when idle
+        if known is not None:  # there is work: the summary's pick while the locked store is where it was
+            from backlog.hooks import summary
+
+            task = backlog.assign(name, pick=lambda store, now: summary.pick(known, store, now))
+        else:
+            task = backlog.assign(name) if backlog.count("+READY -CLAIMED")["count"] else None  # no lock taken when idle
     claim = f'{hook.tool("task_claim")}(agent="{name}"'
     who = f'Your backlog agent name is "{name}": pass it as agent to every backlog tool call.'
     if task is None:
