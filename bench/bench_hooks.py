@@ -8,6 +8,9 @@ launcher runs it) and, with
 --plugin-data, through the plugin launcher (`hooks/launch hook <Event>`; the environment
 is built there first with `hooks/launch --prepare` when missing, ~15 s). The interpreter's
 own start (`python -c pass`) is printed as the floor. Target (SPEC §10): < 100 ms each.
+SubagentStart runs twice: one process after another (each assignment leaves the summary
+stale for the next, which walks every task), then each after an untimed SessionStart that
+leaves a fresh summary (`fresh summary`: its pick is leased without decoding the store).
 --importtime prints the slowest imports of one SessionStart process (`python -X importtime`).
 """
 
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timezone
 from pathlib import Path
 
@@ -75,8 +79,10 @@ def payload(event: str, i: int, cwd: str) -> bytes:
     return json.dumps({**base, **extra}).encode()
 
 
-def timed(cmd: list[str], env: dict, stdins: list[bytes], cwd: str, answers: bool = False) -> tuple[float, float, float]:
-    """(median wall ms, min wall ms, median CPU ms) of one fresh process per stdin.
+def timed(cmd: list[str], env: dict, stdins: list[bytes], cwd: str, answers: bool = False,
+          before: Callable[[], object] | None = None) -> tuple[float, float, float]:
+    """(median wall ms, min wall ms, median CPU ms) of one fresh process per stdin, each after
+    `before` (untimed) when given.
 
     Exits when a run fails, or prints nothing although it should (`answers`).
 
@@ -85,12 +91,14 @@ def timed(cmd: list[str], env: dict, stdins: list[bytes], cwd: str, answers: boo
     """
     walls, cpus = [], []
     for data in stdins:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if before is not None:
+            before()
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         run = subprocess.run(cmd, input=data, capture_output=True, env=env, cwd=cwd)
         walls.append((time.perf_counter() - start) * 1000)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        cpus.append((after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime) * 1000)
         if run.returncode != 0 or run.stderr or answers and b"additionalContext" not in run.stdout:
             sys.exit(f"{' '.join(cmd)} failed: {run.returncode} {run.stdout[:300]!r} {run.stderr.decode()[:300]}")
     return statistics.median(walls), min(walls), statistics.median(cpus)
@@ -128,7 +136,7 @@ def main() -> None:
         for i in range(a.runs):
             backlog.add(f"Bench done {w * a.runs + i}", origin=f"claude:bench:done-{w * a.runs + i}")
 
-    print(f"{'':<24}{'median':>8}{'min':>8}{'cpu':>8}  (ms, {a.runs} fresh processes each)")
+    print(f"{'':<24}{'median':>8}{'min':>8}{'cpu':>8}  (ms, {a.runs} fresh processes each; * with a fresh summary)")
     print("{:<24}{:8.1f}{:8.1f}{:8.1f}".format("python -c pass (floor)", *timed([sys.executable, "-c", "pass"], env, [b""] * a.runs, str(project))))
     for w, (way, cmd) in enumerate(ways):
         run_env = launch_env if way == "launcher" else env
@@ -137,6 +145,10 @@ def main() -> None:
             subprocess.run([*cmd, "SessionStart"], input=b"{}", capture_output=True, env=run_env)  # warm caches
             answers = event in ("SessionStart", "SubagentStart")
             print("{:<24}{:8.1f}{:8.1f}{:8.1f}".format(f"{way} {event}", *timed([*cmd, event], run_env, stdins, str(project), answers)))
+        stdins = [payload("SubagentStart", (len(ways) + w) * a.runs + i, str(project)) for i in range(a.runs)]
+        summarise = lambda: subprocess.run([*cmd, "SessionStart"], input=b"{}", capture_output=True, env=run_env)
+        print("{:<24}{:8.1f}{:8.1f}{:8.1f}".format(f"{way} SubagentStart*", *timed(
+            [*cmd, "SubagentStart"], run_env, stdins, str(project), True, summarise)))
     log = data / "hooks.log"
     if log.exists():  # every timed event should have done its work, not been ignored
         sys.exit(f"hooks logged problems, the figures mean nothing:\n{log.read_text()[:2000]}")
