@@ -19,7 +19,7 @@ import pytest
 from backlog.engine.backlog import Backlog
 from backlog.paths import data_dir
 from backlog.store.store import Store
-from backlog.paths import recorded_project
+from backlog.store.files import recorded_project
 from tests.conftest import NOW, run_backlog
 from tests.test_repository import git
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from backlog.core import cjson
 from backlog.core.patterns import Pattern
-from backlog.errors import BacklogError, StoreError
+from backlog.errors import BacklogError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: hooks start fast
 if TYPE_CHECKING:
     from pathlib import Path
 
     from backlog.store.files import StrPath
-
-PROJECT_FILE = "project.json"
 
 _NAME = Pattern(r"[A-Za-z0-9_.-]+")
 _BARE = Pattern(r"^\s*bare\s*=\s*true\s*$", "MULTILINE", "IGNORECASE")
@@ -119,28 +116,6 @@ def data_dir(env: Mapping[str, str], project: StrPath) -> str:
 def resolve_data_dir(env: Mapping[str, str], cwd: str, payload_cwd: str | None = None) -> str:
     """The data directory an entry point running in `cwd` with `env` must use."""
     return data_dir(env, project_dir(env, cwd, payload_cwd))
-
-
-def record_project(root: StrPath, project: StrPath) -> None:
-    """Write `project.json` naming `project` into the data dir `root`, once (an existing one is
-    kept), so that a store says whose it is (store/strays.py)."""
-    from backlog.store.files import write_atomic
-
-    path = os.path.join(root, PROJECT_FILE)
-    if os.path.exists(path) or not os.path.isdir(root):
-        return
-    try:
-        write_atomic(path, cjson.dumps({"project": os.fspath(project)}, ascii=True, spaced=True).encode() + b"\n")
-    except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
-        pass
-
-
-def recorded_project(root: StrPath) -> str | None:
-    """The project path a data dir records, or None."""
-    try:
-        return str(cjson.loads(_text(os.path.join(root, PROJECT_FILE)))["project"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def origin_name(project: StrPath) -> str | None:

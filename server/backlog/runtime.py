@@ -18,7 +18,8 @@ from backlog.core.dates import LazyZone, local_zone
 from backlog.engine.backlog import Backlog
 from backlog.engine.leases import DEFAULT_LEASE, parse_duration
 from backlog.errors import BacklogError
-from backlog.paths import data_dir, project_dir, record_project, s3_cache_dir, s3_prefix
+from backlog.paths import data_dir, project_dir, s3_cache_dir, s3_prefix
+from backlog.store.files import record_project
 from backlog.store.store import COMPACT_EVERY, Store
 
 TYPE_CHECKING = False

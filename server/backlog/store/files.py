@@ -16,6 +16,7 @@ Layout of a data dir:
     journal/<gen>.jsonl   one line per committed transaction; old generations are history
     docs/<sha256>.md      doc bodies, content-addressed
     archive/<YYYY-Qn>.json  archived tasks of one quarter: {"seq", "tasks"}
+    project.json          {"project": path}: the project whose backlog this is (record_project)
     .lock                 the cross-process write lock (with a lock on the data dir itself, see lock())
     .<dir>-<name>.<pid>.tmp  a whole-file write in progress (any file's temp lives here)
 """
@@ -30,11 +31,13 @@ import time
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 
+from backlog.core import cjson
 from backlog.core.patterns import Pattern
 from backlog.errors import StoreError
 from backlog.store.sealed import FORMAT_FILE, HEAD_FILE
 
 SNAPSHOT, PREVIOUS = "tasks.json", "tasks.prev.json"
+PROJECT_FILE = "project.json"
 LOCK_TIMEOUT_S = 30.0
 
 
@@ -104,6 +107,26 @@ def write_atomic(path: StrPath, data: bytes, temp_dir: StrPath | None = None) ->
         remove_file(tmp)
         raise StoreError(f"{path}: could not write {len(data):,} bytes ({err.strerror or err}); "
                          "nothing was saved, free disk space and retry") from None
+
+
+def record_project(root: StrPath, project: StrPath) -> None:
+    """Write `project.json` naming `project` into the data dir `root`, once (an existing one is
+    kept), so that a store says whose it is (store/strays.py)."""
+    path = os.path.join(root, PROJECT_FILE)
+    if os.path.exists(path) or not os.path.isdir(root):
+        return
+    try:
+        write_atomic(path, cjson.dumps({"project": os.fspath(project)}, ascii=True, spaced=True).encode() + b"\n")
+    except StoreError:  # noqa: S110 - a read-only data dir still serves reads; a writable open records it
+        pass
+
+
+def recorded_project(root: StrPath) -> str | None:
+    """The project path a data dir records, or None."""
+    try:
+        return str(cjson.loads(read_file(os.path.join(root, PROJECT_FILE)))["project"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_temp(name: str) -> bool:

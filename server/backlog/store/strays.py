@@ -4,7 +4,7 @@ Earlier versions gave every start directory its own backlog: a session started i
 `repo/src` wrote to the slug of `repo/src`, a linked worktree to its own. `strays` looks for
 such stores: the data dir each directory of the repository (and of its linked worktrees) up
 to depth 4 would have had, skipping `.git`, `node_modules`, nested repositories and what git
-ignores. `paths.record_project` writes `project.json` (`{"project": path}`) into a data dir, so
+ignores. `files.record_project` writes `project.json` (`{"project": path}`) into a data dir, so
 a store says whose it is; a store recording this project is never a stray.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from backlog.errors import StoreError
-from backlog.paths import recorded_project
+from backlog.store.files import recorded_project
 from backlog.store.store import Store
 
 DEPTH = 4
@@ -63,7 +63,7 @@ def folders(tree: Path) -> Iterator[Path]:
 
 def _ignored(tree: Path) -> set[Path]:
     """The directories git ignores in `tree` (none when git is missing or fails)."""
-    import subprocess  # here only: every open imports this module (record_project), hooks too
+    import subprocess  # here only: the rest of doctor never runs git
     try:
         listed = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
                                 cwd=tree, capture_output=True, timeout=30, check=True).stdout
