@@ -119,10 +119,16 @@ def apply(backlog: Backlog, other: Backlog, op: tuple, clock: list) -> None:
         clock[0] = NOW - timedelta(hours=1)
 
 
+def assignees(root: Path, now, zone: str) -> list[dict]:
+    """What SubagentStarts assign at `now`, one after another, computed from scratch: the first
+    ASSIGN_AHEAD +READY -CLAIMED tasks."""
+    backlog = Backlog(Store.open(root), tz=local_zone({"TZ": zone}), clock=lambda: now)
+    return backlog.list("+READY -CLAIMED", limit=summary.ASSIGN_AHEAD, fields="uuid,id")["tasks"]
+
+
 def assignee(root: Path, now, zone: str) -> dict | None:
     """What SubagentStart assigns at `now`, computed from scratch: the first +READY -CLAIMED task."""
-    backlog = Backlog(Store.open(root), tz=local_zone({"TZ": zone}), clock=lambda: now)
-    return next(iter(backlog.list("+READY -CLAIMED", limit=1, fields="uuid,id")["tasks"]), None)
+    return next(iter(assignees(root, now, zone)), None)
 
 
 def instants(made: dict, fractions: list[float]) -> list:
@@ -162,8 +168,8 @@ def test_the_summary_answers_as_a_from_scratch_computation(ops, fractions):
             # the task to assign holds at every instant the summary is fresh (and only the store's position is asked)
             for now in [*instants(made, fractions), *(NOW + later for later in LATER)]:
                 if summary.fresh(made, root, now, f"TZ={zone}"):
-                    assert made["assign"] == assignee(root, now, zone), now
-                    assert summary.pick(made, Store.open(root), now) == (made["assign"] or {}).get("uuid")
+                    assert made["assign"] == assignees(root, now, zone), now
+                    assert summary.pick(made, Store.open(root), now) == next((t["uuid"] for t in made["assign"]), None)
         leases = [t["lease"] for t in Store.open(root).tasks.values() if "lease" in t]
         assert made["holders"] == sorted({lease["holder"] for lease in leases})
         assert made["sessions"] == sorted({lease["session"] for lease in leases if "session" in lease})
@@ -269,7 +275,7 @@ def overtaken(tmp_path) -> Path:
     for task in ("1", "2"):
         backlog.start(task)
     hook("SessionStart", root, NOW)
-    assert summary.read(root)["assign"]["id"] == 1 and assignee(root, NOW + timedelta(minutes=20), "UTC")["id"] == 2
+    assert summary.read(root)["assign"][0]["id"] == 1 and assignee(root, NOW + timedelta(minutes=20), "UTC")["id"] == 2
     return root
 
 
@@ -318,9 +324,9 @@ print(json.dumps(seen), file=sys.stderr)
 """
 
 
-def subagent_start_process(root: Path, env: dict) -> tuple[str, dict]:
+def subagent_start_process(root: Path, env: dict, agent_id: str = "abc123xyz") -> tuple[str, dict]:
     """(what SubagentStart for a task-worker adds as a fresh process over `root`, what it reported)."""
-    payload = json.dumps({"session_id": "s1", "agent_type": "task-worker", "agent_id": "abc123xyz"})
+    payload = json.dumps({"session_id": "s1", "agent_type": "task-worker", "agent_id": agent_id})
     result = subprocess.run([sys.executable, "-c", WATCHED_SUBAGENT_START], input=payload, capture_output=True,
                             text=True, env={**env, **env_for(root, NOW)}, timeout=60)
     assert result.returncode == 0 and not (root / "hooks.log").exists(), result.stderr[-2000:]
@@ -336,13 +342,28 @@ def test_subagent_start_assigns_the_summarys_pick_without_decoding_the_store(que
     shutil.copytree(queue, bare)
     (bare / summary.FILE).unlink()
     made = summary.read(queue)
-    assert made["assign"] == assignee(queue, NOW, "UTC") and made["assign"]["id"] == 1
+    assert made["assign"] == assignees(queue, NOW, "UTC") and made["assign"][0]["id"] == 1
     text, seen = subagent_start_process(queue, clean_env)
-    assert seen == {"pick": made["assign"]["uuid"], "lazy": True}
+    assert seen == {"pick": made["assign"][0]["uuid"], "lazy": True}
     bare_text, bare_seen = subagent_start_process(bare, clean_env)
     assert bare_seen == {"lazy": False}  # no summary: every task walked
     assert text == bare_text and "Backlog task #1 is assigned to you until 2026-11-24T10:24:53Z" in text
-    assert leased(queue) == leased(bare) == [made["assign"]["uuid"]]
+    assert leased(queue) == leased(bare) == [made["assign"][0]["uuid"]]
+
+
+def test_subagents_started_one_after_another_take_the_summarys_picks_in_order(queue, clean_env):
+    """Each assignment is a commit, so the summary's position is behind; the commits since are
+    the leases of its first picks, so the next pick still holds, the store still undecoded."""
+    made = summary.read(queue)
+    assert [t["id"] for t in made["assign"]] == [1, 2, 4, 3]  # (priority L counts, none does not)
+    for n, agent_id in enumerate(("aaa111", "bbb222", "ccc333")):
+        expected = assignee(queue, NOW, "UTC")
+        text, seen = subagent_start_process(queue, clean_env, agent_id)
+        assert expected == made["assign"][n] and seen == {"pick": expected["uuid"], "lazy": True}
+        assert f"Backlog task #{expected['id']} is assigned to you" in text
+    assert summary.read(queue) == made  # (the hooks never rewrote it)
+    holders = {t["id"]: t["lease"]["holder"] for t in Store.open(queue).tasks.values() if "lease" in t}
+    assert holders == {1: "task-worker#aaa111", 2: "task-worker#bbb222", 4: "task-worker#ccc333"}
 
 
 @pytest.mark.parametrize("change", ["a more urgent task", "a lease taken", "the pick done"])
@@ -359,7 +380,7 @@ def test_subagent_start_assigns_afresh_after_a_commit_between_its_look_and_its_l
             elif change == "a lease taken":
                 other.assign("task-worker#other")
             else:
-                other.done(str(made["assign"]["id"]))
+                other.done(str(made["assign"][0]["id"]))
             expected.append(assignee(queue, NOW, "UTC"))
 
     sys.setprofile(commit_at_assign)
@@ -367,7 +388,7 @@ def test_subagent_start_assigns_afresh_after_a_commit_between_its_look_and_its_l
         text = hook("SubagentStart", queue, NOW, agent_type="task-worker", agent_id="abc123xyz")
     finally:
         sys.setprofile(None)
-    assert expected[0]["uuid"] != made["assign"]["uuid"]
+    assert expected[0]["uuid"] != made["assign"][0]["uuid"]
     assert f"Backlog task #{expected[0]['id']} is assigned to you" in text
     assert Store.open(queue).tasks[expected[0]["uuid"]]["lease"]["holder"] == "task-worker#abc123"
 

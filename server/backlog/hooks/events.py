@@ -100,14 +100,15 @@ class Hook:
 
         return resolve_data_dir(self.env, self.cwd, self.text("cwd"))
 
-    def fresh_summary(self) -> tuple[dict | None, datetime]:
-        """(the saved summary if it is fresh now, else None; now)."""
+    def fresh_summary(self, grown: bool = False) -> tuple[dict | None, datetime]:
+        """(the saved summary if it is fresh now (see summary.fresh for `grown`), else None; now)."""
         from backlog.clock import clock_from_env
         from backlog.hooks import summary
 
         now, root = clock_from_env(self.env)(), self.summary_dir()
         found = summary.read(root) if root is not None else None
-        return (found if found is not None and summary.fresh(found, root, now, summary.zone_key(self.env)) else None), now
+        fresh = found is not None and summary.fresh(found, root, now, summary.zone_key(self.env), grown)
+        return (found if fresh else None), now
 
     def summary(self) -> tuple[dict, datetime]:
         """(the summary, now): the saved one when fresh, else made from a full open and saved."""
@@ -313,13 +314,13 @@ def subagent_start(hook: Hook) -> str | None:
     name = subagent_name(hook)
     if not assignable(hook.text("agent_type") or "", hook.env):
         return None
-    found, _ = hook.fresh_summary()
+    found, _ = hook.fresh_summary(grown=True)  # (what was committed since, `pick` checks under the lock)
     known = found if found is not None and not found["remote"] else None
-    if known is not None and not known["unclaimed"]:
-        task = None  # nothing to assign, and the store was not even opened
+    if known is not None and not known["unclaimed"] and hook.fresh_summary()[0] is not None:
+        task = None  # nothing to assign and nothing committed since: the store was not even opened
     else:
         backlog = hook.backlog(name)
-        if known is not None:  # there is work: the summary's pick while the locked store is where it was
+        if known is not None:  # there may be work: the summary's pick, proven under the lock
             from backlog.hooks import summary
 
             task = backlog.assign(name, pick=lambda store, now: summary.pick(known, store, now))

@@ -5,8 +5,9 @@ its exit (`keep`, mcp/opening.py), and by a hook that opened the whole store; ne
 it is no part of the store's format, and a missing, stale or damaged one is only a reason
 to open the store and write it again. It holds what SessionStart prints (counts, active
 tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
-SubagentStop and SessionEnd decide from (how many ready tasks nobody holds and the one
-`claims.assign` would lease; the holders and sessions of all leases). Its first line is the
+SubagentStop and SessionEnd decide from (how many ready tasks nobody holds and the
+ASSIGN_AHEAD that `claims.assign` would lease, in order; the holders and sessions of all
+leases). Its first line is the
 CRC-32 of the JSON after it.
 
 Fresh means (`fresh`):
@@ -20,10 +21,11 @@ Fresh means (`fresh`):
   with each task's urgency at `at` as a lower bound and at `until` as an upper bound
   (store/view.py `horizon_bounds`), each shown task stays above the next, and the last one
   above every other ready task, unless both are constant (then id breaks the tie, as the
-  default sort does); and so does the task to assign above every other unclaimed task.
+  default sort does); and so do the tasks to assign, in order, above every other unclaimed task.
   When no such instant is found within `SETTLE[-1]`, `until` is `at`.
-SubagentStart assigns that task without walking the store (`pick`) only once it holds the
-write lock and has caught up, when the store is still at the summary's position then.
+SubagentStart assigns the first of them without walking the store (`pick`) only once it
+holds the write lock and has caught up, when the store is still at the summary's position
+then; the k-th when the k commits since each leased one of the first k (and nothing else).
 Leases do not depend on time: `untouched` also answers "does any lease name X" across the
 commits made since, by looking for `"holder":"X"` (or `"session":…`) in the journal's tail.
 Reading it imports neither the store, the engine nor orjson (hooks start fast).
@@ -57,6 +59,7 @@ REMOTE_AGE = timedelta(seconds=60)  # on S3, a summary answers SessionStart for 
 SETTLE = (timedelta(minutes=10), timedelta(minutes=1), timedelta(seconds=10))  # shorter windows tried in turn
 LOCALTIME = "/etc/localtime"
 READY_SHOWN = 5
+ASSIGN_AHEAD = 4  # tasks the summary names for SubagentStart, in order: subagents often start together
 ACTIVE_SHOWN = 5
 COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIVE"),
           ("overdue", "+OVERDUE"), ("blocked", "+BLOCKED"), ("waiting", "+WAITING"))
@@ -115,7 +118,7 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
     highs: dict[datetime, dict[int, float]] = {}  # urgency bounds, shared: the two lists hold mostly the same tasks
     top, until = _settled(scope.select(READY, ctx), ctx, until, READY_SHOWN, highs)
     unclaimed = scope.select(UNCLAIMED, ctx)
-    chosen, until = _settled(unclaimed, ctx, until, 1, highs)  # (no later than the list's own `until`)
+    chosen, until = _settled(unclaimed, ctx, until, ASSIGN_AHEAD, highs)  # (no later than the list's own `until`)
     active = list_tasks(scope, "+ACTIVE", sort="start+", limit=ACTIVE_SHOWN)
     return {
         "version": VERSION, "zone": zone, "at": ctx.now_s, "until": until,
@@ -126,7 +129,7 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
         "ready": [{**{k: t[k] for k in SHOWN if k in t}, **({"due_day": local_day(t["due"], tz)} if "due" in t else {})}
                   for t in top],
         "unclaimed": len(unclaimed),
-        "assign": {"uuid": chosen[0]["uuid"], "id": chosen[0]["id"]} if chosen else None,
+        "assign": [{"uuid": t["uuid"], "id": t["id"]} for t in chosen],
         "holders": sorted(h for h in holders if isinstance(h, str)),
         "sessions": sorted(s for s in sessions if isinstance(s, str)),
     }
@@ -136,20 +139,38 @@ def _position(store: Store) -> dict:
     """The POSITION members of a summary of `store` as it stands (`Store.position()`)."""
     token, gen, offset = store.position()
     return {"snapshot": {"token": list(token) if isinstance(token, tuple) else token},  # S3's is a number
-            "journal": {"name": store.backend.journal_name(gen), "size": offset}}
+            "journal": {"name": store.backend.journal_name(gen), "size": offset, "seq": store.seq}}
 
 
 def pick(summary: dict, store: Store, now: datetime) -> str | None:
-    """The uuid of the task `claims.assign` leases from `store` at `now`, as `summary` names it:
-    only while `store` (caught up, under the write lock) is at the summary's position and
-    `at <= now < until`; else None (then the caller computes it). The caller has checked that
-    the summary is of this zone and not remote (`fresh`)."""
+    """The uuid of the task `claims.assign` leases from `store` at `now`, as `summary` names it,
+    or None (then the caller computes it): while `at <= now < until`, and the store (caught up,
+    under the write lock) is at the summary's position, or past it only by k commits that each
+    leased the next of its picks, still live (subagents started together): then pick k.
+    The caller has checked that the summary is of this zone and not remote (`fresh`)."""
     from backlog.core.model import format_utc
 
-    named = summary["assign"]
-    if named is None or not summary["at"] <= format_utc(now) < summary["until"]:
+    now_s, picks = format_utc(now), [named["uuid"] for named in summary["assign"]]
+    here = _position(store)
+    if (not summary["at"] <= now_s < summary["until"] or here["snapshot"] != summary["snapshot"]
+            or here["journal"]["name"] != summary["journal"]["name"]):
         return None
-    return named["uuid"] if _position(store) == {key: summary[key] for key in POSITION} else None
+    since = store.records_after(summary["journal"]["seq"])
+    if len(since) < len(picks) and all(_leased(rec, uuid, now_s) for rec, uuid in zip(since, picks)):
+        return picks[len(since)]
+    return None
+
+
+def _leased(record: dict, uuid: str, now_s: str) -> bool:
+    """True when journal `record` did nothing but lease task `uuid` (assigned, live at `now_s`)."""
+    if len(record["ops"]) != 1 or record["ops"][0]["k"] != f"t:{uuid}":
+        return False
+    old, new = record["ops"][0].get("o"), record["ops"][0].get("n")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
+    rest = lambda task: {k: v for k, v in task.items() if k not in ("lease", "modified")}  # noqa: E731
+    lease = new.get("lease") or {}
+    return rest(old) == rest(new) and lease.get("kind") == "assigned" and lease.get("expires", "") > now_s
 
 
 def _settled(ready: list[dict], ctx, until: str, shown: int,
@@ -259,8 +280,10 @@ def _journal_size(root: StrPath, summary: dict) -> int:
         return 0
 
 
-def fresh(summary: dict, root: StrPath, now: datetime, zone: str) -> bool:
-    """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`."""
+def fresh(summary: dict, root: StrPath, now: datetime, zone: str, grown: bool = False) -> bool:
+    """True when `summary` still tells the truth about the store in `root` at `now` for zone key `zone`;
+    with `grown`, also when commits were appended to its journal since (SubagentStart: `pick`
+    checks them under the lock)."""
     try:
         from backlog.core.model import format_utc, parse_utc
 
@@ -268,8 +291,9 @@ def fresh(summary: dict, root: StrPath, now: datetime, zone: str) -> bool:
             return False
         if summary["remote"]:
             return format_utc(now) < format_utc(parse_utc(summary["at"]) + REMOTE_AGE)
-        return (snapshot_token(root) == summary["snapshot"]["token"]
-                and _journal_size(root, summary) == summary["journal"]["size"])
+        size = _journal_size(root, summary)
+        return snapshot_token(root) == summary["snapshot"]["token"] and (
+            size == summary["journal"]["size"] or grown and size > summary["journal"]["size"])
     except (KeyError, TypeError, ValueError, OSError):
         return False
 

@@ -347,6 +347,10 @@ class Store:
         backend's snapshot_token() and journal_size(gen) equal them while nothing was committed since."""
         return self._token, self.gen, self._offset
 
+    def records_after(self, seq: int) -> list[dict]:
+        """The records of the current generation committed after transaction `seq`, in order."""
+        return [rec for rec in self._records if rec["seq"] > seq]
+
     def sealed(self, gen: int) -> bool:
         """True when journal generation `gen` must carry checksums (written in format 2)."""
         return self.since is not None and gen >= self.since
