@@ -3,8 +3,7 @@
 usage: python bench/bench_hooks.py [--tasks 10000] [--runs 15] [--plugin-data DIR] [--importtime]
 
 Imports --tasks tasks through the engine into a temp TASKDATA, then times each hook as the
-median of --runs fresh processes: directly (`python -c HOOK_ENTRY hook <Event>`, as the
-launcher runs it) and, with
+median of --runs fresh processes: directly (`<venv>/bin/backlog hook <Event>`) and, with
 --plugin-data, through the plugin launcher (`hooks/launch hook <Event>`; the environment
 is built there first with `hooks/launch --prepare` when missing, ~15 s). The interpreter's
 own start (`python -c pass`) is printed as the floor. Target (SPEC §10): < 100 ms each.
@@ -39,8 +38,6 @@ from backlog.store.store import Store
 REPO = Path(__file__).resolve().parent.parent
 LAUNCH = REPO / "hooks" / "launch"
 EVENTS = ("SessionStart", "TaskCreated", "TaskCompleted", "SubagentStart")
-# How hooks/launch runs a hook (HOOK_ENTRY there): bin/backlog's pip-made script would import re.
-HOOK_ENTRY = "import sys; from backlog.cli.main import main; sys.exit(main())"
 
 
 def make_store(root: Path, n: int, seed: int = 7) -> None:
@@ -123,7 +120,7 @@ def main() -> None:
     make_store(data, a.tasks)
     print(f"store: {a.tasks} tasks in {data} (built in {time.perf_counter() - start:.1f} s)")
 
-    ways = [("direct", [sys.executable, "-c", HOOK_ENTRY, "hook"])]
+    ways = [("direct", [str(Path(sys.executable).with_name("backlog")), "hook"])]
     if a.plugin_data:
         launch_env = {**env, "CLAUDE_PLUGIN_ROOT": str(REPO), "CLAUDE_PLUGIN_DATA": a.plugin_data}
         prep = subprocess.run([str(LAUNCH), "--prepare"], capture_output=True, text=True, env=launch_env)

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_hooks import HOOK_ENTRY, make_store, payload  # noqa: E402
+from bench_hooks import make_store, payload  # noqa: E402
 
 ARGS = {"version": ["--version"], "list": ["list"], "next": ["next"], "add": ["add", "bench", "task", "project:bench"],
         "created": ["hook", "TaskCreated"]}
@@ -61,8 +61,7 @@ def measure(bins: dict[str, Path], store: Path, n: int, commands: list[str], run
             return [str(bins[name] / "python"), "-c", "pass"], env, None
         args = ARGS.get(command) or [str(n // 2)]  # info: `backlog <id>`
         stdin = payload("TaskCreated", next(created), str(scratch)) if command == "created" else None
-        program = [str(bins[name] / "python"), "-c", HOOK_ENTRY] if command == "created" else [str(bins[name] / "backlog")]
-        return ([*program, *args],
+        return ([str(bins[name] / "backlog"), *args],
                 {**env, "TASKDATA": str(stores[name if command in WRITES else "read"])}, stdin)
 
     for command in commands:  # warm-up: bytecode compiled, files in the page cache

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from backlog.cli.grammar import COMMANDS, filter_text, modifications, parse, plain_ids
+import pytest
+from hypothesis import given, strategies as st
+
+from backlog.cli.grammar import COMMANDS, filter_text, is_ids, modifications, parse, plain_ids
+from backlog.core.model import is_short_id, is_uuid_prefix
 from backlog.errors import BacklogError
 
 
@@ -109,3 +113,13 @@ def test_every_command_is_in_the_readme():
     section = (REPO / "README.md").read_text().split("## The CLI", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in COMMANDS if name not in ("help", "serve", "hook") and name not in section]
     assert missing == []
+
+
+ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"  # what ids looked like as regular expressions
+
+
+@given(st.text(st.sampled_from("0123456789abcdefgA-,٣ "), max_size=40))
+def test_ids_are_recognised_as_the_regular_expressions_said(word):
+    assert is_ids(word) == bool(re.fullmatch(rf"{ID_PART}(?:,{ID_PART})*", word))
+    assert is_short_id(word) == bool(re.fullmatch(r"[0-9]{1,7}", word))
+    assert is_uuid_prefix(word) == bool(re.fullmatch(r"[0-9a-f]{8}[0-9a-f-]{0,28}", word))

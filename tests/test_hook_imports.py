@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +22,8 @@ NOT_WRITING = {"orjson", "dataclasses", "inspect", "uuid", "platform", "filelock
 # load (core/cjson.py uses its C accelerators), pathlib (with urllib.parse and ipaddress: paths are
 # os.path strings), zoneinfo (core.dates.LazyZone), threading, importlib (~15 ms of a hook's start).
 NOT_IN_A_WRITING_HOOK = {"json", "re", "enum", "pathlib", "urllib", "zoneinfo", "threading", "importlib"}
-# The `backlog` script pip installs (`python -m backlog` would load runpy, and importlib with it).
-AS_INSTALLED = "import sys; from backlog.cli.main import main; sys.argv[0] = 'backlog'; sys.exit(main())"
+# The installed `backlog` script (`python -m backlog` would load runpy, and importlib with it).
+BACKLOG = str(Path(sys.executable).with_name("backlog"))
 # What a mutation that prints only its message never needs: the brief (a view, urgency, virtual tags).
 NO_BRIEF = {"backlog.store.view", "backlog.engine.render", "backlog.core.urgency", "backlog.core.filter"}
 
@@ -60,7 +61,7 @@ def test_writing_hooks_import_no_lock_package_nor_orjson_nor_a_view(tmp_path, cl
     for event, seen in (("TaskCreated", "Mirror me"), ("TaskCompleted", "")):
         payload = json.dumps({"session_id": "s1", "hook_event_name": event, "task_id": "1",
                               "task_subject": "Mirror me", "cwd": str(tmp_path)})
-        result = subprocess.run([sys.executable, "-X", "importtime", "-c", AS_INSTALLED, "hook", event],
+        result = subprocess.run([sys.executable, "-X", "importtime", BACKLOG, "hook", event],
                                 input=payload, capture_output=True, text=True, env=env, timeout=60)
         assert result.returncode == 0
         assert seen in run_backlog(["list"], env).stdout and ("Mirror me" in run_backlog(["completed"], env).stdout

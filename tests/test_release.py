@@ -1,5 +1,5 @@
 """The release artifacts: `python -m build` makes an sdist and a wheel that twine accepts, the
-wheel holds the `backlog` package and its console script only, and it installs cleanly into a
+wheel holds the `backlog` package and its script only, and it installs cleanly into a
 fresh venv and with `pipx install`. build, twine and pipx come from the `release` extra
 (pinned in constraints.txt; .ci/run installs it); installs go to the package index.
 """
@@ -67,13 +67,16 @@ def works(backlog: Path, env: dict) -> None:
     assert "release check" in run([backlog, "list"], env=env).stdout
 
 
-def test_wheel_holds_the_package_and_its_console_script_only(dist):
+def test_wheel_holds_the_package_and_its_script_only(dist):
+    """`backlog` is a script (pip rewrites its `#!python` line), not a console entry point, whose
+    generated script would import re before anything else."""
     names = zipfile.ZipFile(dist["wheel"]).namelist()
-    info = f"backlog-{plugin_version()}.dist-info/"
-    assert {name for name in names if not name.startswith(("backlog/", info))} == set()
-    assert "backlog/mcp/server.py" in names
-    entry_points = zipfile.ZipFile(dist["wheel"]).read(info + "entry_points.txt").decode()
-    assert entry_points.split() == ["[console_scripts]", "backlog", "=", "backlog.cli.main:main"]
+    version = plugin_version()
+    info = f"backlog-{version}.dist-info/"
+    script = f"backlog-{version}.data/scripts/backlog"
+    assert {name for name in names if not name.startswith(("backlog/", info))} == {script}
+    assert "backlog/mcp/server.py" in names and info + "entry_points.txt" not in names
+    assert zipfile.ZipFile(dist["wheel"]).read(script).startswith(b"#!python\n")
 
 
 def test_twine_check_passes(dist):
@@ -87,6 +90,8 @@ def test_wheel_installs_into_a_fresh_venv(dist, tmp_path):
     run([sys.executable, "-m", "venv", venv])
     run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-c", PINS, dist["wheel"]])
     run([venv / "bin" / "python", "-m", "pip", "check"])
+    script = (venv / "bin" / "backlog").read_text(encoding="utf-8")
+    assert script.startswith(f"#!{venv / 'bin' / 'python'}\n") and "import re" not in script
     works(venv / "bin" / "backlog", smoke_env(tmp_path))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from backlog.core.model import is_short_id, is_uuid_prefix
 from backlog.core.value import Value
 from backlog.core.patterns import Pattern
 from backlog.errors import Action, BacklogError
@@ -79,9 +80,6 @@ FLAG_OPTIONS = ("json", "yes", "repair", "help", "version", "show", "delete", "n
                 "absolute")
 EVERYWHERE = ("json", "help", "color")
 
-_ID_PART = r"(?:[0-9]{1,7}(?:-[0-9]{1,7})?|[0-9a-f]{8}[0-9a-f-]{0,28})"
-_IDS = Pattern(rf"{_ID_PART}(?:,{_ID_PART})*")
-_PLAIN_ID = Pattern(r"[0-9]{1,7}|[0-9a-f]{8}[0-9a-f-]{0,28}")
 _KEY = Pattern(r"[a-z_][a-z0-9_.]*")
 
 
@@ -113,13 +111,13 @@ class Invocation(Value):
 
 def is_ids(word: str) -> bool:
     """True for `12`, `3,5`, `3-7`, a uuid or uuid prefix (8+ hex), or a comma list of them."""
-    return _IDS.fullmatch(word) is not None
+    return all(is_uuid_prefix(part) or all(is_short_id(n) for n in part.split("-", 1)) for part in word.split(","))
 
 
 def plain_ids(words: Sequence[str]) -> list[str] | None:
     """The single ids and uuids of `12 3,5` in order, without repeats; None when a word is not one (or a range)."""
     parts = [part for word in words for part in word.split(",")]
-    if not parts or not all(_PLAIN_ID.fullmatch(p) for p in parts):
+    if not parts or not all(is_short_id(p) or is_uuid_prefix(p) for p in parts):
         return None
     return list(dict.fromkeys(parts))
 

@@ -27,7 +27,6 @@ Decisions where SPEC §6 is silent:
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
@@ -35,6 +34,7 @@ from types import CodeType, MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
 
 from backlog.core.dates import parse_date
+from backlog.core.patterns import Pattern
 from backlog.core.limits import MAX_FILTER_CHARS, MAX_FILTER_NESTING, MAX_FILTER_TERMS, check_length
 from backlog.errors import BacklogError
 from backlog.core.model import VIRTUAL_TAGS, is_tag_name
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from backlog.store.view import Context
 
 _QUOTES = "\"'"
-_ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", re.DOTALL)
-_ID_PART = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
+_ATTR = Pattern(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", "DOTALL")
+_ID_PART = Pattern(r"(\d{1,7})(?:-(\d{1,7}))?")
 _OPERATOR_CHARS = frozenset("<>=!~*/%^")
 _UUID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 _HEX = frozenset("0123456789abcdef")

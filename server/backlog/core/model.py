@@ -72,7 +72,9 @@ _UDA = Pattern(r"[a-z][a-z0-9_]*")
 _NUMBER = Pattern(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 UUID_SHAPE = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 STORED_DATE_SHAPE = "9999-99-99T99:99:99Z"
-_SHAPE_CHARS = {"f": frozenset("0123456789abcdef"), "9": frozenset("0123456789")}
+_DIGITS, _HEX = frozenset("0123456789"), frozenset("0123456789abcdef")
+UUID_CHARS = _HEX | {"-"}
+_SHAPE_CHARS = {"f": _HEX, "9": _DIGITS}
 
 
 def new_uuid() -> str:
@@ -104,6 +106,16 @@ def parse_utc(text: str) -> datetime:
 
 def is_uuid(text: str) -> bool:
     return has_shape(text, UUID_SHAPE)
+
+
+def is_short_id(text: str) -> bool:
+    """True for `1`…`9999999` as typed: 1 to 7 ASCII digits (`[0-9]{1,7}`)."""
+    return 0 < len(text) <= 7 and _DIGITS.issuperset(text)
+
+
+def is_uuid_prefix(text: str) -> bool:
+    """True for 8 lowercase hex digits and up to 28 more of hex and `-` (`[0-9a-f]{8}[0-9a-f-]{0,28}`)."""
+    return 8 <= len(text) <= 36 and _HEX.issuperset(text[:8]) and UUID_CHARS.issuperset(text[8:])
 
 
 def has_shape(text: str, shape: str) -> bool:

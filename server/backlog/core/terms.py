@@ -8,7 +8,6 @@ go through an `Emitter`, so the compiled predicate does no parsing per task. Rai
 from __future__ import annotations
 
 import operator
-import re
 from datetime import datetime, tzinfo
 from types import MappingProxyType
 from collections.abc import Callable, Iterable, Mapping
@@ -151,6 +150,8 @@ def _text_test(get: str, mod: str, value: str, em: Emitter, equal: str) -> str:
         return f"{get}.lower().startswith({low})"
     if mod == "endswith":
         return f"{get}.lower().endswith({low})"
+    import re  # here and in _uda: a filter without a word match never loads it
+
     pattern = em.const(re.compile(r"(?<!\w)" + re.escape(value) + r"(?!\w)", re.IGNORECASE))
     return f"{pattern}.search({get}) is not None"
 
@@ -253,6 +254,8 @@ def as_number(value: object) -> int | float | None:
 
 def _uda(attr: str, mod: str, value: str, em: Emitter) -> str:
     """As numbers when both sides are numbers, else as text like `_text` (case-insensitive, `is` exact)."""
+    import re
+
     number, low = as_number(value), value.lower()
     word = re.compile(r"(?<!\w)" + re.escape(low) + r"(?!\w)")
 

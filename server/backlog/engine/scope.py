@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from backlog.core.model import format_utc, is_uuid
-from backlog.core.patterns import Pattern
+from backlog.core.model import UUID_CHARS, format_utc, is_short_id, is_uuid
 from backlog.engine.leases import DEFAULT_LEASE
 from backlog.errors import Action, BacklogError
 from backlog.store.store import Store, Transaction
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from backlog.store.index import Index
     from backlog.store.view import Context
 
-_ID = Pattern(r"[0-9]{1,7}")
-_UUID_PREFIX = Pattern(r"[0-9a-f-]+")
 
 
 class Scope:
@@ -88,7 +85,7 @@ class Scope:
         if not isinstance(ref, str):
             raise BacklogError(param, f"expected a task id, got {type(ref).__name__}", "pass a number like 12 or a uuid")
         fix = ("list ids with ", Action("list"))
-        if _ID.fullmatch(ref):
+        if is_short_id(ref):
             uuid = self.store.uuid_of(int(ref))
             if uuid is None:
                 raise BacklogError(param, f"no task {ref}", fix)
@@ -97,7 +94,7 @@ class Scope:
             if ref not in self.store.tasks:
                 raise BacklogError(param, f"no task with uuid {ref}", fix)
             return self.store.tasks[ref]
-        if _UUID_PREFIX.fullmatch(ref) and len(ref.replace("-", "")) >= 8:
+        if ref and UUID_CHARS.issuperset(ref) and len(ref.replace("-", "")) >= 8:
             index = self.index
             found = ([self.store.tasks[u] for u in index().with_prefix(ref)] if index is not None
                      else [t for u, t in self.store.tasks.items() if u.startswith(ref)])
