@@ -286,17 +286,24 @@ def assignable(agent_type: str, env: Mapping[str, str]) -> bool:
     """Whether SubagentStart gives this subagent type work: `task-worker` (bare or plugin-qualified)
     and BACKLOG_SUBAGENT_ASSIGN's types or globs (`all`: any), minus the never-assigned types and
     BACKLOG_SUBAGENT_DENY's; nothing with BACKLOG_SUBAGENT_ASSIGN=off."""
-    from fnmatch import fnmatchcase
-
     setting = (env.get("BACKLOG_SUBAGENT_ASSIGN") or "").strip()
     if setting.lower() in OFF:
         return False
     names = (agent_type, agent_type.rsplit(":", 1)[-1])
-    listed = lambda patterns: any(fnmatchcase(n, p.strip()) for p in patterns if p.strip() for n in names)
+    listed = lambda patterns: any(_matches(n, p.strip()) for p in patterns if p.strip() for n in names)
     if listed(NEVER_ASSIGNED) or listed((env.get("BACKLOG_SUBAGENT_DENY") or "").split(",")):
         return False
     wanted = [p for p in setting.split(",") if p.strip()]
     return names[1] == WORKER or any(p.strip().lower() == "all" for p in wanted) or listed(wanted)
+
+
+def _matches(name: str, pattern: str) -> bool:
+    """fnmatchcase, which imports re (~5 ms of a hook), only for a pattern with a wildcard."""
+    if not any(ch in pattern for ch in "*?["):
+        return name == pattern
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(name, pattern)
 
 
 def subagent_name(hook: Hook) -> str:
