@@ -17,8 +17,9 @@ SubagentStop and SessionEnd let go of what the subagent or the session still hol
 Hooks write as `claude:<session_id>`: their own undo key, and the session their leases
 belong to. Hooks that only read answer from the summary a hook left beside the store
 (hooks/summary.py) while it is fresh, and open the store (and save a new one) when it is not;
-SubagentStart leases the task a fresh summary names when, under the write lock, the store is
-still where the summary saw it (else it walks every task, as without one).
+SubagentStart leases the task a summary names when, under the write lock, the store is still
+where the summary saw it, or has moved on only by leases of the tasks it names before that one
+(else it walks every task, as without one).
 """
 
 from __future__ import annotations
