@@ -339,6 +339,9 @@ def subagent_start(hook: Hook) -> str | None:
     if task is None:
         return _fit([f"No backlog task is ready for you. {who}",
                      f"{claim}) takes the most urgent ready task once there is one."])
+    named = next((p for p in known["assign"] if p["uuid"] == task["uuid"]), {}) if known is not None else {}
+    if "due" in task and named.get("due") == task["due"]:
+        task = {**task, "due_day": named["due_day"]}  # as the summary saw it in this zone: no zoneinfo to load
     tid = task["id"]
     doc = (f" It has a spec doc: read it with {hook.tool('task_doc_read')}(id=\"{tid}\")."
            if task.get("has_doc") else f" It has no doc; {hook.tool('task_info')}(id=\"{tid}\") shows its notes.")

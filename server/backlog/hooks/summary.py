@@ -6,7 +6,7 @@ it is no part of the store's format, and a missing, stale or damaged one is only
 to open the store and write it again. It holds what SessionStart prints (counts, active
 tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
 SubagentStop and SessionEnd decide from (how many ready tasks nobody holds and the
-ASSIGN_AHEAD that `claims.assign` would lease, in order; the holders and sessions of all
+ASSIGN_AHEAD that `claims.assign` would lease, in order, with their local due days; the holders and sessions of all
 leases). Its first line is the
 CRC-32 of the JSON after it.
 
@@ -129,7 +129,8 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
         "ready": [{**{k: t[k] for k in SHOWN if k in t}, **({"due_day": local_day(t["due"], tz)} if "due" in t else {})}
                   for t in top],
         "unclaimed": len(unclaimed),
-        "assign": [{"uuid": t["uuid"], "id": t["id"]} for t in chosen],
+        "assign": [{"uuid": t["uuid"], "id": t["id"], **({"due": t["due"], "due_day": local_day(t["due"], tz)} if "due" in t else {})}
+                   for t in chosen],
         "holders": sorted(h for h in holders if isinstance(h, str)),
         "sessions": sorted(s for s in sessions if isinstance(s, str)),
     }
