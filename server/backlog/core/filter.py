@@ -37,7 +37,7 @@ from backlog.core.dates import parse_date
 from backlog.core.patterns import Pattern
 from backlog.core.limits import MAX_FILTER_CHARS, MAX_FILTER_NESTING, MAX_FILTER_TERMS, check_length
 from backlog.errors import BacklogError
-from backlog.core.model import VIRTUAL_TAGS, is_tag_name
+from backlog.core.model import UUID_SHAPE, VIRTUAL_TAGS, has_shape, is_tag_name
 from backlog.core.value import Value
 from backlog.core.terms import (
     ATTRIBUTES, MODIFIERS, Emitter, TermError, attribute_source, ids_source, tag_source, word_source,
@@ -52,8 +52,6 @@ _QUOTES = "\"'"
 _ATTR = Pattern(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?:(.*)", "DOTALL")
 _ID_PART = Pattern(r"(\d{1,7})(?:-(\d{1,7}))?")
 _OPERATOR_CHARS = frozenset("<>=!~*/%^")
-_UUID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-_HEX = frozenset("0123456789abcdef")
 _ATTRIBUTE_NAMES = MappingProxyType({**{name: name for name in ATTRIBUTES}, "doc": "has_doc"})
 _REFERENCE_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -223,9 +221,7 @@ def _resolve_name(word: str, names: Mapping[str, str], what: str, raw: str, pos:
 
 
 def _uuid_prefix(part: str) -> bool:
-    return 8 <= len(part) <= 36 and all(
-        (shape == "-") == (ch == "-") and (ch == "-" or ch in _HEX) for ch, shape in zip(part, _UUID_SHAPE)
-    )
+    return 8 <= len(part) <= 36 and has_shape(part, UUID_SHAPE[:len(part)])
 
 
 def _ids(text: str, pos: int) -> Ids | None:

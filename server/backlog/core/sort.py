@@ -77,8 +77,8 @@ def _candidates(tasks: list[dict], keys: list[tuple[str, bool]], ctx: Context, l
     """The tasks that can reach the first `limit` places; all of them unless a cheap bound helps.
 
     For `urgency-` first: `bounds`, else the view, gives an upper bound of each task's urgency
-    (the view's cached per task by the store). Walking the tasks by bound, highest first, a chunk at a time, the
-    exact urgencies seen set a floor (the `limit`-th highest); once the next bound is below
+    (the view's cached per task by the store). Walking the tasks by bound, highest first, a
+    chunk at a time, the exact urgencies seen set a floor (the `limit`-th highest); once the next bound is below
     it, no task left can pass it, and a task whose bound is below it cannot make the cut.
     A loose bound (due or age at their largest) scores a few hundred of 7k tasks, not 2k.
     """

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from backlog.store.view import Context
 
 
-
 class Scope:
     """One backlog as seen by one writer (agent) through one channel (mcp, cli, hook:<Event>).
 
