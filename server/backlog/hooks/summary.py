@@ -6,9 +6,8 @@ it is no part of the store's format, and a missing, stale or damaged one is only
 to open the store and write it again. It holds what SessionStart prints (counts, active
 tasks, the most urgent ready tasks with their local due days) and what SubagentStart,
 SubagentStop and SessionEnd decide from (how many ready tasks nobody holds and the
-ASSIGN_AHEAD that `claims.assign` would lease, in order, with their local due days; the holders and sessions of all
-leases). Its first line is the
-CRC-32 of the JSON after it.
+ASSIGN_AHEAD that `claims.assign` would lease, in order, with their local due days; the
+holders and sessions of all leases). Its first line is the CRC-32 of the JSON after it.
 
 Fresh means (`fresh`):
 - the store is where it was: the same snapshot file (inode, mtime, size: FileBackend's
@@ -66,8 +65,7 @@ COUNTS = (("pending", "status:pending"), ("ready", "+READY"), ("active", "+ACTIV
 READY = "+READY -ACTIVE"  # what SessionStart offers as next
 UNCLAIMED = "+READY -CLAIMED"  # what SubagentStart can assign
 MOVING = ("due", "wait", "scheduled")  # the dates of a pending task whose crossing changes a tag
-POSITION = ("snapshot", "journal")  # where the store stood when the summary was made
-KEYS = {"zone", "at", "until", "remote", *POSITION, "counts", "active", "ready", "unclaimed", "assign", "holders", "sessions"}
+KEYS = {"zone", "at", "until", "remote", "snapshot", "journal", "counts", "active", "ready", "unclaimed", "assign", "holders", "sessions"}
 SHOWN = ("id", "description", "priority", "due", "project", "has_doc", "agent")  # what the brief prints
 
 
@@ -137,7 +135,7 @@ def build(store: Store, now: datetime, tz: tzinfo, zone: str) -> dict:
 
 
 def _position(store: Store) -> dict:
-    """The POSITION members of a summary of `store` as it stands (`Store.position()`)."""
+    """Where `store` stands (`Store.position()` and its seq), as a summary's members."""
     token, gen, offset = store.position()
     return {"snapshot": {"token": list(token) if isinstance(token, tuple) else token},  # S3's is a number
             "journal": {"name": store.backend.journal_name(gen), "size": offset, "seq": store.seq}}

@@ -99,7 +99,9 @@ class TaskMap(Mapping):
         if self._decided():
             return list(self._full.values())
         needle = b'"%s":' % key.encode()
-        return self._tasks_of(self._find(needle + b'"%s"' % value.encode() if value is not None and plain_text(value) else needle))
+        if value is not None and plain_text(value):
+            needle += b'"%s"' % value.encode()
+        return self._tasks_of(self._find(needle))
 
     def mentioning(self, uuid: str) -> list[dict]:
         """A superset of the tasks whose values hold the string `uuid` (e.g. in depends), in store order."""
